@@ -1,0 +1,274 @@
+"""The typed context handed to the templates: everything is decided here, templates only print.
+
+Every collection is sorted or kept in input order deliberately, so the output is deterministic.
+"""
+
+from __future__ import annotations
+
+import pprint
+from dataclasses import dataclass
+from typing import Any
+
+from codegen.inputs import Inputs, resolve, resource_schema_names
+from codegen.matrix import Matrix, WriteField
+
+REQUEST_OPERATIONS = ("create", "update")
+
+
+@dataclass(frozen=True)
+class FieldCtx:
+    name: str
+    annotation: str
+    required: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class ModelCtx:
+    class_name: str
+    operation: str  # create / update / record
+    description: str
+    fields: tuple[FieldCtx, ...]
+    not_nullable: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class HookCtx:
+    name: str
+    kind: str  # read / write
+    value_annotation: str  # write: the unified value; read: the return type
+    used_by: tuple[str, ...]
+    needs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IntegrationCtx:
+    name: str
+    display_name: str
+    hooks_class: str
+    inputs: tuple[str, ...]
+    models: tuple[ModelCtx, ...]
+    model_imports: tuple[str, ...]
+    hooks: tuple[HookCtx, ...]
+    matrix_literal: str
+    support_literal: str
+    resources: tuple[str, ...]
+    operations: tuple[str, ...]
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def py_literal(value: Any) -> str:
+    return pprint.pformat(_sorted(value), width=100, sort_dicts=False)
+
+
+class _Types:
+    """Python annotations for unified schemas, collecting the model names they import."""
+
+    def __init__(self, schemas: dict[str, Any]) -> None:
+        self.schemas = schemas
+        self.imports: set[str] = set()
+
+    def _ref_name(self, schema: dict[str, Any]) -> str | None:
+        if "$ref" in schema:
+            name: str = schema["$ref"].rsplit("/", 1)[-1]
+            target = self.schemas[name]
+            if target.get("type") == "object" or "allOf" in target or "properties" in target:
+                return name
+        return None
+
+    def request(self, schema: dict[str, Any], enum: list[str] | None) -> str:
+        ref = self._ref_name(schema)
+        if ref:
+            self.imports.add(ref)
+            return ref
+        resolved = resolve(self.schemas, schema)
+        values = enum if enum is not None else resolved.get("enum")
+        if values:
+            return "Literal[" + ", ".join(repr(v) for v in values) + "]"
+        kind = resolved.get("type")
+        if kind == "array":
+            return f"list[{self.request(resolved['items'], None)}]"
+        if kind == "string" and resolved.get("format") == "date-time":
+            return "AwareDatetime | date"
+        return self._scalar(resolved)
+
+    def response(self, schema: dict[str, Any]) -> str:
+        ref = self._ref_name(schema)
+        if ref:
+            self.imports.add(ref)
+            return ref
+        resolved = resolve(self.schemas, schema)
+        kind = resolved.get("type")
+        if kind == "array":
+            return f"list[{self.response(resolved['items'])}]"
+        # Lenient reads: enums and date-times stay strings (ISO 8601 for dates).
+        return self._scalar(resolved)
+
+    @staticmethod
+    def _scalar(resolved: dict[str, Any]) -> str:
+        kind = resolved.get("type")
+        if kind == "object":
+            return "dict[str, Any]"
+        return {"string": "str", "number": "float", "integer": "int", "boolean": "bool"}.get(
+            str(kind), "Any"
+        )
+
+
+def _description(schema: dict[str, Any], schemas: dict[str, Any]) -> str:
+    text = schema.get("description") or resolve(schemas, schema).get("description") or ""
+    return " ".join(str(text).split())
+
+
+def _request_model(
+    matrix: Matrix, resource: str, op_name: str, schemas: dict[str, Any], types: _Types
+) -> ModelCtx:
+    names = resource_schema_names(resource)
+    body_schema = resolve(schemas, schemas[names[op_name]])
+    props = body_schema["properties"]
+    op = matrix.resources[resource].operations[op_name]
+    fields = []
+    not_nullable = []
+    for field in props:  # the spec's order, as in Truto's docs
+        spec: WriteField | None = op.fields.get(field)
+        if spec is None:
+            continue
+        enum = list(spec.enum) if spec.enum is not None else None
+        annotation = types.request(props[field], enum)
+        if not spec.required:
+            annotation = f"{annotation} | None"
+        fields.append(
+            FieldCtx(field, annotation, spec.required, _description(props[field], schemas))
+        )
+        if not spec.nullable and not spec.required:
+            not_nullable.append((field, spec.not_nullable_reason or ""))
+    return ModelCtx(
+        class_name=names[op_name],
+        operation=op_name,
+        description=f"{matrix.display_name}: the body of {op_name} {resource}.",
+        fields=tuple(fields),
+        not_nullable=tuple(not_nullable),
+    )
+
+
+def _record_model(
+    matrix: Matrix, resource: str, schemas: dict[str, Any], types: _Types
+) -> ModelCtx:
+    names = resource_schema_names(resource)
+    props = resolve(schemas, schemas[names["record"]])["properties"]
+    mapped = matrix.resources[resource].record
+    fields = []
+    for field in props:
+        if field == "id":
+            fields.append(FieldCtx("id", "str", True, _description(props[field], schemas)))
+        elif field in mapped or field == "remote_data":
+            annotation = types.response(props[field]) + " | None"
+            fields.append(FieldCtx(field, annotation, False, _description(props[field], schemas)))
+    return ModelCtx(
+        class_name=names["record"],
+        operation="record",
+        description=f"A {resource[:-1]} as {matrix.display_name} returns it (unified fields only).",
+        fields=tuple(fields),
+        not_nullable=(),
+    )
+
+
+def _hooks(matrix: Matrix, schemas: dict[str, Any], types: _Types) -> tuple[HookCtx, ...]:
+    found: dict[str, dict[str, Any]] = {}
+    for res_name, resource in matrix.resources.items():
+        names = resource_schema_names(res_name)
+        record_props = resolve(schemas, schemas[names["record"]])["properties"]
+        for field, rspec in resource.record.items():
+            if rspec.hook:
+                entry = found.setdefault(
+                    rspec.hook, {"kind": "read", "types": [], "used": [], "needs": []}
+                )
+                entry["types"].append(types.response(record_props[field]))
+                entry["used"].append(f"{res_name}.record.{field}")
+        for op_name, op in resource.operations.items():
+            if op_name not in REQUEST_OPERATIONS:
+                continue
+            props = resolve(schemas, schemas[names[op_name]])["properties"]
+            for field, wspec in op.fields.items():
+                if not wspec.hook:
+                    continue
+                entry = found.setdefault(
+                    wspec.hook, {"kind": "write", "types": [], "used": [], "needs": []}
+                )
+                enum = list(wspec.enum) if wspec.enum is not None else None
+                entry["types"].append(types.request(props[field], enum))
+                entry["used"].append(f"{res_name}.{op_name}.{field}")
+                entry["needs"].extend(wspec.needs)
+    hooks = []
+    for name in sorted(found):
+        entry = found[name]
+        unique_types = list(dict.fromkeys(entry["types"]))
+        hooks.append(
+            HookCtx(
+                name=name,
+                kind=entry["kind"],
+                value_annotation=" | ".join(unique_types) + " | None",
+                used_by=tuple(entry["used"]),
+                needs=tuple(sorted(set(entry["needs"]))),
+            )
+        )
+    return tuple(hooks)
+
+
+def support_table(matrix: Matrix) -> dict[str, Any]:
+    """Per resource and operation: request fields (required, nullable, enum) and response fields."""
+    table: dict[str, Any] = {}
+    for res_name, resource in matrix.resources.items():
+        ops: dict[str, Any] = {}
+        for op_name, op in resource.operations.items():
+            ops[op_name] = {
+                "request": {
+                    field: {
+                        "required": spec.required,
+                        "nullable": spec.nullable,
+                        "enum": sorted(spec.enum) if spec.enum is not None else None,
+                    }
+                    for field, spec in op.fields.items()
+                },
+                "response": sorted(set(op.response.fields) | {"id"})
+                + (["remote_data"] if op_name not in ("delete",) else []),
+                "read_back": op.response.read_back is not None,
+            }
+        table[res_name] = ops
+    return table
+
+
+def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
+    matrix = inputs.matrices[name]
+    schemas = inputs.schemas
+    types = _Types(schemas)
+    models: list[ModelCtx] = []
+    for res_name, resource in matrix.resources.items():
+        for op_name in REQUEST_OPERATIONS:
+            if op_name in resource.operations:
+                models.append(_request_model(matrix, res_name, op_name, schemas, types))
+        models.append(_record_model(matrix, res_name, schemas, types))
+    hooks = _hooks(matrix, schemas, types)
+    base = inputs.spec_path.resolve().parent.parent
+    return IntegrationCtx(
+        name=name,
+        display_name=matrix.display_name,
+        hooks_class=matrix.hooks_class,
+        inputs=(
+            inputs.spec_path.resolve().relative_to(base).as_posix(),
+            inputs.matrix_paths[name].resolve().relative_to(base).as_posix(),
+        ),
+        models=tuple(models),
+        model_imports=tuple(sorted(types.imports)),
+        hooks=hooks,
+        matrix_literal=py_literal(matrix.model_dump(mode="json", exclude_defaults=False)),
+        support_literal=py_literal(support_table(matrix)),
+        resources=tuple(sorted(matrix.resources)),
+        operations=tuple(sorted({op for r in matrix.resources.values() for op in r.operations})),
+    )

@@ -1,0 +1,244 @@
+"""The field-support matrix format: one YAML file per integration in `openapi/integrations/`.
+
+A matrix is data. It says, per operation, which unified request fields an integration writes,
+requires and accepts (enum values), where each one goes in the provider's body, which unified
+response fields come back and where from, plus the provider's API facts. Only real
+transformations name a hook; the hook is a method of the integration's hand-written class.
+
+Validation is strict (`extra="forbid"` everywhere) so a typo is an error naming the key path.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+OPERATIONS = ("list", "get", "create", "update", "delete")
+HTTP_METHODS = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+
+# Declarative value conversions the runtime knows (`unifold/_engine/transforms.py`).
+WriteTransform = Literal[
+    "string",
+    "integer",
+    "number",
+    "date",  # YYYY-MM-DD
+    "datetime_utc_z",  # 2024-01-31T00:00:00Z
+    "datetime_space",  # 2024-01-31 00:00:00 (UTC, Insightly bodies)
+    "ref_id",  # {id, name} -> id
+    "ref_id_int",  # {id, name} -> int(id)
+    "ref_object",  # {id, name} -> {"id": id}
+    "ref_object_int",  # {id, name} -> {"id": int(id)}
+]
+ReadTransform = Literal[
+    "string",
+    "number",
+    "datetime",  # any provider date or date-time -> ISO 8601 UTC with Z
+    "uri_id",  # absolute relation URI -> its last path segment
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderParam(_Strict):
+    description: str
+    pattern: str
+    example: str
+    default: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        if not (value.startswith("^") and value.endswith("$")):
+            raise ValueError("must be anchored with ^ and $")
+        return value
+
+
+class Credential(_Strict):
+    description: str
+
+
+class Auth(_Strict):
+    scheme: Literal["bearer", "basic"]
+    credentials: dict[str, Credential]
+    # For basic auth: which credential is the username and which the password (None = blank).
+    username: str | None = None
+    password: str | None = None
+    token: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Auth:
+        names = set(self.credentials)
+        if self.scheme == "bearer":
+            if self.token not in names:
+                raise ValueError(f"bearer auth needs `token` naming one of {sorted(names)}")
+        else:
+            if self.username not in names:
+                raise ValueError(f"basic auth needs `username` naming one of {sorted(names)}")
+            if self.password is not None and self.password not in names:
+                raise ValueError(f"`password` must name one of {sorted(names)} or be omitted")
+        return self
+
+
+class RateLimit(_Strict):
+    limit: str | None = None
+    remaining: str | None = None
+    reset: str | None = None
+    reset_format: Literal["epoch_seconds", "iso_datetime", "seconds"] | None = None
+    source: str
+
+
+class Errors(_Strict):
+    # Dotted paths tried in order to find a human message in the provider's error body.
+    message_paths: list[str] = Field(min_length=1)
+    validation_statuses: list[int] = [400, 422]
+    source: str
+
+
+class Provider(_Strict):
+    docs: str
+    base_url: str
+    params: dict[str, ProviderParam] = {}
+    auth: Auth
+    id_pattern: str = Field(description="A valid project id at this provider")
+    rate_limit: RateLimit
+    errors: Errors
+
+    @model_validator(mode="after")
+    def _params_used(self) -> Provider:
+        placeholders = set(re.findall(r"{(\w+)}", self.base_url))
+        if placeholders != set(self.params):
+            raise ValueError(
+                f"base_url placeholders {sorted(placeholders)} must match params "
+                f"{sorted(self.params)}"
+            )
+        re.compile(self.id_pattern)
+        return self
+
+
+class Request(_Strict):
+    method: HTTP_METHODS
+    path: str
+    query: dict[str, str] = {}
+    # Body key that wraps the record (Capsule's `kase`); None = bare record.
+    envelope: str | None = None
+    # Where the project id goes besides the path, e.g. Insightly's `PROJECT_ID` in the body.
+    id_in_body: str | None = None
+    id_as: Literal["string", "integer"] = "string"
+    # Fixed body members (Teamleader's `delete_strategy`).
+    body: dict[str, str | int | bool] = {}
+
+
+class Pagination(_Strict):
+    style: Literal["page", "offset", "cursor", "link_header"]
+    size_param: str
+    max_size: int
+    cursor_param: str | None = None
+    page_param: str | None = None
+    offset_param: str | None = None
+    next_cursor_path: str | None = None
+    params_in: Literal["query", "body"] = "query"
+    has_more_path: str | None = None
+    source: str
+
+
+class Response(_Strict):
+    status: list[int] = Field(min_length=1)
+    envelope: str | None = None  # dotted path to the record (or list) in the body
+    # Unified fields this operation returns; they must exist in the resource's `record` map.
+    fields: list[str] = []
+    # Name of a fetch to run after the write to return the stored record (Teamleader answers 204).
+    read_back: str | None = None
+    note: str | None = None
+
+
+class WriteField(_Strict):
+    """Where one unified request field goes. Exactly one of `to`, `hook` and `merge`."""
+
+    to: str | None = None  # dotted provider path inside the record
+    transform: WriteTransform | None = None
+    enum: dict[str, str | int] | None = None  # unified value -> provider value
+    hook: str | None = Field(default=None, pattern=IDENTIFIER)
+    needs: list[str] = []  # fetches the hook reads before the write
+    merge: bool = False  # remote_data: deep-merged into the provider body as is
+    required: bool = False
+    nullable: bool = True
+    not_nullable_reason: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> WriteField:
+        targets = [self.to is not None, self.hook is not None, self.merge]
+        if sum(targets) != 1:
+            raise ValueError("give exactly one of `to`, `hook` or `merge: true`")
+        if self.needs and self.hook is None:
+            raise ValueError("`needs` only applies to a `hook`")
+        if not self.nullable and not self.not_nullable_reason:
+            raise ValueError("`nullable: false` needs `not_nullable_reason` (shown to users)")
+        return self
+
+
+class ReadField(_Strict):
+    """Where one unified response field comes from. Exactly one of `path`, `ref`, `each`, `hook`."""
+
+    path: str | None = None
+    transform: ReadTransform | None = None
+    enum: dict[str, str] | None = None  # provider value (as text) -> unified value
+    ref: dict[str, str] | None = None  # {"id": provider path, "name": provider path}
+    ref_transform: ReadTransform | None = None  # applied to the ref's id
+    each: str | None = None  # provider list path; items mapped with `ref` (paths per item)
+    hook: str | None = Field(default=None, pattern=IDENTIFIER)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ReadField:
+        if self.each is not None:
+            if self.ref is None:
+                raise ValueError("`each` needs `ref` to map each item")
+        elif sum([self.path is not None, self.ref is not None, self.hook is not None]) != 1:
+            raise ValueError("give exactly one of `path`, `ref`, `each` (with `ref`) or `hook`")
+        if self.ref is not None and "id" not in self.ref:
+            raise ValueError("`ref` needs an `id` path")
+        return self
+
+
+class Operation(_Strict):
+    request: Request
+    response: Response
+    fields: dict[str, WriteField] = {}  # request body fields (create, update)
+    pagination: Pagination | None = None  # list
+    note: str | None = None
+
+
+class Fetch(_Strict):
+    """A provider read a hook may need (the current record, definitions, ...)."""
+
+    request: Request
+    envelope: str | None = None
+
+
+class Resource(_Strict):
+    record: dict[str, ReadField]
+    fetches: dict[str, Fetch] = {}
+    operations: dict[str, Operation]
+
+    @field_validator("operations")
+    @classmethod
+    def _known_operations(cls, value: dict[str, Operation]) -> dict[str, Operation]:
+        unknown = sorted(set(value) - set(OPERATIONS))
+        if unknown:
+            raise ValueError(f"unknown operations {unknown}; expected some of {list(OPERATIONS)}")
+        return value
+
+
+class Matrix(_Strict):
+    integration: str = Field(pattern=IDENTIFIER)
+    display_name: str
+    hooks_class: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
+    provider: Provider
+    resources: dict[str, Resource]

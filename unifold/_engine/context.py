@@ -1,0 +1,56 @@
+"""What a write hook sees: the provider body being built, prefetched reads, extra calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+from unifold._errors import InvalidFieldValueError
+
+
+@dataclass(frozen=True)
+class ProviderCall:
+    """One extra provider request a write needs besides the main one."""
+
+    label: str
+    method: str
+    path: str
+    json: Any = None
+
+
+@dataclass
+class WriteContext:
+    integration: str
+    operation: str
+    resource_id: str | None
+    body: dict[str, Any]
+    fetched: dict[str, Any] = field(default_factory=dict)
+    calls: list[ProviderCall] = field(default_factory=list)
+    # Fields several unified fields feed (e.g. Teamleader's budget) are handled once.
+    done: set[str] = field(default_factory=set)
+    given: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def current(self) -> dict[str, Any]:
+        """The stored record before the write (fetch `current`)."""
+        record = self.fetched.get("current")
+        if not isinstance(record, dict):
+            raise RuntimeError(f"{self.integration}: hook needs the `current` fetch in the matrix")
+        return record
+
+    def call(self, label: str, method: str, path: str, json: Any = None) -> None:
+        self.calls.append(ProviderCall(label, method, path, json))
+
+    def invalid(self, field: str, message: str, accepted: Any = None) -> NoReturn:
+        raise InvalidFieldValueError(
+            f"{field}: {message} ({self.integration} {self.operation})",
+            field=field,
+            integration=self.integration,
+            accepted=accepted,
+        )
+
+    @staticmethod
+    def segment(value: str) -> str:
+        """A path segment, percent-encoded so an id can never reach another endpoint."""
+        return quote(str(value), safe="")

@@ -1,0 +1,226 @@
+"""Typed errors. Every one carries Truto's error body (`to_dict()`), never a credential.
+
+Our own validation errors are raised before anything is sent; provider errors keep the
+provider's status, message and raw body.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+__all__ = [
+    "UnifoldError",
+    "UnifoldValidationError",
+    "UnsupportedFieldError",
+    "MissingRequiredFieldError",
+    "InvalidEnumValueError",
+    "InvalidFieldValueError",
+    "InvalidIdError",
+    "InvalidParameterError",
+    "UnknownAccountError",
+    "AccountConfigError",
+    "ProviderError",
+    "ProviderValidationError",
+    "ProviderNotFoundError",
+    "ProviderAuthError",
+    "ProviderRateLimitError",
+    "ProviderConflictError",
+    "ProviderServerError",
+    "ProviderConnectionError",
+    "PartialWriteError",
+]
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class UnifoldError(Exception):
+    """Base of every unifold error."""
+
+    status_code: int = 500
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+
+    def to_dict(self) -> dict[str, Any]:
+        """Truto's error body: `{statusCode, error, message, ...}`."""
+        return {
+            "statusCode": self.status_code,
+            "error": _reason(self.status_code),
+            "message": self.message,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status_code={self.status_code})"
+
+
+class UnifoldValidationError(UnifoldError):
+    """A request unifold refused before sending anything (400)."""
+
+    status_code = 400
+    insight_key = "invalid_body_fields"
+    insight_description = "Fields whose value the integration does not accept"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        integration: str | None = None,
+        accepted: Any = None,
+        fields: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.field = field
+        self.integration = integration
+        self.accepted = accepted
+        self.fields = fields if fields is not None else ([field] if field else [])
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        if self.fields:
+            body["truto_error_insight"] = {
+                self.insight_key: {"description": self.insight_description, "value": self.fields}
+            }
+        return body
+
+
+class UnsupportedFieldError(UnifoldValidationError):
+    insight_key = "unsupported_body_fields"
+    insight_description = "Fields the integration does not support for this operation"
+
+
+class MissingRequiredFieldError(UnifoldValidationError):
+    insight_key = "missing_required_body_fields"
+    insight_description = "Fields the integration requires for this operation"
+
+
+class InvalidEnumValueError(UnifoldValidationError):
+    insight_key = "invalid_enum_values"
+    insight_description = "Fields whose value is not one the integration accepts"
+
+
+class InvalidFieldValueError(UnifoldValidationError):
+    pass
+
+
+class InvalidIdError(UnifoldValidationError):
+    insight_key = "invalid_path_parameters"
+    insight_description = "Path parameters the integration would not accept"
+
+
+class InvalidParameterError(UnifoldValidationError):
+    insight_key = "invalid_query_parameters"
+    insight_description = "Query parameters that are not valid"
+
+
+class UnknownAccountError(UnifoldError):
+    status_code = 404
+
+
+class AccountConfigError(UnifoldValidationError):
+    insight_key = "invalid_account_configuration"
+    insight_description = "Account settings the integration would not accept"
+
+
+class ProviderError(UnifoldError):
+    """The provider answered with an error. `raw_response` is its body (JSON if it parses)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        integration: str,
+        raw_response: Any = None,
+        headers: dict[str, str] | None = None,
+        method: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code)
+        self.integration = integration
+        self.raw_response = raw_response
+        self.headers = headers or {}
+        self.method = method
+        self.url = url
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        body["truto_is_remote_error"] = True
+        body["raw_response"] = self.raw_response
+        return body
+
+
+class ProviderValidationError(ProviderError):
+    pass
+
+
+class ProviderNotFoundError(ProviderError):
+    pass
+
+
+class ProviderAuthError(ProviderError):
+    pass
+
+
+class ProviderRateLimitError(ProviderError):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, Any]:
+        body = super().to_dict()
+        body["truto_error_insight"] = {
+            "rate_limit_error": {
+                "description": "The provider's rate limit was reached",
+                "value": {"retry_after": self.retry_after},
+            }
+        }
+        return body
+
+
+class ProviderConflictError(ProviderError):
+    pass
+
+
+class ProviderServerError(ProviderError):
+    pass
+
+
+class ProviderConnectionError(ProviderError):
+    """No clean answer from the provider (connection failure or timeout): 502."""
+
+
+class PartialWriteError(UnifoldError):
+    """A write that takes several provider calls failed part-way. Nothing is rolled back:
+    `applied` lists the calls the provider accepted, `not_applied` the ones never made."""
+
+    def __init__(self, cause: ProviderError, applied: list[str], not_applied: list[str]) -> None:
+        failed = not_applied[0] if not_applied else "?"
+        message = (
+            f"{cause.integration}: write failed part-way at '{failed}': {cause.message}. "
+            f"Applied: {applied or 'nothing'}. Not applied: {not_applied}."
+        )
+        super().__init__(message, status_code=cause.status_code)
+        self.cause = cause
+        self.applied = applied
+        self.not_applied = not_applied
+
+    def to_dict(self) -> dict[str, Any]:
+        body = self.cause.to_dict()
+        body["message"] = self.message
+        body["truto_error_insight"] = {
+            "partial_write": {
+                "description": "Provider calls applied before the failure, and those not applied",
+                "value": {"applied": self.applied, "not_applied": self.not_applied},
+            }
+        }
+        return body

@@ -1,0 +1,48 @@
+"""Base classes for every generated model (the hand-written side of the generation gap)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo
+
+
+class UnifiedModel(BaseModel):
+    """Base of the unified models that datamodel-code-generator writes from `openapi/crm.yaml`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class RequestModel(UnifiedModel):
+    """A request body for one integration: unknown fields are errors, null is kept apart from
+    omitted (`model_fields_set`), and fields the provider cannot clear refuse `null`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    INTEGRATION: ClassVar[str] = ""
+    OPERATION: ClassVar[str] = ""
+    # field -> why the provider cannot clear it (shown in the error).
+    NOT_NULLABLE: ClassVar[dict[str, str]] = {}
+
+    def to_body(self) -> dict[str, Any]:
+        """The fields the caller set, nulls included: what PATCH semantics needs."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+def reject_null(cls: type[RequestModel], value: Any, info: ValidationInfo) -> Any:
+    if value is None and info.field_name in cls.NOT_NULLABLE:
+        reason = cls.NOT_NULLABLE[info.field_name]
+        raise ValueError(
+            f"{info.field_name} cannot be null on {cls.INTEGRATION} ({reason}); "
+            f"omit it to leave it unchanged"
+        )
+    return value
+
+
+class ResponseModel(UnifiedModel):
+    """A record as one integration returns it: lenient, so unknown provider values and extra
+    keys never break a read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    INTEGRATION: ClassVar[str] = ""
