@@ -1,0 +1,68 @@
+"""unifold: one typed, unified CRM API over Capsule, Insightly, Pipeliner, Planhat and Teamleader.
+
+    from unifold import Unifold
+    uf = Unifold(store=":memory:")
+    acct = uf.accounts.create("teamleader", environment="sandbox")
+    uf.crm.projects.update(project_id, {"name": "Relaunch"}, integrated_account_id=acct.id)
+
+Names are imported lazily so `import unifold` stays cheap; integrations load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Unifold": "unifold._client",
+    "AsyncUnifold": "unifold._client",
+    "ProviderStream": "unifold._client",
+    "AsyncProviderStream": "unifold._client",
+    "IntegratedAccount": "unifold._accounts",
+    "Credentials": "unifold._accounts",
+}
+_ERRORS = (
+    "UnifoldError",
+    "UnifoldValidationError",
+    "UnsupportedFieldError",
+    "MissingRequiredFieldError",
+    "InvalidEnumValueError",
+    "InvalidFieldValueError",
+    "InvalidIdError",
+    "InvalidParameterError",
+    "UnknownAccountError",
+    "AccountConfigError",
+    "ProviderError",
+    "ProviderValidationError",
+    "ProviderNotFoundError",
+    "ProviderAuthError",
+    "ProviderRateLimitError",
+    "ProviderConflictError",
+    "ProviderServerError",
+    "ProviderConnectionError",
+    "PartialWriteError",
+)
+_EXPORTS.update({name: "unifold._errors" for name in _ERRORS})
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from unifold._accounts import Credentials, IntegratedAccount
+    from unifold._client import AsyncProviderStream, AsyncUnifold, ProviderStream, Unifold
+    from unifold._errors import *  # noqa: F403
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'unifold' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

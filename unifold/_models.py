@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo
 
 
 class UnifiedModel(BaseModel):
@@ -46,3 +46,9 @@ class ResponseModel(UnifiedModel):
     model_config = ConfigDict(extra="allow")
 
     INTEGRATION: ClassVar[str] = ""
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What unifold dropped from the request (`on_unsupported="drop"`); empty otherwise."""
+        return self._warnings

@@ -123,7 +123,7 @@ class PlanhatHooksBase(abc.ABC):
 
     @abc.abstractmethod
     def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
-        """Write hook for projects.update.custom_fields."""
+        """Write hook for projects.create.custom_fields, projects.update.custom_fields. Needs fetches: current."""
 
 
 MATRIX: Final[dict[str, Any]] = {
@@ -161,7 +161,20 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
-            "fetches": {},
+            "fetches": {
+                "current": {
+                    "envelope": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/projects/{id}",
+                        "query": {},
+                    },
+                }
+            },
             "operations": {
                 "create": {
                     "fields": {
@@ -203,14 +216,14 @@ MATRIX: Final[dict[str, Any]] = {
                         },
                         "custom_fields": {
                             "enum": None,
-                            "hook": None,
+                            "hook": "write_custom_fields",
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
                             "note": None,
                             "nullable": True,
                             "required": False,
-                            "to": "custom",
+                            "to": None,
                             "transform": None,
                         },
                         "name": {
@@ -397,9 +410,32 @@ MATRIX: Final[dict[str, Any]] = {
                             "enum": None,
                             "hook": "write_custom_fields",
                             "merge": False,
-                            "needs": [],
+                            "needs": ["current"],
                             "not_nullable_reason": None,
-                            "note": "the custom object, keyed by the field's display name",
+                            "note": "the "
+                            "custom "
+                            "object, "
+                            "keyed "
+                            "by the "
+                            "field's "
+                            "display "
+                            "name; "
+                            "sent "
+                            "whole "
+                            "(current "
+                            "values "
+                            "merged "
+                            "with "
+                            "yours) "
+                            "since "
+                            "Planhat "
+                            "does "
+                            "not "
+                            "document "
+                            "whether "
+                            "custom "
+                            "is "
+                            "merged",
                             "nullable": True,
                             "required": False,
                             "to": None,

@@ -30,6 +30,8 @@ class WriteContext:
     # Fields several unified fields feed (e.g. Teamleader's budget) are handled once.
     done: set[str] = field(default_factory=set)
     given: dict[str, Any] = field(default_factory=dict)
+    # Deep-merged into the provider's wire body as is, after every mapped field.
+    remote_data: dict[str, Any] | None = None
 
     @property
     def current(self) -> dict[str, Any]:

@@ -1,8 +1,4 @@
-"""Capsule mapping hooks (hand-written; created once by the generator as a skeleton).
-
-The generator never overwrites this file. Implement each hook; the matrix
-`openapi/integrations/capsule.yaml` says where it is used.
-"""
+"""Capsule mapping hooks (hand-written). Projects are `kases`; the body is `{"kase": {...}}`."""
 
 from __future__ import annotations
 
@@ -10,30 +6,156 @@ from collections.abc import Mapping
 from typing import Any
 
 from unifold._engine.context import WriteContext
+from unifold._engine.types import RefDict
 from unifold.generated.crm.capsule import CapsuleHooksBase
+from unifold.generated.crm.models import ContactRef, OpportunityRef, TagInput
+from unifold.hooks._common import int_id, ref
+
+
+def _party_name(party: Mapping[str, Any]) -> str | None:
+    if party.get("name"):
+        return str(party["name"])
+    parts = [party.get("firstName"), party.get("lastName")]
+    return " ".join(p for p in parts if p) or None
 
 
 class CapsuleHooks(CapsuleHooksBase):
-    def merge_remote_data(self, value: Any, ctx: WriteContext) -> None:
-        raise NotImplementedError("merge_remote_data: projects.update.remote_data")
+    # A project has one main `party` (required): an organisation reads as the account, a
+    # person as the contact (Capsule v2 Project model: "party ... the main contact").
+    def read_account(self, record: Mapping[str, Any]) -> RefDict | None:
+        party = record.get("party")
+        if not isinstance(party, Mapping) or party.get("type") == "person":
+            return None
+        return ref(party.get("id"), _party_name(party))
 
-    def read_account(self, record: Mapping[str, Any]) -> Any:
-        raise NotImplementedError("read_account: projects.record.account")
+    def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
+        party = record.get("party")
+        if not isinstance(party, Mapping):
+            return None
+        if party.get("type") != "person":
+            return []
+        found = ref(party.get("id"), _party_name(party))
+        return [found] if found else []
 
-    def read_contact(self, record: Mapping[str, Any]) -> Any:
-        raise NotImplementedError("read_contact: projects.record.contact")
+    def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
+        opportunity = record.get("opportunity")
+        if not isinstance(opportunity, Mapping):
+            return []
+        found = ref(opportunity.get("id"), opportunity.get("name"))
+        return [found] if found else []
 
-    def read_opportunity(self, record: Mapping[str, Any]) -> Any:
-        raise NotImplementedError("read_opportunity: projects.record.opportunity")
+    def write_contact(self, value: list[ContactRef] | None, ctx: WriteContext) -> None:
+        account = ctx.given.get("account")
+        if not value:
+            if account is not None:
+                return  # the account becomes the main party; no person remains
+            ctx.invalid(
+                "contact",
+                "Capsule requires a main party ('party is required'); give one contact, or an "
+                "account",
+                accepted="exactly one contact",
+            )
+        if len(value) > 1:
+            ctx.invalid(
+                "contact",
+                f"Capsule projects have one main party; got {len(value)} contacts",
+                accepted="exactly one contact",
+            )
+        if account is not None and str(account.id) != str(value[0].id):
+            ctx.invalid(
+                "contact",
+                "account and contact both set Capsule's single main party; give one of them",
+            )
+        ctx.body["party"] = {"id": int_id(ctx, "contact.0.id", value[0].id)}
 
-    def write_contact(self, value: Any, ctx: WriteContext) -> None:
-        raise NotImplementedError("write_contact: projects.create.contact, projects.update.contact")
+    def write_opportunity(self, value: list[OpportunityRef] | None, ctx: WriteContext) -> None:
+        if not value:
+            ctx.body["opportunity"] = None
+            return
+        if len(value) > 1:
+            ctx.invalid(
+                "opportunity",
+                f"Capsule links at most one opportunity to a project; got {len(value)}",
+                accepted="zero or one opportunity",
+            )
+        ctx.body["opportunity"] = {"id": int_id(ctx, "opportunity.0.id", value[0].id)}
 
-    def write_custom_fields(self, value: Any, ctx: WriteContext) -> None:
-        raise NotImplementedError("write_custom_fields: projects.update.custom_fields")
+    def write_tags(self, value: list[TagInput] | None, ctx: WriteContext) -> None:
+        # Tags change only through the project PUT: add by name, remove with
+        # {"id": N, "_delete": true}; removing an unattached tag is a 422 (Capsule Tag docs).
+        current = [t for t in ctx.current.get("tags") or [] if isinstance(t, Mapping)]
+        by_id = {str(t.get("id")): t for t in current}
+        by_name = {str(t.get("name", "")).casefold(): t for t in current}
+        keep: set[str] = set()
+        changes: list[dict[str, Any]] = []
+        for index, tag in enumerate(value or []):
+            if tag.id is None and not tag.name:
+                ctx.invalid(f"tags.{index}", "a tag needs an id or a name")
+            match = by_id.get(str(tag.id)) if tag.id is not None else None
+            if match is None and tag.name:
+                match = by_name.get(tag.name.casefold())
+            if match is not None:
+                keep.add(str(match.get("id")))
+            elif tag.name:
+                changes.append({"name": tag.name})  # Capsule reuses a same-named tag or creates one
+            else:
+                # [I] attaching an existing tag by id alone is not documented; Capsule's docs add
+                # by name, so an unknown id without a name is refused here.
+                ctx.invalid(
+                    f"tags.{index}", f"tag id {tag.id!r} is not on this project; give its name"
+                )
+        for tag_id, tag in by_id.items():
+            if tag_id not in keep:
+                changes.append({"id": tag.get("id"), "_delete": True})
+        if changes:
+            ctx.body["tags"] = changes
 
-    def write_opportunity(self, value: Any, ctx: WriteContext) -> None:
-        raise NotImplementedError("write_opportunity: projects.update.opportunity")
+    def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
+        if value is None:
+            ctx.invalid(
+                "custom_fields", "give {name: null} per field to clear it", accepted="an object"
+            )
+        definitions = [
+            d for d in ctx.fetched.get("field_definitions") or [] if isinstance(d, Mapping)
+        ]
+        by_name = {str(d.get("name")): d for d in definitions}
+        by_folded = {name.casefold(): d for name, d in by_name.items()}
+        current = {
+            str((f.get("definition") or {}).get("id")): f
+            for f in ctx.current.get("fields") or []
+            if isinstance(f, Mapping)
+        }
+        rows: list[dict[str, Any]] = []
+        for name, field_value in value.items():
+            definition = by_name.get(name) or by_folded.get(name.casefold())
+            if definition is None:
+                ctx.invalid(
+                    f"custom_fields.{name}",
+                    "no such Capsule project custom field",
+                    accepted=sorted(by_name),
+                )
+            existing = current.get(str(definition.get("id")))
+            if field_value is None:
+                # `_delete` rather than `value: null`: null is a 422 on BOOLEAN fields (research C8).
+                if existing is not None:
+                    rows.append({"id": existing.get("id"), "_delete": True})
+            elif existing is not None:
+                rows.append({"id": existing.get("id"), "value": field_value})
+            else:
+                rows.append({"definition": {"id": definition.get("id")}, "value": field_value})
+        if rows:
+            ctx.body["fields"] = rows
 
-    def write_tags(self, value: Any, ctx: WriteContext) -> None:
-        raise NotImplementedError("write_tags: projects.update.tags")
+    def merge_remote_data(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
+        if not value:
+            return
+        merged = dict(value)
+        kase = merged.get("kase")
+        if isinstance(kase, Mapping) and "owner" in kase and "team" not in kase:
+            # An owner sent without a team makes Capsule clear the team (live-verified by the
+            # capsulemcp wire traces, research §A3): send the current team along.
+            team = ctx.current.get("team")
+            kase = dict(kase)
+            kase["team"] = {"id": team["id"]} if isinstance(team, Mapping) else None
+            merged["kase"] = kase
+        ctx.remote_data = merged

@@ -1,8 +1,4 @@
-"""Insightly mapping hooks (hand-written; created once by the generator as a skeleton).
-
-The generator never overwrites this file. Implement each hook; the matrix
-`openapi/integrations/insightly.yaml` says where it is used.
-"""
+"""Insightly mapping hooks (hand-written). Flat UPPER_CASE bodies; PROJECT_ID in the body."""
 
 from __future__ import annotations
 
@@ -10,14 +6,35 @@ from collections.abc import Mapping
 from typing import Any
 
 from unifold._engine.context import WriteContext
+from unifold._engine.types import RefDict
 from unifold.generated.crm.insightly import InsightlyHooksBase
+from unifold.hooks._common import ref
 
 
 class InsightlyHooks(InsightlyHooksBase):
-    def read_opportunity(self, record: Mapping[str, Any]) -> Any:
-        raise NotImplementedError("read_opportunity: projects.record.opportunity")
+    def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
+        # OPPORTUNITY_ID: the opportunity the project was converted from (read-only via PUT).
+        found = ref(record.get("OPPORTUNITY_ID"))
+        return [found] if found else []
 
-    def write_custom_fields(self, value: Any, ctx: WriteContext) -> None:
-        raise NotImplementedError(
-            "write_custom_fields: projects.create.custom_fields, projects.update.custom_fields"
-        )
+    def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
+        if value is None:
+            ctx.invalid(
+                "custom_fields", "give {name: null} per field to clear it", accepted="an object"
+            )
+        # Whether CUSTOMFIELDS in a PUT replaces or merges is undocumented (research §B3), so the
+        # whole list is sent: current values merged with the caller's, nothing lost either way.
+        current = ctx.fetched.get("current") or {}
+        merged: dict[str, Any] = {
+            str(f.get("FIELD_NAME")): f.get("FIELD_VALUE")
+            for f in current.get("CUSTOMFIELDS") or []
+            if isinstance(f, Mapping) and f.get("FIELD_NAME")
+        }
+        for name, field_value in value.items():
+            if field_value is None:
+                merged.pop(name, None)
+            else:
+                merged[name] = field_value
+        ctx.body["CUSTOMFIELDS"] = [
+            {"FIELD_NAME": name, "FIELD_VALUE": field_value} for name, field_value in merged.items()
+        ]

@@ -1,17 +1,24 @@
-"""Pipeliner mapping hooks (hand-written; created once by the generator as a skeleton).
-
-The generator never overwrites this file. Implement each hook; the matrix
-`openapi/integrations/pipeliner.yaml` says where it is used.
-"""
+"""Pipeliner mapping hooks (hand-written). Relations come back as absolute URIs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from unifold._engine.transforms import READ
+from unifold._engine.types import RefDict
 from unifold.generated.crm.pipeliner import PipelinerHooksBase
+from unifold.hooks._common import ref
+
+_uri_id = READ["uri_id"]
 
 
 class PipelinerHooks(PipelinerHooksBase):
-    def read_contact(self, record: Mapping[str, Any]) -> Any:
-        raise NotImplementedError("read_contact: projects.record.contact")
+    def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
+        # primary_contact is a relation URI (.../entities/Contacts/<uuid>) unless expanded.
+        value = record.get("primary_contact")
+        if isinstance(value, Mapping):
+            found = ref(value.get("id"), value.get("full_name") or value.get("name"))
+        else:
+            found = ref(_uri_id(value))
+        return [found] if found else []

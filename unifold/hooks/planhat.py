@@ -1,11 +1,8 @@
-"""Planhat mapping hooks (hand-written; created once by the generator as a skeleton).
-
-The generator never overwrites this file. Implement each hook; the matrix
-`openapi/integrations/planhat.yaml` says where it is used.
-"""
+"""Planhat mapping hooks (hand-written)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from unifold._engine.context import WriteContext
@@ -13,5 +10,14 @@ from unifold.generated.crm.planhat import PlanhatHooksBase
 
 
 class PlanhatHooks(PlanhatHooksBase):
-    def write_custom_fields(self, value: Any, ctx: WriteContext) -> None:
-        raise NotImplementedError("write_custom_fields: projects.update.custom_fields")
+    def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
+        if value is None:
+            ctx.invalid(
+                "custom_fields", "give {name: null} per field to clear it", accepted="an object"
+            )
+        # `custom` is keyed by the field's display name. Planhat does not document whether a PUT
+        # merges it or replaces it (research B.2), so on update the whole object is sent.
+        current = (ctx.fetched.get("current") or {}).get("custom")
+        merged = dict(current) if isinstance(current, Mapping) else {}
+        merged.update(value)
+        ctx.body["custom"] = merged

@@ -1,0 +1,536 @@
+"""`Unifold` and `AsyncUnifold`: accounts plus the unified CRM resources.
+
+Both share `_Core` (accounts, validation, flows); only the HTTP driver differs.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import httpx
+from pydantic import BaseModel
+
+from unifold import _errors as errors
+from unifold._accounts import AccountStore, IntegratedAccount, new_account
+from unifold._engine.connector import Connector, load_connector
+from unifold._engine.flows import (
+    CallOptions,
+    check_id,
+    check_options,
+    create_flow,
+    delete_flow,
+    get_flow,
+    update_flow,
+)
+from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
+from unifold._engine.validation import OnUnsupported, validate_body
+
+if TYPE_CHECKING:
+    from unifold.sandbox import SandboxProvider
+
+ResponseFormat = Literal["unified", "raw", "normalized", "stream"]
+DEFAULT_STORE = os.environ.get("UNIFOLD_STORE", "~/.unifold/accounts.sqlite3")
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+SANDBOX_ORIGIN = "http://{integration}.sandbox.unifold.invalid"
+
+
+def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
+    import base64
+
+    auth = conn.provider["auth"]
+    creds = account.credentials
+    if auth["scheme"] == "bearer":
+        return f"Bearer {creds[auth['token']]}"
+    password = creds[auth["password"]] if auth.get("password") else ""
+    token = base64.b64encode(f"{creds[auth['username']]}:{password}".encode()).decode()
+    return f"Basic {token}"
+
+
+class _Core:
+    """What both clients share: the account store, sandboxes and request preparation."""
+
+    def __init__(self, store: str | Path, max_retries: int) -> None:
+        self._store = AccountStore(store)
+        self._max_retries = max_retries
+        self._sandboxes: dict[str, SandboxProvider] = {}
+        self._lock = threading.Lock()
+
+    def account(self, account_id: Any) -> IntegratedAccount:
+        account = self._store.get(account_id) if isinstance(account_id, str) else None
+        if account is None:
+            raise errors.UnknownAccountError(
+                f"no integrated account with id {account_id!r}; create one with "
+                f"accounts.create(...)"
+            )
+        return account
+
+    def endpoint(self, conn: Connector, account: IntegratedAccount) -> Endpoint:
+        provider = conn.provider
+        base = provider["base_url"].format(**account.params)
+        if account.base_url:
+            base = account.base_url
+        elif account.environment == "sandbox":
+            from urllib.parse import urlsplit
+
+            base = SANDBOX_ORIGIN.format(integration=account.integration) + urlsplit(base).path
+        return Endpoint(account.integration, base, _auth_header(conn, account), provider)
+
+    def sandbox(self, account: IntegratedAccount) -> SandboxProvider:
+        """The in-process emulator behind a sandbox account (state lives with this client)."""
+        with self._lock:
+            provider = self._sandboxes.get(account.id)
+            if provider is None:
+                from unifold.sandbox import create_provider
+
+                provider = self._sandboxes[account.id] = create_provider(account.integration)
+            return provider
+
+    def in_process(self, account: IntegratedAccount) -> bool:
+        return account.environment == "sandbox" and not account.base_url
+
+    def prepare(
+        self,
+        operation: str,
+        integrated_account_id: Any,
+        *,
+        resource_id: Any = None,
+        body: Mapping[str, Any] | BaseModel | None = None,
+        response_format: str = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+        on_unsupported: OnUnsupported = "error",
+    ) -> tuple[IntegratedAccount, Connector, Flow, CallOptions]:
+        """Validate everything and build the flow; nothing is sent here."""
+        account = self.account(integrated_account_id)
+        conn = load_connector(account.integration)
+        if operation not in conn.operations:
+            raise errors.UnifoldValidationError(
+                f"{account.integration} does not support projects.{operation}; it supports "
+                f"{', '.join(sorted(conn.operations))}",
+                integration=account.integration,
+                accepted=sorted(conn.operations),
+            )
+        if isinstance(exclude_fields, str):
+            exclude_fields = [exclude_fields]
+        options = CallOptions(
+            response_format=response_format,
+            ignore_remote_data=ignore_remote_data,
+            exclude_fields=tuple(exclude_fields),
+            remote_query=remote_query,
+        )
+        check_options(conn, options)
+        if on_unsupported not in ("error", "drop"):
+            raise errors.InvalidParameterError(
+                f"on_unsupported must be 'error' or 'drop', not {on_unsupported!r}",
+                field="on_unsupported",
+                accepted=["error", "drop"],
+            )
+        rid = check_id(conn, resource_id) if operation in ("get", "update", "delete") else None
+        flow: Flow
+        if operation in ("update", "create"):
+            if body is None:
+                raise errors.InvalidFieldValueError(f"projects.{operation} needs a body")
+            data, warnings = validate_body(conn, operation, body, on_unsupported)
+            options.warnings.extend(warnings)
+            if operation == "update":
+                assert rid is not None
+                flow = update_flow(conn, rid, data, options)
+            else:
+                flow = create_flow(conn, data, options)
+        elif operation == "get":
+            assert rid is not None
+            flow = get_flow(conn, rid, options)
+        else:
+            assert rid is not None
+            flow = delete_flow(conn, rid, options)
+        return account, conn, flow, options
+
+
+class ProviderStream:
+    """The provider's response, not buffered: iterate it, then close it (or use `with`)."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+
+    def iter_bytes(self, chunk_size: int | None = 65536) -> Iterator[bytes]:
+        return self._response.iter_bytes(chunk_size)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.iter_bytes()
+
+    def close(self) -> None:
+        self._response.close()
+
+    def __enter__(self) -> ProviderStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncProviderStream:
+    """The async twin of `ProviderStream`."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self._response = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+
+    def aiter_bytes(self, chunk_size: int | None = 65536) -> AsyncIterator[bytes]:
+        return self._response.aiter_bytes(chunk_size)
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.aiter_bytes()
+
+    async def aclose(self) -> None:
+        await self._response.aclose()
+
+    async def __aenter__(self) -> AsyncProviderStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+class Accounts:
+    def __init__(self, core: _Core) -> None:
+        self._core = core
+
+    def create(
+        self,
+        integration: str,
+        credentials: Mapping[str, str] | None = None,
+        *,
+        environment: Literal["production", "sandbox"] = "production",
+        params: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+        allow_remote_base_url: bool = False,
+    ) -> IntegratedAccount:
+        """Store an account. Sandbox accounts need no credentials and reach a built-in emulator
+        (in-process, or the loopback server at `base_url`)."""
+        account = new_account(
+            integration, environment, credentials, params, base_url, allow_remote_base_url
+        )
+        self._core._store.add(account)
+        return account
+
+    def get(self, account_id: str) -> IntegratedAccount:
+        return self._core.account(account_id)
+
+    def list(self) -> list[IntegratedAccount]:
+        return self._core._store.list()
+
+    def delete(self, account_id: str) -> None:
+        if not self._core._store.delete(account_id):
+            raise errors.UnknownAccountError(f"no integrated account with id {account_id!r}")
+
+    def sandbox(self, account_id: str) -> SandboxProvider:
+        """The emulator behind an in-process sandbox account: its state and the requests it
+        received (`.received`)."""
+        account = self._core.account(account_id)
+        if not self._core.in_process(account):
+            raise errors.UnifoldValidationError(
+                f"account {account_id} is not an in-process sandbox account",
+                integration=account.integration,
+            )
+        return self._core.sandbox(account)
+
+
+class Projects:
+    """`/unified/crm/projects` for the sync client."""
+
+    def __init__(self, client: Unifold) -> None:
+        self._client = client
+
+    def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
+        account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
+        result = self._client._driver(account, conn).run(flow)
+        if options.response_format == "stream" and isinstance(result, ProviderResponse):
+            return ProviderStream(result.stream)
+        return result
+
+    def update(
+        self,
+        id: str,
+        body: Mapping[str, Any] | BaseModel,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+        on_unsupported: OnUnsupported = "error",
+    ) -> Any:
+        """PATCH semantics: omitted fields stay, `None` clears, arrays are the final state.
+
+        Returns the integration's `Project` (unified), a dict (normalized), the provider's body
+        (raw) or a `ProviderStream` (stream)."""
+        return self._run(
+            "update",
+            integrated_account_id,
+            resource_id=id,
+            body=body,
+            response_format=response_format,
+            ignore_remote_data=ignore_remote_data,
+            exclude_fields=exclude_fields,
+            remote_query=remote_query,
+            on_unsupported=on_unsupported,
+        )
+
+    def get(
+        self,
+        id: str,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+    ) -> Any:
+        return self._run(
+            "get",
+            integrated_account_id,
+            resource_id=id,
+            response_format=response_format,
+            ignore_remote_data=ignore_remote_data,
+            exclude_fields=exclude_fields,
+            remote_query=remote_query,
+        )
+
+    def create(
+        self,
+        body: Mapping[str, Any] | BaseModel,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+        on_unsupported: OnUnsupported = "error",
+    ) -> Any:
+        return self._run(
+            "create",
+            integrated_account_id,
+            body=body,
+            response_format=response_format,
+            ignore_remote_data=ignore_remote_data,
+            exclude_fields=exclude_fields,
+            remote_query=remote_query,
+            on_unsupported=on_unsupported,
+        )
+
+    def delete(
+        self,
+        id: str,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        remote_query: Mapping[str, Any] | None = None,
+    ) -> Any:
+        return self._run(
+            "delete",
+            integrated_account_id,
+            resource_id=id,
+            response_format=response_format,
+            remote_query=remote_query,
+        )
+
+
+class AsyncProjects:
+    """`/unified/crm/projects` for the async client: the same calls, awaited."""
+
+    def __init__(self, client: AsyncUnifold) -> None:
+        self._client = client
+
+    async def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
+        account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
+        result = await self._client._driver(account, conn).run(flow)
+        if options.response_format == "stream" and isinstance(result, ProviderResponse):
+            return AsyncProviderStream(result.stream)
+        return result
+
+    async def update(
+        self,
+        id: str,
+        body: Mapping[str, Any] | BaseModel,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+        on_unsupported: OnUnsupported = "error",
+    ) -> Any:
+        return await self._run(
+            "update",
+            integrated_account_id,
+            resource_id=id,
+            body=body,
+            response_format=response_format,
+            ignore_remote_data=ignore_remote_data,
+            exclude_fields=exclude_fields,
+            remote_query=remote_query,
+            on_unsupported=on_unsupported,
+        )
+
+    async def get(
+        self,
+        id: str,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+    ) -> Any:
+        return await self._run(
+            "get",
+            integrated_account_id,
+            resource_id=id,
+            response_format=response_format,
+            ignore_remote_data=ignore_remote_data,
+            exclude_fields=exclude_fields,
+            remote_query=remote_query,
+        )
+
+    async def create(
+        self,
+        body: Mapping[str, Any] | BaseModel,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+        on_unsupported: OnUnsupported = "error",
+    ) -> Any:
+        return await self._run(
+            "create",
+            integrated_account_id,
+            body=body,
+            response_format=response_format,
+            ignore_remote_data=ignore_remote_data,
+            exclude_fields=exclude_fields,
+            remote_query=remote_query,
+            on_unsupported=on_unsupported,
+        )
+
+    async def delete(
+        self,
+        id: str,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        remote_query: Mapping[str, Any] | None = None,
+    ) -> Any:
+        return await self._run(
+            "delete",
+            integrated_account_id,
+            resource_id=id,
+            response_format=response_format,
+            remote_query=remote_query,
+        )
+
+
+class _Crm:
+    def __init__(self, projects: Any) -> None:
+        self.projects = projects
+
+
+class Unifold:
+    """The sync client. `Unifold(store=":memory:")` keeps accounts in memory only."""
+
+    def __init__(
+        self,
+        *,
+        store: str | Path = DEFAULT_STORE,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        self._core = _Core(store, max_retries)
+        self._timeout = timeout
+        self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._sandbox_http: dict[str, httpx.Client] = {}
+        self.accounts = Accounts(self._core)
+        self.crm = _Crm(Projects(self))
+
+    def _driver(self, account: IntegratedAccount, conn: Connector) -> SyncDriver:
+        endpoint = self._core.endpoint(conn, account)
+        client = self._http
+        if self._core.in_process(account):
+            client = self._sandbox_http.get(account.id)  # type: ignore[assignment]
+            if client is None:
+                from unifold.sandbox import SandboxTransport
+
+                transport = SandboxTransport(self._core.sandbox(account))
+                client = self._sandbox_http[account.id] = httpx.Client(transport=transport)
+        return SyncDriver(client, endpoint, self._core._max_retries)
+
+    def close(self) -> None:
+        self._http.close()
+        for client in self._sandbox_http.values():
+            client.close()
+        self._core._store.close()
+
+    def __enter__(self) -> Unifold:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "Unifold()"
+
+
+class AsyncUnifold:
+    """The async client: the same API, each call awaited."""
+
+    def __init__(
+        self,
+        *,
+        store: str | Path = DEFAULT_STORE,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._core = _Core(store, max_retries)
+        self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._sandbox_http: dict[str, httpx.AsyncClient] = {}
+        self.accounts = Accounts(self._core)
+        self.crm = _Crm(AsyncProjects(self))
+
+    def _driver(self, account: IntegratedAccount, conn: Connector) -> AsyncDriver:
+        endpoint = self._core.endpoint(conn, account)
+        client = self._http
+        if self._core.in_process(account):
+            client = self._sandbox_http.get(account.id)  # type: ignore[assignment]
+            if client is None:
+                from unifold.sandbox import asgi_app
+
+                # The emulator as an ASGI app, run in this event loop by httpx's ASGI transport.
+                transport = httpx.ASGITransport(app=asgi_app(self._core.sandbox(account)))
+                client = self._sandbox_http[account.id] = httpx.AsyncClient(transport=transport)
+        return AsyncDriver(client, endpoint, self._core._max_retries)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        for client in self._sandbox_http.values():
+            await client.aclose()
+        self._core._store.close()
+
+    async def __aenter__(self) -> AsyncUnifold:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return "AsyncUnifold()"

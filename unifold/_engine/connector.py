@@ -1,0 +1,228 @@
+"""One integration, ready to run: its generated matrix compiled into small mapping functions,
+plus its hand-written hooks. Built once per integration, on first use.
+
+Everything here is pure (no I/O), so the sync and async clients share it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+from typing import Any
+
+from pydantic import BaseModel
+
+from unifold._engine import transforms
+from unifold._engine.context import WriteContext
+
+Reader = Callable[[Mapping[str, Any]], Any]
+Writer = Callable[[Any, WriteContext], None]
+
+
+def get_path(record: Any, path: str) -> Any:
+    """A dotted path into nested dicts and lists (`errors.0.message`); None when absent."""
+    value = record
+    for part in path.split("."):
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit():
+            index = int(part)
+            value = value[index] if index < len(value) else None
+        else:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+def set_path(target: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    for part in parts[:-1]:
+        child = target.get(part)
+        if not isinstance(child, dict):
+            child = target[part] = {}
+        target = child
+    target[parts[-1]] = value
+
+
+def deep_merge(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """`remote_data` wins: it is merged into the mapped body as is, objects key by key."""
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            deep_merge(target[key], value)
+        else:
+            target[key] = value
+
+
+def _getter(path: str) -> Reader:
+    parts = path.split(".")
+    if len(parts) == 1:
+        key = parts[0]
+        return lambda record: record.get(key)
+    return lambda record: get_path(record, path)
+
+
+def _compile_read(spec: Mapping[str, Any], hooks: Any) -> Reader:
+    if spec.get("hook"):
+        return getattr(hooks, spec["hook"])  # type: ignore[no-any-return]
+    if spec.get("each"):
+        items = _getter(spec["each"])
+        item_ref = _compile_ref(spec["ref"], spec.get("ref_transform"))
+
+        def read_each(record: Mapping[str, Any]) -> Any:
+            values = items(record)
+            if not isinstance(values, list):
+                return None
+            return [ref for ref in (item_ref(v) for v in values if isinstance(v, Mapping)) if ref]
+
+        return read_each
+    if spec.get("ref"):
+        return _compile_ref(spec["ref"], spec.get("ref_transform"))
+    getter = _getter(spec["path"])
+    convert = transforms.READ[spec["transform"]] if spec.get("transform") else None
+    enum = spec.get("enum")
+    if enum is not None:
+        # Unknown provider values pass through unchanged: reads are lenient.
+        return lambda record: None if (v := getter(record)) is None else enum.get(str(v), str(v))
+    if convert is not None:
+        return lambda record: convert(getter(record))
+    return getter
+
+
+def _compile_ref(paths: Mapping[str, str], id_transform: str | None) -> Reader:
+    get_id = _getter(paths["id"])
+    get_name = _getter(paths["name"]) if paths.get("name") else None
+    convert = transforms.READ[id_transform] if id_transform else transforms.READ["string"]
+
+    def read_ref(record: Mapping[str, Any]) -> dict[str, Any] | None:
+        ident = get_id(record)
+        if ident is None or ident == "":
+            return None
+        return {"id": convert(ident), "name": get_name(record) if get_name else None}
+
+    return read_ref
+
+
+def _compile_write(field: str, spec: Mapping[str, Any], hooks: Any) -> Writer:
+    if spec.get("hook"):
+        hook = getattr(hooks, spec["hook"])
+        return lambda value, ctx: hook(value, ctx)
+    if spec.get("merge"):
+
+        def merge(value: Any, ctx: WriteContext) -> None:
+            if value:
+                ctx.remote_data = dict(value)
+
+        return merge
+    path = spec["to"]
+    convert = transforms.WRITE[spec["transform"]] if spec.get("transform") else None
+    enum = spec.get("enum")
+
+    def write(value: Any, ctx: WriteContext) -> None:
+        if value is None:
+            set_path(ctx.body, path, None)
+            return
+        if enum is not None:
+            value = enum[value]
+        if convert is not None:
+            try:
+                value = convert(value)
+            except (TypeError, ValueError):
+                ctx.invalid(field, f"{value!r} cannot be sent as {spec['transform']}")
+        elif isinstance(value, BaseModel):
+            value = value.model_dump(mode="json", exclude_none=True)
+        set_path(ctx.body, path, value)
+
+    return write
+
+
+@dataclass(frozen=True)
+class OperationPlan:
+    name: str
+    spec: Mapping[str, Any]
+    writers: tuple[tuple[str, Writer], ...]
+    needs: Mapping[str, tuple[str, ...]]  # field -> fetch names
+
+
+@dataclass(frozen=True)
+class Connector:
+    name: str
+    display_name: str
+    module: ModuleType
+    matrix: Mapping[str, Any]
+    hooks: Any
+    readers: tuple[tuple[str, Reader], ...]
+    operations: Mapping[str, OperationPlan]
+
+    @property
+    def provider(self) -> Mapping[str, Any]:
+        return self.matrix["provider"]  # type: ignore[no-any-return]
+
+    @property
+    def resource(self) -> Mapping[str, Any]:
+        return self.matrix["resources"]["projects"]  # type: ignore[no-any-return]
+
+    def model(self, name: str) -> type[BaseModel]:
+        return getattr(self.module, name)  # type: ignore[no-any-return]
+
+    def read(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """A provider record as the unified dict (without `remote_data`)."""
+        out: dict[str, Any] = {}
+        for field, reader in self.readers:
+            out[field] = reader(record)
+        return out
+
+    def write(self, operation: str, data: BaseModel, ctx: WriteContext) -> None:
+        """Map the fields the caller set (omitted stay omitted) into `ctx`."""
+        plan = self.operations[operation]
+        given = data.__pydantic_fields_set__
+        ctx.given = {name: getattr(data, name) for name in given}
+        for field, writer in plan.writers:
+            if field in given:
+                writer(getattr(data, field), ctx)
+
+    def needs(self, operation: str, fields: set[str]) -> list[str]:
+        plan = self.operations[operation]
+        names: dict[str, None] = {}
+        for field in fields:
+            for need in plan.needs.get(field, ()):
+                names[need] = None
+        return sorted(names)
+
+
+@cache
+def load_connector(integration: str) -> Connector:
+    from unifold.generated.crm.registry import INTEGRATIONS
+
+    info = INTEGRATIONS[integration]
+    module = importlib.import_module(info.module)
+    hooks_module = importlib.import_module(info.hooks_module)
+    hooks = getattr(hooks_module, info.hooks_class)()
+    matrix = module.MATRIX
+    resource = matrix["resources"]["projects"]
+    readers = tuple(
+        (field, _compile_read(spec, hooks)) for field, spec in resource["record"].items()
+    )
+    operations = {}
+    for op_name, op in resource["operations"].items():
+        fields = op.get("fields") or {}
+        # remote_data is merged last, after every mapped field.
+        order = sorted(fields, key=lambda f: f == "remote_data")
+        operations[op_name] = OperationPlan(
+            name=op_name,
+            spec=op,
+            writers=tuple((f, _compile_write(f, fields[f], hooks)) for f in order),
+            needs={f: tuple(fields[f].get("needs") or ()) for f in fields},
+        )
+    return Connector(
+        name=integration,
+        display_name=info.display_name,
+        module=module,
+        matrix=matrix,
+        hooks=hooks,
+        readers=readers,
+        operations=operations,
+    )

@@ -1,0 +1,283 @@
+"""The operations as flows: generators that yield provider requests and get responses back.
+
+All validation, mapping and sequencing lives here, once; `SyncDriver` and `AsyncDriver` only
+carry the requests. A flow never sends anything before the whole request is validated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from unifold import _errors as errors
+from unifold._engine import formats
+from unifold._engine.connector import Connector, deep_merge, get_path
+from unifold._engine.context import WriteContext
+from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
+from unifold._models import RequestModel, ResponseModel
+
+RESPONSE_FORMATS = ("unified", "raw", "normalized", "stream")
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    response_format: str = "unified"
+    ignore_remote_data: bool = False
+    exclude_fields: tuple[str, ...] = ()
+    remote_query: Mapping[str, Any] | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def flatten_query(value: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """`{"filter": {"name": "x"}}` -> `filter[name]=x`; lists repeat `key[]`; untransformed
+    otherwise (`remote_query` goes to the provider as given)."""
+    out: list[tuple[str, str]] = []
+    for key, item in value.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if isinstance(item, Mapping):
+            out.extend(flatten_query(item, name))
+        elif isinstance(item, list | tuple):
+            for element in item:
+                out.append((f"{name}[]", _text(element)))
+        else:
+            out.append((name, _text(item)))
+    return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def check_options(conn: Connector, options: CallOptions) -> None:
+    if options.response_format not in RESPONSE_FORMATS:
+        raise errors.InvalidParameterError(
+            f"response_format {options.response_format!r} is not one of {', '.join(RESPONSE_FORMATS)}",
+            field="truto_response_format",
+            integration=conn.name,
+            accepted=list(RESPONSE_FORMATS),
+        )
+    if options.exclude_fields:
+        formats.check_exclusions(conn.model("Project"), options.exclude_fields, conn.name)
+
+
+def check_id(conn: Connector, resource_id: Any) -> str:
+    import re
+
+    text = resource_id if isinstance(resource_id, str) else None
+    pattern = conn.provider["id_pattern"]
+    if text is None or not re.fullmatch(pattern, text):
+        raise errors.InvalidIdError(
+            f"id {resource_id!r} is not a valid {conn.display_name} project id "
+            f"(expected to match {pattern})",
+            field="id",
+            integration=conn.name,
+            accepted=pattern,
+        )
+    return text
+
+
+def build_request(
+    conn: Connector,
+    spec: Mapping[str, Any],
+    label: str,
+    resource_id: str | None = None,
+    body: dict[str, Any] | None = None,
+    extra_query: list[tuple[str, str]] | None = None,
+    stream: bool = False,
+    idempotent: bool = True,
+) -> ProviderRequest:
+    path = spec["path"]
+    if "{id}" in path:
+        # Always one encoded path segment: `../parties/1` or `1?x=y` cannot reach elsewhere.
+        path = path.replace("{id}", quote(str(resource_id), safe=""))
+    query = [(k, str(v)) for k, v in (spec.get("query") or {}).items()]
+    if extra_query:
+        query.extend(extra_query)
+    wire: Any = None
+    if (
+        body is not None
+        or spec.get("id_in_body")
+        or spec.get("body")
+        or spec["method"]
+        in (
+            "POST",
+            "PUT",
+            "PATCH",
+        )
+    ):
+        wire = {spec["envelope"]: body or {}} if spec.get("envelope") else dict(body or {})
+        if spec.get("id_in_body") and resource_id is not None:
+            key = spec["id_in_body"]
+            wire[key] = int(resource_id) if spec.get("id_as") == "integer" else resource_id
+        for key, value in (spec.get("body") or {}).items():
+            wire.setdefault(key, value)
+    return ProviderRequest(
+        label=label,
+        method=spec["method"],
+        path=path,
+        query=tuple(query),
+        json=wire,
+        has_body=wire is not None,
+        stream=stream,
+        idempotent=idempotent,
+    )
+
+
+def unwrap(body: Any, envelope: str | None) -> Any:
+    return get_path(body, envelope) if envelope else body
+
+
+def to_record(conn: Connector, raw: Mapping[str, Any], options: CallOptions) -> ResponseModel:
+    mapped = conn.read(raw)
+    if not options.ignore_remote_data and options.response_format != "normalized":
+        mapped["remote_data"] = raw
+    model: type[ResponseModel] = conn.model("Project")  # type: ignore[assignment]
+    record = model.model_validate(mapped)
+    if options.exclude_fields:
+        formats.apply_exclusions(record, options.exclude_fields)
+    record._warnings = options.warnings
+    return record
+
+
+def finish(
+    conn: Connector, resp: ProviderResponse, envelope: str | None, options: CallOptions
+) -> Any:
+    if options.response_format == "stream":
+        return resp
+    if options.response_format == "raw":
+        return resp.body()
+    raw = unwrap(resp.json(), envelope)
+    if not isinstance(raw, Mapping):
+        raise errors.ProviderError(
+            f"{conn.name} answered without a project record",
+            status_code=502,
+            integration=conn.name,
+            raw_response=resp.body(),
+        )
+    record = to_record(conn, raw, options)
+    if options.response_format == "normalized":
+        return formats.normalized(record, options.warnings)
+    return record
+
+
+def _fetch(conn: Connector, name: str, resource_id: str, stream: bool = False) -> ProviderRequest:
+    fetch = conn.resource["fetches"][name]
+    return build_request(conn, fetch["request"], f"fetch {name}", resource_id, stream=stream)
+
+
+def _write_steps(
+    steps: list[ProviderRequest],
+) -> Flow:
+    """Send the write's calls in order; a failure after the first raises PartialWriteError."""
+    applied: list[str] = []
+    first: ProviderResponse | None = None
+    for index, step in enumerate(steps):
+        try:
+            resp = yield step
+        except errors.ProviderError as exc:
+            if applied:
+                raise errors.PartialWriteError(
+                    exc, applied, [s.label for s in steps[index:]]
+                ) from exc
+            raise
+        if first is None:
+            first = resp
+        applied.append(step.label)
+    return first, applied
+
+
+def _write(
+    conn: Connector,
+    operation: str,
+    data: RequestModel,
+    resource_id: str | None,
+    options: CallOptions,
+) -> Flow:
+    plan = conn.operations[operation]
+    spec = plan.spec
+    fetched: dict[str, Any] = {}
+    for name in conn.needs(operation, set(data.__pydantic_fields_set__)):
+        assert resource_id is not None
+        resp = yield _fetch(conn, name, resource_id)
+        fetched[name] = unwrap(resp.json(), conn.resource["fetches"][name].get("envelope"))
+    ctx = WriteContext(conn.name, operation, resource_id, body={}, fetched=fetched)
+    conn.write(operation, data, ctx)
+    read_back = spec["response"].get("read_back")
+    stream_main = options.response_format == "stream" and not read_back and not ctx.calls
+    main = build_request(
+        conn,
+        spec["request"],
+        f"{spec['request']['method']} {spec['request']['path']}",
+        resource_id,
+        body=ctx.body,
+        extra_query=flatten_query(options.remote_query) if options.remote_query else None,
+        stream=stream_main,
+        idempotent=operation != "create",
+    )
+    if ctx.remote_data:
+        deep_merge(main.json, ctx.remote_data)
+    calls = [
+        ProviderRequest(c.label, c.method, c.path, json=c.json, has_body=c.json is not None)
+        for c in ctx.calls
+    ]
+    resp, applied = yield from _write_steps([main, *calls])
+    envelope = spec["response"].get("envelope")
+    if read_back:
+        new_id = resource_id
+        if new_id is None:
+            new_id = str(get_path(resp.json(), f"{envelope}.id" if envelope else "id"))
+        fetch = conn.resource["fetches"][read_back]
+        try:
+            resp = yield build_request(
+                conn,
+                fetch["request"],
+                "read back the project",
+                new_id,
+                stream=options.response_format == "stream",
+            )
+        except errors.ProviderError as exc:
+            raise errors.PartialWriteError(exc, applied, ["read back the project"]) from exc
+        envelope = fetch.get("envelope")
+    return finish(conn, resp, envelope, options)
+
+
+def update_flow(
+    conn: Connector, resource_id: str, data: RequestModel, options: CallOptions
+) -> Flow:
+    return _write(conn, "update", data, resource_id, options)
+
+
+def create_flow(conn: Connector, data: RequestModel, options: CallOptions) -> Flow:
+    return _write(conn, "create", data, None, options)
+
+
+def get_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:
+    spec = conn.resource["operations"]["get"]
+    resp = yield build_request(
+        conn,
+        spec["request"],
+        f"GET project {resource_id}",
+        resource_id,
+        extra_query=flatten_query(options.remote_query) if options.remote_query else None,
+        stream=options.response_format == "stream",
+    )
+    return finish(conn, resp, spec["response"].get("envelope"), options)
+
+
+def delete_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:
+    spec = conn.resource["operations"]["delete"]
+    resp = yield build_request(
+        conn,
+        spec["request"],
+        f"DELETE project {resource_id}",
+        resource_id,
+        extra_query=flatten_query(options.remote_query) if options.remote_query else None,
+        stream=options.response_format == "stream",
+    )
+    if options.response_format in ("raw", "stream"):
+        return resp if options.response_format == "stream" else resp.body()
+    return {"id": resource_id}

@@ -1,0 +1,101 @@
+"""The declarative value conversions a matrix can name (`transform:` in a field spec)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+def _ref_id(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return getattr(value, "id", None)
+    if isinstance(value, dict):
+        return value.get("id")
+    return value
+
+
+def _as_utc(value: datetime | date | str) -> datetime:
+    if isinstance(value, str):
+        value = parse_provider_datetime(value) or datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def _to_date(value: Any) -> str:
+    if isinstance(value, datetime):
+        return _as_utc(value).date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return _as_utc(value).date().isoformat()
+
+
+WRITE: dict[str, Callable[[Any], Any]] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "date": _to_date,
+    "datetime_utc_z": lambda v: _as_utc(v).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    # Insightly wants 'yyyy-MM-dd HH:mm:ss' (UTC, no T, no Z) inside bodies (research: v3.1 audit).
+    "datetime_space": lambda v: _as_utc(v).strftime("%Y-%m-%d %H:%M:%S"),
+    "ref_id": lambda v: None if _ref_id(v) is None else str(_ref_id(v)),
+    "ref_id_int": lambda v: None if _ref_id(v) is None else int(_ref_id(v)),
+    "ref_object": lambda v: {"id": str(_ref_id(v))},
+    "ref_object_int": lambda v: {"id": int(_ref_id(v))},
+}
+
+
+def parse_provider_datetime(text: str) -> datetime | None:
+    """Every date or date-time shape the five providers send, or None.
+
+    Capsule `2015-12-07T16:54:27Z`, Insightly `2014-10-05 16:53:35` (UTC), Pipeliner
+    `2019-02-01 07:41:49.529970+00:00`, Planhat `2021-05-12T03:00:00.000Z`, plain `2015-12-09`.
+    """
+    if not text:
+        return None
+    candidate = text.strip()
+    if candidate.endswith("Z"):
+        candidate = candidate[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _read_datetime(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    parsed = parse_provider_datetime(str(value))
+    if parsed is None:
+        return str(value)  # lenient: an unknown shape is passed through, not dropped
+    utc = parsed.astimezone(UTC)
+    if utc.microsecond:
+        return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _read_number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _uri_id(value: Any) -> str | None:
+    if not value:
+        return None
+    return str(value).rstrip("/").rsplit("/", 1)[-1]
+
+
+READ: dict[str, Callable[[Any], Any]] = {
+    "string": lambda v: None if v is None else str(v),
+    "number": _read_number,
+    "datetime": _read_datetime,
+    "uri_id": _uri_id,
+}

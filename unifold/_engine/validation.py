@@ -1,0 +1,111 @@
+"""Check a request body against one integration's generated model, before anything is sent.
+
+Errors name the field, the integration and what would be accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from unifold import _errors as errors
+from unifold._engine.connector import Connector
+from unifold._models import RequestModel
+
+OnUnsupported = Literal["error", "drop"]
+
+
+def _schema_fields(operation: str) -> frozenset[str]:
+    from unifold.generated.crm import models
+
+    unified = models.ProjectUpdate if operation == "update" else models.ProjectCreate
+    return frozenset(unified.model_fields)
+
+
+def validate_body(
+    conn: Connector,
+    operation: str,
+    body: Mapping[str, Any] | BaseModel,
+    on_unsupported: OnUnsupported,
+) -> tuple[RequestModel, list[str]]:
+    model_name = "ProjectUpdate" if operation == "update" else "ProjectCreate"
+    model: type[RequestModel] = conn.model(model_name)  # type: ignore[assignment]
+    if isinstance(body, model):
+        return body, []
+    if isinstance(body, BaseModel):
+        data: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
+    elif isinstance(body, Mapping):
+        data = dict(body)
+    else:
+        raise errors.InvalidFieldValueError(
+            f"the {operation} body must be a dict or a ProjectUpdate model, not {type(body).__name__}",
+            integration=conn.name,
+        )
+    supported = sorted(model.model_fields)
+    warnings: list[str] = []
+    unknown = sorted(k for k in data if k not in model.model_fields)
+    if unknown:
+        if on_unsupported == "drop":
+            for key in unknown:
+                data.pop(key)
+            warnings.append(
+                f"dropped field(s) {', '.join(unknown)}: not supported by {conn.name} "
+                f"for projects.{operation}"
+            )
+        else:
+            schema = _schema_fields(operation)
+            not_unified = [k for k in unknown if k not in schema]
+            detail = (
+                f" ({', '.join(not_unified)} {'is' if len(not_unified) == 1 else 'are'} "
+                f"not a unified {model_name} field)"
+                if not_unified
+                else ""
+            )
+            raise errors.UnsupportedFieldError(
+                f"{conn.name} does not support {', '.join(unknown)} on projects.{operation}"
+                f"{detail}; supported fields: {', '.join(supported)}. "
+                f"Pass on_unsupported='drop' to drop them with a warning.",
+                field=unknown[0],
+                fields=unknown,
+                integration=conn.name,
+                accepted=supported,
+            )
+    try:
+        return model.model_validate(data), warnings
+    except ValidationError as exc:
+        raise _convert(conn, operation, model, exc) from None
+
+
+def _convert(
+    conn: Connector, operation: str, model: type[RequestModel], exc: ValidationError
+) -> errors.UnifoldValidationError:
+    problems = exc.errors(include_url=False)
+    missing = [str(p["loc"][0]) for p in problems if p["type"] == "missing" and len(p["loc"]) == 1]
+    if missing:
+        return errors.MissingRequiredFieldError(
+            f"{conn.name} requires {', '.join(missing)} on projects.{operation}",
+            field=missing[0],
+            fields=missing,
+            integration=conn.name,
+            accepted=missing,
+        )
+    first = problems[0]
+    field = ".".join(str(p) for p in first["loc"])
+    top = str(first["loc"][0]) if first["loc"] else ""
+    if first["type"] == "literal_error":
+        allowed = conn.module.SUPPORT["projects"][operation]["request"].get(top, {}).get("enum")
+        return errors.InvalidEnumValueError(
+            f"{field}: {first['input']!r} is not accepted by {conn.name} on projects.{operation}; "
+            f"accepted values: {', '.join(repr(v) for v in allowed or ())}",
+            field=field,
+            integration=conn.name,
+            accepted=allowed,
+        )
+    message = first["msg"].removeprefix("Value error, ")
+    return errors.InvalidFieldValueError(
+        f"{field}: {message} ({conn.name} projects.{operation})",
+        field=field,
+        integration=conn.name,
+    )

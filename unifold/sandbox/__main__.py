@@ -1,0 +1,56 @@
+"""``python -m unifold.sandbox serve <integration> --port N [--host 127.0.0.1]``."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+
+from unifold.sandbox import INTEGRATIONS, SANDBOX_CREDENTIALS, asgi_app, create_provider
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m unifold.sandbox")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve one provider emulator over HTTP on loopback")
+    serve.add_argument("integration", choices=INTEGRATIONS)
+    serve.add_argument("--port", type=int, required=True)
+    serve.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+    serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+    args = parser.parse_args(argv)
+
+    if not _is_loopback(args.host):
+        print(
+            f"refusing to serve on {args.host!r}: the sandbox accepts fixed, public credentials, "
+            "so it only listens on a loopback address (127.0.0.1, ::1 or localhost)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        import uvicorn
+    except ImportError:
+        print("uvicorn is required: pip install 'unifold[serve]'", file=sys.stderr)
+        return 1
+
+    provider = create_provider(args.integration)
+    base = provider.base_path
+    print(
+        f"unifold sandbox: {args.integration} on http://{args.host}:{args.port}{base} "
+        f"credentials={SANDBOX_CREDENTIALS[args.integration]}",
+        flush=True,
+    )
+    uvicorn.run(asgi_app(provider), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""Base class shared by the in-memory provider emulators.
+
+A provider receives a raw HTTP request (method, path, query, lower-cased headers, body bytes)
+and answers with a :class:`SandboxResponse`. No network and no event loop are involved.
+"""
+
+from __future__ import annotations
+
+import abc
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+__all__ = ["Abort", "ReceivedRequest", "Request", "Route", "SandboxProvider", "SandboxResponse"]
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """One request as the sandbox saw it (the auth header is never stored)."""
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    json: Any  # parsed body or None
+
+
+@dataclass
+class SandboxResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class Abort(Exception):  # noqa: N818 - control flow, not an error condition
+    """Raised by handlers to answer early with a ready response."""
+
+    def __init__(self, response: SandboxResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+@dataclass
+class Request:
+    """What a route handler sees: the path below the provider's base path."""
+
+    method: str
+    path: str  # relative to the base path
+    query: list[tuple[str, str]]
+    headers: Mapping[str, str]
+    json: Any
+    params: dict[str, str] = field(default_factory=dict)  # path parameters of the matched route
+    prefix: str = ""  # the concrete base path of this request (Pipeliner: with the space id)
+    prefix_params: dict[str, str] = field(default_factory=dict)
+
+    def arg(self, name: str) -> str | None:
+        """The first value of a query parameter, or None."""
+        for key, value in self.query:
+            if key == name:
+                return value
+        return None
+
+    @property
+    def origin(self) -> str:
+        """``scheme://host`` of the request, used for absolute URLs (Link, Location, URIs)."""
+        scheme = self.headers.get("x-forwarded-proto", "http").split(",")[0].strip() or "http"
+        host = self.headers.get("host", "sandbox.invalid")
+        return f"{scheme}://{host}"
+
+
+Handler = Callable[[Request], SandboxResponse]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+
+
+class SandboxProvider(abc.ABC):
+    """An in-memory emulator of one provider's "projects" API."""
+
+    integration: ClassVar[str]
+    base_path: ClassVar[str]
+    credentials: ClassVar[dict[str, str]]
+
+    def __init__(self) -> None:
+        self.received: list[ReceivedRequest] = []
+        self._lock = threading.RLock()
+        # Seconds since the epoch; tests may replace it to move time forward.
+        self.clock: Callable[[], float] = time.time
+        # Off by default so that benchmarks never hit a 429; tests switch it on.
+        self.enforce_rate_limit = False
+        self._routes: list[Route] = self._build_routes()
+
+    # ------------------------------------------------------------------ public API
+
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> SandboxResponse:
+        method = method.upper()
+        parsed, json_ok = _parse_json(body)
+        query_t = tuple((str(k), str(v)) for k, v in query)
+        with self._lock:
+            self.received.append(ReceivedRequest(method, path, query_t, parsed))
+            try:
+                response = self._handle(method, path, list(query_t), headers, parsed, json_ok)
+            except Abort as abort:
+                response = abort.response
+            response.headers.extend(self._rate_limit_headers())
+            if response.status not in (204, 304) and not _has_header(response, "content-length"):
+                response.headers.append(("Content-Length", str(len(response.body))))
+            return response
+
+    @abc.abstractmethod
+    def put_project(self, raw: dict[str, Any]) -> str:
+        """Insert a raw provider-shaped record (no validation) and return its id."""
+
+    # ------------------------------------------------------------------ provider hooks
+
+    @abc.abstractmethod
+    def _build_routes(self) -> list[Route]: ...
+
+    @abc.abstractmethod
+    def _authorized(self, headers: Mapping[str, str]) -> bool: ...
+
+    @abc.abstractmethod
+    def _error(self, status: int, message: str) -> SandboxResponse:
+        """A generic error (401, 404 route, 405, 429, bad JSON) in the provider's format."""
+
+    def _count_request(self) -> bool:
+        """Count one request against the rate limit; return False when it is over the limit."""
+        return True
+
+    def _rate_limit_headers(self) -> list[tuple[str, str]]:
+        return []
+
+    def _match_base(self, path: str) -> tuple[str, str, dict[str, str]] | None:
+        """Split ``path`` into (prefix, rest, prefix params), or None when outside the base."""
+        base = self.base_path
+        if not base:
+            return "", path, {}
+        if path == base or path.startswith(base + "/"):
+            return base, path[len(base) :] or "/", {}
+        return None
+
+    # ------------------------------------------------------------------ helpers
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def _handle(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: Mapping[str, str],
+        parsed: Any,
+        json_ok: bool,
+    ) -> SandboxResponse:
+        within_limit = self._count_request()
+        if not self._authorized(headers):
+            return self._error(401, "Unauthorized")
+        if self.enforce_rate_limit and not within_limit:
+            return self._error(429, "rate limit reached")
+        split = self._match_base(path)
+        if split is None:
+            return self._error(404, "Not found")
+        prefix, rest, prefix_params = split
+        allowed: list[str] = []
+        for route in self._routes:
+            match = route.pattern.fullmatch(rest)
+            if match is None:
+                continue
+            if route.method != method:
+                allowed.append(route.method)
+                continue
+            if not json_ok:
+                return self._error(400, "Request body is not valid JSON")
+            request = Request(
+                method=method,
+                path=rest,
+                query=query,
+                headers=headers,
+                json=parsed,
+                params={k: v for k, v in match.groupdict().items() if v is not None},
+                prefix=prefix,
+                prefix_params=prefix_params,
+            )
+            return route.handler(request)
+        if allowed:
+            response = self._error(405, "Method not allowed")
+            response.headers.append(("Allow", ", ".join(sorted(set(allowed)))))
+            return response
+        return self._error(404, "Not found")
+
+
+def _parse_json(body: bytes) -> tuple[Any, bool]:
+    if not body or not body.strip():
+        return None, True
+    try:
+        return json.loads(body), True
+    except (ValueError, UnicodeDecodeError):
+        return None, False
+
+
+def _has_header(response: SandboxResponse, name: str) -> bool:
+    return any(k.lower() == name for k, _ in response.headers)
