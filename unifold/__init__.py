@@ -48,8 +48,12 @@ _EXPORTS.update({name: "unifold._errors" for name in _ERRORS})
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from unifold._accounts import Credentials, IntegratedAccount
-    from unifold._client import AsyncProviderStream, AsyncUnifold, ProviderStream, Unifold
+    from unifold._accounts import Credentials as Credentials
+    from unifold._accounts import IntegratedAccount as IntegratedAccount
+    from unifold._client import AsyncProviderStream as AsyncProviderStream
+    from unifold._client import AsyncUnifold as AsyncUnifold
+    from unifold._client import ProviderStream as ProviderStream
+    from unifold._client import Unifold as Unifold
     from unifold._errors import *  # noqa: F403
 
 

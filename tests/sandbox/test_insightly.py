@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import httpx
 import pytest
@@ -94,7 +95,9 @@ def test_custom_fields_replace(insightly: tuple[SandboxProvider, httpx.Client]) 
         {"CUSTOMFIELDS": [{"FIELD_NAME": "Nope__c", "FIELD_VALUE": 1}]},
     ],
 )
-def test_bad_values(insightly: tuple[SandboxProvider, httpx.Client], change: dict) -> None:
+def test_bad_values(
+    insightly: tuple[SandboxProvider, httpx.Client], change: dict[str, Any]
+) -> None:
     _, client = insightly
     response = client.put("/v3.1/Projects", json={"PROJECT_ID": PROJECT, **change})
     assert response.status_code == 400

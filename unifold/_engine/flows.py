@@ -55,7 +55,8 @@ def _text(value: Any) -> str:
 def check_options(conn: Connector, options: CallOptions) -> None:
     if options.response_format not in RESPONSE_FORMATS:
         raise errors.InvalidParameterError(
-            f"response_format {options.response_format!r} is not one of {', '.join(RESPONSE_FORMATS)}",
+            f"response_format {options.response_format!r} is not one of "
+            f"{', '.join(RESPONSE_FORMATS)}",
             field="truto_response_format",
             integration=conn.name,
             accepted=list(RESPONSE_FORMATS),

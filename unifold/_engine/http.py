@@ -165,7 +165,7 @@ class Endpoint:
 def _backoff(attempt: int, hint: float | None) -> float:
     if hint is not None:
         return min(hint, MAX_RETRY_WAIT)
-    return min(0.5 * 2**attempt, 8.0) * (0.75 + random.random() / 2)
+    return min(0.5 * 2.0**attempt, 8.0) * (0.75 + random.random() / 2)
 
 
 def _log(endpoint: Endpoint, req: ProviderRequest, status: int | str) -> None:

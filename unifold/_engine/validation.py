@@ -40,7 +40,8 @@ def validate_body(
         data = dict(body)
     else:
         raise errors.InvalidFieldValueError(
-            f"the {operation} body must be a dict or a ProjectUpdate model, not {type(body).__name__}",
+            f"the {operation} body must be a dict or a {model_name} model, "
+            f"not {type(body).__name__}",
             integration=conn.name,
         )
     supported = sorted(model.model_fields)

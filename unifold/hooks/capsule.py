@@ -104,9 +104,9 @@ class CapsuleHooks(CapsuleHooksBase):
                 ctx.invalid(
                     f"tags.{index}", f"tag id {tag.id!r} is not on this project; give its name"
                 )
-        for tag_id, tag in by_id.items():
+        for tag_id, attached in by_id.items():
             if tag_id not in keep:
-                changes.append({"id": tag.get("id"), "_delete": True})
+                changes.append({"id": attached.get("id"), "_delete": True})
         if changes:
             ctx.body["tags"] = changes
 
@@ -136,7 +136,7 @@ class CapsuleHooks(CapsuleHooksBase):
                 )
             existing = current.get(str(definition.get("id")))
             if field_value is None:
-                # `_delete` rather than `value: null`: null is a 422 on BOOLEAN fields (research C8).
+                # `_delete`, not `value: null`: null is a 422 on BOOLEAN fields (research C8).
                 if existing is not None:
                     rows.append({"id": existing.get("id"), "_delete": True})
             elif existing is not None:

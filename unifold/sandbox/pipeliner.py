@@ -482,6 +482,8 @@ class PipelinerSandbox(SandboxProvider):
 
     def _apply(self, record: Json, data: Json, errors: _FieldErrors) -> None:
         for key, value in data.items():
+            if key == "id" and isinstance(value, str) and value.lower() == record["id"]:
+                continue  # the body may name the modified item ("id(s) of modified item(s)", spec)
             if key.startswith("cf_"):
                 # [I] research §A.3: custom fields are flat keys; [?] any cf_ key is accepted.
                 record["custom"][key] = value

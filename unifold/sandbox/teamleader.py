@@ -358,6 +358,7 @@ class TeamleaderSandbox(SandboxProvider):
         project_id = f"a0000000-7e57-4d1e-9a1b-{self._counter:012x}"
         key = max((p["project_key"] for p in self._projects.values()), default=0) + 1
         record = self._blank(project_id, key, title)
+        # [?] undocumented: the defaults on create (billing time_and_materials, color #00B2B2).
         billing = body.get("billing_method", "time_and_materials")
         if billing not in _BILLING:
             return self._error(400, "billing_method is invalid")
@@ -422,7 +423,7 @@ class TeamleaderSandbox(SandboxProvider):
             # Idempotent: "Doesn't fail if … already added/removed" (research §4a).
             if add:
                 self._add(record, field, item)
-            else:
+            else:  # [?] undocumented: removing the last owner is allowed
                 record[field] = [x for x in record[field] if self._same(field, x, item) is False]
             return empty_response(204)
 

@@ -1,0 +1,75 @@
+"""The generated per-integration models, imported and used as a user would."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from unifold.generated.crm import capsule, insightly, pipeliner, planhat, teamleader
+
+
+def test_teamleader_update_requires_name() -> None:
+    with pytest.raises(ValidationError) as info:
+        teamleader.ProjectUpdate(description="x")  # type: ignore[call-arg]
+    (error,) = info.value.errors()
+    assert error["loc"] == ("name",) and error["type"] == "missing"
+    assert teamleader.ProjectUpdate(name="Relaunch").name == "Relaunch"
+
+
+def test_capsule_rejects_owner_and_accepts_tags() -> None:
+    with pytest.raises(ValidationError) as info:
+        capsule.ProjectUpdate.model_validate({"owner": {"id": "61"}})
+    (error,) = info.value.errors()
+    assert error["loc"] == ("owner",) and error["type"] == "extra_forbidden"
+    body = capsule.ProjectUpdate.model_validate({"tags": [{"name": "Priority"}]})
+    assert body.tags is not None and body.tags[0].name == "Priority"
+
+
+def test_pipeliner_rejects_tags() -> None:
+    with pytest.raises(ValidationError) as info:
+        pipeliner.ProjectUpdate.model_validate({"tags": [{"name": "x"}]})
+    assert info.value.errors()[0]["loc"] == ("tags",)
+
+
+def test_status_enums_are_narrowed_per_integration() -> None:
+    assert insightly.ProjectUpdate(status="deferred").status == "deferred"
+    with pytest.raises(ValidationError) as info:
+        capsule.ProjectUpdate.model_validate({"status": "deferred"})
+    (error,) = info.value.errors()
+    assert error["loc"] == ("status",)
+    assert "'open'" in error["msg"] and "'closed'" in error["msg"]
+    with pytest.raises(ValidationError):
+        insightly.ProjectUpdate.model_validate({"status": "open"})
+
+
+def test_omitted_null_and_value_stay_distinct() -> None:
+    body = pipeliner.ProjectUpdate.model_validate({"description": None, "name": "N"})
+    assert body.model_fields_set == {"description", "name"}
+    assert body.to_body() == {"description": None, "name": "N"}
+    assert pipeliner.ProjectUpdate().to_body() == {}
+
+
+def test_fields_the_provider_cannot_clear_refuse_null() -> None:
+    with pytest.raises(ValidationError) as info:
+        capsule.ProjectUpdate.model_validate({"account": None})
+    message = str(info.value)
+    assert "account cannot be null on capsule" in message and "party is required" in message
+    assert planhat.ProjectUpdate.model_validate({"amount": None}).amount is None
+
+
+def test_response_models_are_lenient() -> None:
+    record = capsule.Project.model_validate(
+        {"id": "1", "status": "archived-by-provider", "unknown_key": 1, "tags": [{"id": "5"}]}
+    )
+    assert record.status == "archived-by-provider"
+    assert record.tags is not None and record.tags[0].id == "5"
+
+
+def test_support_table_is_data() -> None:
+    from unifold.generated.crm.support import SUPPORT
+
+    update = SUPPORT["capsule"]["projects"]["update"]
+    assert update["request"]["status"]["enum"] == ["closed", "open"]
+    assert "owner" not in update["request"]
+    assert SUPPORT["teamleader"]["projects"]["update"]["request"]["name"]["required"] is True
+    assert SUPPORT["teamleader"]["projects"]["update"]["read_back"] is True
