@@ -24,6 +24,7 @@ from unifold._engine.flows import (
     create_flow,
     delete_flow,
     get_flow,
+    list_flow,
     update_flow,
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
@@ -104,6 +105,8 @@ class _Core:
         exclude_fields: Iterable[str] = (),
         remote_query: Mapping[str, Any] | None = None,
         on_unsupported: OnUnsupported = "error",
+        limit: int | None = None,
+        next_cursor: str | None = None,
     ) -> tuple[IntegratedAccount, Connector, Flow, CallOptions]:
         """Validate everything and build the flow; nothing is sent here."""
         account = self.account(integrated_account_id)
@@ -145,6 +148,8 @@ class _Core:
         elif operation == "get":
             assert rid is not None
             flow = get_flow(conn, rid, options)
+        elif operation == "list":
+            flow = list_flow(conn, options, limit, next_cursor)
         else:
             assert rid is not None
             flow = delete_flow(conn, rid, options)
@@ -284,6 +289,30 @@ class Projects:
             on_unsupported=on_unsupported,
         )
 
+    def list(
+        self,
+        *,
+        integrated_account_id: str,
+        limit: int | None = None,
+        next_cursor: str | None = None,
+        response_format: ResponseFormat = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """One page: `Page(result, next_cursor, result_count)`; pass `next_cursor` back for the
+        next one (None when there is none)."""
+        return self._run(
+            "list",
+            integrated_account_id,
+            limit=limit,
+            next_cursor=next_cursor,
+            response_format=response_format,
+            ignore_remote_data=ignore_remote_data,
+            exclude_fields=exclude_fields,
+            remote_query=remote_query,
+        )
+
     def get(
         self,
         id: str,
@@ -378,6 +407,28 @@ class AsyncProjects:
             exclude_fields=exclude_fields,
             remote_query=remote_query,
             on_unsupported=on_unsupported,
+        )
+
+    async def list(
+        self,
+        *,
+        integrated_account_id: str,
+        limit: int | None = None,
+        next_cursor: str | None = None,
+        response_format: ResponseFormat = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+    ) -> Any:
+        return await self._run(
+            "list",
+            integrated_account_id,
+            limit=limit,
+            next_cursor=next_cursor,
+            response_format=response_format,
+            ignore_remote_data=ignore_remote_data,
+            exclude_fields=exclude_fields,
+            remote_query=remote_query,
         )
 
     async def get(

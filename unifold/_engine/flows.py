@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from unifold import _errors as errors
 from unifold._engine import formats
-from unifold._engine.connector import Connector, deep_merge, get_path
+from unifold._engine.connector import Connector, deep_merge, get_path, set_path
 from unifold._engine.context import WriteContext
 from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
 from unifold._models import RequestModel, ResponseModel
@@ -282,3 +282,133 @@ def delete_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow
     if options.response_format in ("raw", "stream"):
         return resp if options.response_format == "stream" else resp.body()
     return {"id": resource_id}
+
+
+@dataclass
+class Page:
+    """One page of `list`: Truto's envelope `{result, next_cursor, result_count}`."""
+
+    result: list[Any]
+    next_cursor: str | None
+    result_count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        result = [
+            r.model_dump(mode="json", exclude_unset=True) if hasattr(r, "model_dump") else r
+            for r in self.result
+        ]
+        return {
+            "result": result,
+            "next_cursor": self.next_cursor,
+            "result_count": self.result_count,
+        }
+
+
+def _decode_cursor(conn: Connector, cursor: str | None) -> dict[str, Any]:
+    if cursor is None:
+        return {}
+    import base64
+    import json
+
+    try:
+        state = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        state = None
+    if not isinstance(state, dict) or state.get("i") != conn.name:
+        raise errors.InvalidParameterError(
+            f"next_cursor {cursor!r} is not a cursor from a {conn.name} list call",
+            field="next_cursor",
+            integration=conn.name,
+        )
+    return state
+
+
+def _encode_cursor(conn: Connector, state: dict[str, Any]) -> str:
+    import base64
+    import json
+
+    raw = json.dumps({"i": conn.name, **state}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _has_next_link(resp: ProviderResponse) -> bool:
+    link = resp.headers.get("link") or ""
+    return any('rel="next"' in part or "rel=next" in part for part in link.split(","))
+
+
+def list_flow(
+    conn: Connector, options: CallOptions, limit: int | None, next_cursor: str | None
+) -> Flow:
+    spec = conn.resource["operations"]["list"]
+    pagination = spec["pagination"]
+    if limit is not None and (not isinstance(limit, int) or limit < 1):
+        raise errors.InvalidParameterError(
+            f"limit must be a positive integer, not {limit!r}",
+            field="limit",
+            integration=conn.name,
+        )
+    state = _decode_cursor(conn, next_cursor)
+    size = min(limit or pagination["max_size"], pagination["max_size"])
+    params: dict[str, Any] = {pagination["size_param"]: size}
+    style = pagination["style"]
+    if style in ("page", "link_header"):
+        params[pagination["page_param"]] = state.get("page", 1)
+    elif style == "offset":
+        params[pagination["offset_param"]] = state.get("offset", 0)
+    elif state.get("after"):
+        params[pagination["cursor_param"]] = state["after"]
+    query = flatten_query(options.remote_query) if options.remote_query else []
+    body: dict[str, Any] | None = None
+    if pagination.get("params_in") == "body":
+        body = {}
+        for key, value in params.items():
+            set_path(body, key, value)
+    else:
+        query = [(k, str(v)) for k, v in params.items()] + query
+    resp = yield build_request(
+        conn,
+        spec["request"],
+        "list projects",
+        body=body,
+        extra_query=query,
+        stream=options.response_format == "stream",
+    )
+    if options.response_format in ("raw", "stream"):
+        return resp if options.response_format == "stream" else resp.body()
+    payload = resp.json()
+    records = unwrap(payload, spec["response"].get("envelope"))
+    if not isinstance(records, list):
+        raise errors.ProviderError(
+            f"{conn.name} answered a list call without a list of records",
+            status_code=502,
+            integration=conn.name,
+            raw_response=resp.body(),
+        )
+    next_state: dict[str, Any] | None = None
+    if style == "cursor":
+        if get_path(payload, pagination["has_more_path"]) and (
+            after := get_path(payload, pagination["next_cursor_path"])
+        ):
+            next_state = {"after": after}
+    elif style == "link_header":
+        if _has_next_link(resp):
+            next_state = {"page": state.get("page", 1) + 1}
+    elif len(records) >= size:
+        if style == "page":
+            next_state = {"page": state.get("page", 1) + 1}
+        else:
+            next_state = {"offset": state.get("offset", 0) + len(records)}
+    result: list[Any] = []
+    for raw in records:
+        if isinstance(raw, Mapping):
+            record = to_record(conn, raw, options)
+            result.append(
+                formats.normalized(record, options.warnings)
+                if options.response_format == "normalized"
+                else record
+            )
+    return Page(
+        result=result,
+        next_cursor=_encode_cursor(conn, next_state) if next_state else None,
+        result_count=len(result),
+    )
