@@ -146,7 +146,7 @@ def _request_model(
         fields.append(
             FieldCtx(field, annotation, spec.required, _description(props[field], schemas))
         )
-        if not spec.nullable and not spec.required:
+        if not spec.nullable:
             not_nullable.append((field, spec.not_nullable_reason or ""))
     return ModelCtx(
         class_name=names[op_name],

@@ -21,7 +21,8 @@ class RequestModel(UnifiedModel):
 
     INTEGRATION: ClassVar[str] = ""
     OPERATION: ClassVar[str] = ""
-    # field -> why the provider cannot clear it (shown in the error).
+    # field -> why the provider cannot clear it (shown in the error). Checked before type
+    # validation, so a required field's null also gets the reason.
     NOT_NULLABLE: ClassVar[dict[str, str]] = {}
 
     def to_body(self) -> dict[str, Any]:
@@ -32,9 +33,10 @@ class RequestModel(UnifiedModel):
 def reject_null(cls: type[RequestModel], value: Any, info: ValidationInfo) -> Any:
     if value is None and info.field_name in cls.NOT_NULLABLE:
         reason = cls.NOT_NULLABLE[info.field_name]
+        field = cls.model_fields[info.field_name]
+        hint = "give a value" if field.is_required() else "omit it to leave it unchanged"
         raise ValueError(
-            f"{info.field_name} cannot be null on {cls.INTEGRATION} ({reason}); "
-            f"omit it to leave it unchanged"
+            f"{info.field_name} cannot be null on {cls.INTEGRATION} ({reason}); {hint}"
         )
     return value
 

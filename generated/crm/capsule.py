@@ -82,6 +82,7 @@ class ProjectUpdate(RequestModel):
     NOT_NULLABLE: ClassVar[dict[str, str]] = {
         "name": "Capsule requires a project name",
         "account": "Capsule requires a main party on every project ('party is required')",
+        "status": "a Capsule project is always OPEN or CLOSED",
     }
 
     name: str | None = None
@@ -105,7 +106,7 @@ class ProjectUpdate(RequestModel):
     remote_data: dict[str, Any] | None = None
     """Any additional data that should be passed as part of the request body. This data is not transformed and is passed as is to the remote API."""
 
-    @field_validator("name", "account", mode="after")
+    @field_validator("name", "account", "status", mode="before")
     @classmethod
     def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
         return reject_null(cls, value, info)
@@ -593,9 +594,9 @@ MATRIX: Final[dict[str, Any]] = {
                             "hook": None,
                             "merge": False,
                             "needs": [],
-                            "not_nullable_reason": None,
+                            "not_nullable_reason": "a Capsule project is always OPEN or CLOSED",
                             "note": None,
-                            "nullable": True,
+                            "nullable": False,
                             "required": False,
                             "to": "status",
                             "transform": None,
@@ -880,7 +881,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "name": {"enum": None, "nullable": False, "required": False},
                 "opportunity": {"enum": None, "nullable": True, "required": False},
                 "remote_data": {"enum": None, "nullable": True, "required": False},
-                "status": {"enum": ["closed", "open"], "nullable": True, "required": False},
+                "status": {"enum": ["closed", "open"], "nullable": False, "required": False},
                 "tags": {"enum": None, "nullable": True, "required": False},
             },
             "response": [

@@ -74,6 +74,7 @@ class ProjectUpdate(RequestModel):
     NOT_NULLABLE: ClassVar[dict[str, str]] = {
         "name": "Insightly requires PROJECT_NAME",
         "status": "Insightly requires a STATUS on every project",
+        "owner": "every Insightly record has an owner user",
     }
 
     name: str | None = None
@@ -94,7 +95,7 @@ class ProjectUpdate(RequestModel):
     remote_data: dict[str, Any] | None = None
     """Any additional data that should be passed as part of the request body. This data is not transformed and is passed as is to the remote API."""
 
-    @field_validator("name", "status", mode="after")
+    @field_validator("name", "status", "owner", mode="before")
     @classmethod
     def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
         return reject_null(cls, value, info)
@@ -493,9 +494,9 @@ MATRIX: Final[dict[str, Any]] = {
                             "hook": None,
                             "merge": False,
                             "needs": [],
-                            "not_nullable_reason": None,
+                            "not_nullable_reason": "every Insightly record has an owner user",
                             "note": None,
-                            "nullable": True,
+                            "nullable": False,
                             "required": False,
                             "to": "OWNER_USER_ID",
                             "transform": "ref_id_int",
@@ -785,7 +786,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "custom_fields": {"enum": None, "nullable": True, "required": False},
                 "description": {"enum": None, "nullable": True, "required": False},
                 "name": {"enum": None, "nullable": False, "required": False},
-                "owner": {"enum": None, "nullable": True, "required": False},
+                "owner": {"enum": None, "nullable": False, "required": False},
                 "remote_data": {"enum": None, "nullable": True, "required": False},
                 "status": {
                     "enum": [

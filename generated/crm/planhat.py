@@ -84,7 +84,7 @@ class ProjectUpdate(RequestModel):
     remote_data: dict[str, Any] | None = None
     """Any additional data that should be passed as part of the request body. This data is not transformed and is passed as is to the remote API."""
 
-    @field_validator("name", "account", mode="after")
+    @field_validator("name", "account", mode="before")
     @classmethod
     def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
         return reject_null(cls, value, info)

@@ -91,7 +91,7 @@ SUPPORT: Final[dict[str, dict[str, Any]]] = {
                     "name": {"enum": None, "nullable": False, "required": False},
                     "opportunity": {"enum": None, "nullable": True, "required": False},
                     "remote_data": {"enum": None, "nullable": True, "required": False},
-                    "status": {"enum": ["closed", "open"], "nullable": True, "required": False},
+                    "status": {"enum": ["closed", "open"], "nullable": False, "required": False},
                     "tags": {"enum": None, "nullable": True, "required": False},
                 },
                 "response": [
@@ -200,7 +200,7 @@ SUPPORT: Final[dict[str, dict[str, Any]]] = {
                     "custom_fields": {"enum": None, "nullable": True, "required": False},
                     "description": {"enum": None, "nullable": True, "required": False},
                     "name": {"enum": None, "nullable": False, "required": False},
-                    "owner": {"enum": None, "nullable": True, "required": False},
+                    "owner": {"enum": None, "nullable": False, "required": False},
                     "remote_data": {"enum": None, "nullable": True, "required": False},
                     "status": {
                         "enum": [

@@ -73,6 +73,7 @@ class ProjectUpdate(RequestModel):
     INTEGRATION: ClassVar[str] = "teamleader"
     OPERATION: ClassVar[str] = "update"
     NOT_NULLABLE: ClassVar[dict[str, str]] = {
+        "name": "title is not nullable in projects.update",
         "owner": "a Teamleader project keeps at least one owner",
     }
 
@@ -95,7 +96,7 @@ class ProjectUpdate(RequestModel):
     remote_data: dict[str, Any] | None = None
     """Any additional data that should be passed as part of the request body. This data is not transformed and is passed as is to the remote API."""
 
-    @field_validator("owner", mode="after")
+    @field_validator("name", "owner", mode="before")
     @classmethod
     def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
         return reject_null(cls, value, info)

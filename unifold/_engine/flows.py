@@ -6,6 +6,9 @@ carry the requests. A flow never sends anything before the whole request is vali
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,8 +69,6 @@ def check_options(conn: Connector, options: CallOptions) -> None:
 
 
 def check_id(conn: Connector, resource_id: Any) -> str:
-    import re
-
     text = resource_id if isinstance(resource_id, str) else None
     pattern = conn.provider["id_pattern"]
     if text is None or not re.fullmatch(pattern, text):
@@ -191,6 +192,19 @@ def _write_steps(
     return first, applied
 
 
+def _guard_remote_id(conn: Connector, request: Mapping[str, Any], remote: Any) -> None:
+    """`remote_data` passes through as is, except the key that addresses the record: an id in
+    the body (Insightly `PROJECT_ID`, Teamleader `id`) must not send the write elsewhere."""
+    key = request.get("id_in_body")
+    if key and isinstance(remote, Mapping) and key in remote:
+        raise errors.InvalidFieldValueError(
+            f"remote_data.{key}: the project id comes from the call's id argument; "
+            f"remote_data cannot change it ({conn.name})",
+            field=f"remote_data.{key}",
+            integration=conn.name,
+        )
+
+
 def _write(
     conn: Connector,
     operation: str,
@@ -200,6 +214,7 @@ def _write(
 ) -> Flow:
     plan = conn.operations[operation]
     spec = plan.spec
+    _guard_remote_id(conn, spec["request"], getattr(data, "remote_data", None))
     fetched: dict[str, Any] = {}
     for name in conn.needs(operation, set(data.__pydantic_fields_set__)):
         assert resource_id is not None
@@ -307,9 +322,6 @@ class Page:
 def _decode_cursor(conn: Connector, cursor: str | None) -> dict[str, Any]:
     if cursor is None:
         return {}
-    import base64
-    import json
-
     try:
         state = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError):
@@ -324,9 +336,6 @@ def _decode_cursor(conn: Connector, cursor: str | None) -> dict[str, Any]:
 
 
 def _encode_cursor(conn: Connector, state: dict[str, Any]) -> str:
-    import base64
-    import json
-
     raw = json.dumps({"i": conn.name, **state}, separators=(",", ":"), sort_keys=True)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 

@@ -21,17 +21,18 @@ def valid_exclusions(model: type[BaseModel]) -> list[str]:
     names: list[str] = []
     for name, info in model.model_fields.items():
         names.append(name)
-        nested = _nested_model(info.annotation)
+        nested = nested_model(info.annotation)
         if nested is not None:
             names.extend(f"{name}.{sub}" for sub in nested.model_fields)
     return names
 
 
-def _nested_model(annotation: Any) -> type[BaseModel] | None:
+def nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model inside an annotation such as `OwnerRef | None` or `list[TagRef] | None`."""
     for arg in getattr(annotation, "__args__", ()) or (annotation,):
         if isinstance(arg, type) and issubclass(arg, BaseModel):
             return arg
-        inner = _nested_model(arg) if getattr(arg, "__args__", None) else None
+        inner = nested_model(arg) if getattr(arg, "__args__", None) else None
         if inner is not None:
             return inner
     return None

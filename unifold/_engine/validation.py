@@ -93,7 +93,7 @@ def _convert(
             accepted=missing,
         )
     first = problems[0]
-    field = ".".join(str(p) for p in first["loc"])
+    field = _body_path(model, first["loc"])
     top = str(first["loc"][0]) if first["loc"] else ""
     if first["type"] == "literal_error":
         allowed = conn.module.SUPPORT["projects"][operation]["request"].get(top, {}).get("enum")
@@ -110,3 +110,21 @@ def _convert(
         field=field,
         integration=conn.name,
     )
+
+
+def _body_path(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """The error's location as a path in the caller's body (`tags.0.id`), without the union
+    member names pydantic adds to it (`close_date.datetime`)."""
+    from unifold._engine.formats import nested_model
+
+    parts: list[str] = []
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(str(part))
+        elif current is not None and part in current.model_fields:
+            parts.append(part)
+            current = nested_model(current.model_fields[part].annotation)
+        else:
+            break
+    return ".".join(parts)

@@ -54,7 +54,7 @@ class ProjectUpdate(RequestModel):
     """The owner"""
     remote_data: dict[str, Any] | None = None
 
-    @field_validator("owner", mode="after")
+    @field_validator("owner", mode="before")
     @classmethod
     def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
         return reject_null(cls, value, info)
