@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from unifold._errors import __all__ as _ERRORS  # stdlib-only module: cheap to import
+
 __version__ = "0.1.0"
 
 _EXPORTS = {
@@ -22,27 +24,6 @@ _EXPORTS = {
     "IntegratedAccount": "unifold._accounts",
     "Credentials": "unifold._accounts",
 }
-_ERRORS = (
-    "UnifoldError",
-    "UnifoldValidationError",
-    "UnsupportedFieldError",
-    "MissingRequiredFieldError",
-    "InvalidEnumValueError",
-    "InvalidFieldValueError",
-    "InvalidIdError",
-    "InvalidParameterError",
-    "UnknownAccountError",
-    "AccountConfigError",
-    "ProviderError",
-    "ProviderValidationError",
-    "ProviderNotFoundError",
-    "ProviderAuthError",
-    "ProviderRateLimitError",
-    "ProviderConflictError",
-    "ProviderServerError",
-    "ProviderConnectionError",
-    "PartialWriteError",
-)
 _EXPORTS.update({name: "unifold._errors" for name in _ERRORS})
 
 __all__ = sorted(_EXPORTS)

@@ -7,7 +7,7 @@ current project so arrays reach exactly the desired final state.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from unifold._engine.context import WriteContext
@@ -29,6 +29,10 @@ def _customers(record: Mapping[str, Any], kind: str) -> list[str]:
     ]
 
 
+def _related_ids(record: Mapping[str, Any], key: str) -> list[str]:
+    return [str(r.get("id")) for r in record.get(key) or [] if isinstance(r, Mapping)]
+
+
 class TeamleaderHooks(TeamleaderHooksBase):
     def read_owner(self, record: Mapping[str, Any]) -> RefDict | None:
         owners = [o for o in record.get("owners") or [] if isinstance(o, Mapping)]
@@ -41,75 +45,51 @@ class TeamleaderHooks(TeamleaderHooksBase):
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         return [{"id": c, "name": None} for c in _customers(record, "contact")]
 
-    def _sync_customers(self, ctx: WriteContext, kind: str, desired: list[str]) -> None:
-        current = _customers(ctx.current, kind)
-        for customer_id in desired:
-            if customer_id not in current:
-                ctx.call(
-                    f"addCustomer {kind} {customer_id}",
-                    "POST",
-                    API + "addCustomer",
-                    {"id": ctx.resource_id, "customer": {"type": kind, "id": customer_id}},
-                )
-        for customer_id in current:
-            if customer_id not in desired:
-                ctx.call(
-                    f"removeCustomer {kind} {customer_id}",
-                    "POST",
-                    API + "removeCustomer",
-                    {"id": ctx.resource_id, "customer": {"type": kind, "id": customer_id}},
-                )
+    @staticmethod
+    def _reach(
+        ctx: WriteContext,
+        current: list[str],
+        desired: list[str],
+        action: str,
+        key: str,
+        payload: Callable[[str], Any] = lambda value: value,
+        label: str = "",
+    ) -> None:
+        """Calls that take `current` to exactly `desired`: adds first, then removals, so the
+        project is never left without (say) an owner in between. The calls are idempotent."""
+        for value, verb in [(v, "add") for v in desired if v not in current] + [
+            (v, "remove") for v in current if v not in desired
+        ]:
+            ctx.call(
+                f"{verb}{action} {label}{value}",
+                "POST",
+                f"{API}{verb}{action}",
+                {"id": ctx.resource_id, key: payload(value)},
+            )
+
+    def _customers(self, ctx: WriteContext, kind: str, desired: list[str]) -> None:
+        self._reach(
+            ctx,
+            _customers(ctx.current, kind),
+            desired,
+            "Customer",
+            "customer",
+            lambda customer_id: {"type": kind, "id": customer_id},
+            label=f"{kind} ",
+        )
 
     def write_account(self, value: AccountRef | None, ctx: WriteContext) -> None:
-        self._sync_customers(ctx, "company", [str(value.id)] if value is not None else [])
+        self._customers(ctx, "company", [str(value.id)] if value is not None else [])
 
     def write_contacts(self, value: list[ContactRef] | None, ctx: WriteContext) -> None:
-        self._sync_customers(ctx, "contact", ids(value))
+        self._customers(ctx, "contact", ids(value))
 
     def write_deals(self, value: list[OpportunityRef] | None, ctx: WriteContext) -> None:
-        current = [
-            str(d.get("id")) for d in ctx.current.get("deals") or [] if isinstance(d, Mapping)
-        ]
-        desired = ids(value)
-        for deal_id in desired:
-            if deal_id not in current:
-                ctx.call(
-                    f"addDeal {deal_id}",
-                    "POST",
-                    API + "addDeal",
-                    {"id": ctx.resource_id, "deal_id": deal_id},
-                )
-        for deal_id in current:
-            if deal_id not in desired:
-                ctx.call(
-                    f"removeDeal {deal_id}",
-                    "POST",
-                    API + "removeDeal",
-                    {"id": ctx.resource_id, "deal_id": deal_id},
-                )
+        self._reach(ctx, _related_ids(ctx.current, "deals"), ids(value), "Deal", "deal_id")
 
     def write_owner(self, value: OwnerRef | None, ctx: WriteContext) -> None:
         assert value is not None  # null is refused by the model (NOT_NULLABLE)
-        desired = str(value.id)
-        current = [
-            str(o.get("id")) for o in ctx.current.get("owners") or [] if isinstance(o, Mapping)
-        ]
-        # Add before removing, so the project is never left without an owner.
-        if desired not in current:
-            ctx.call(
-                f"addOwner {desired}",
-                "POST",
-                API + "addOwner",
-                {"id": ctx.resource_id, "user_id": desired},
-            )
-        for owner_id in current:
-            if owner_id != desired:
-                ctx.call(
-                    f"removeOwner {owner_id}",
-                    "POST",
-                    API + "removeOwner",
-                    {"id": ctx.resource_id, "user_id": owner_id},
-                )
+        self._reach(ctx, _related_ids(ctx.current, "owners"), [str(value.id)], "Owner", "user_id")
 
     def write_budget(self, value: float | str | None, ctx: WriteContext) -> None:
         # amount and currency are one Money object, external_budget; map them together once.
