@@ -232,6 +232,7 @@ def support_table(matrix: Matrix) -> dict[str, Any]:
                     field: {
                         "required": spec.required,
                         "nullable": spec.nullable,
+                        "max_items": spec.max_items,
                         "enum": sorted(spec.enum) if spec.enum is not None else None,
                     }
                     for field, spec in op.fields.items()

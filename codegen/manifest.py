@@ -10,7 +10,6 @@ import json
 from pathlib import Path
 
 MANIFEST = "manifest.json"
-GENERATOR_FILES = ("codegen/*.py", "codegen/templates/*.jinja")
 
 
 def sha256(data: bytes) -> str:

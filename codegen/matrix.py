@@ -106,6 +106,8 @@ class Provider(_Strict):
     params: dict[str, ProviderParam] = {}
     auth: Auth
     id_pattern: str = Field(description="A valid project id at this provider")
+    # Ids of related records (owner, account, ...); the project id pattern when omitted.
+    ref_id_pattern: str | None = None
     rate_limit: RateLimit
     errors: Errors
 
@@ -146,6 +148,19 @@ class Pagination(_Strict):
     has_more_path: str | None = None
     source: str
 
+    @model_validator(mode="after")
+    def _style_params(self) -> Pagination:
+        needed = {
+            "page": ["page_param"],
+            "link_header": ["page_param"],
+            "offset": ["offset_param"],
+            "cursor": ["cursor_param", "next_cursor_path", "has_more_path"],
+        }[self.style]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"style '{self.style}' needs {missing}")
+        return self
+
 
 class Response(_Strict):
     status: list[int] = Field(min_length=1)
@@ -167,6 +182,7 @@ class WriteField(_Strict):
     needs: list[str] = []  # fetches the hook reads before the write
     merge: bool = False  # remote_data: deep-merged into the provider body as is
     required: bool = False
+    max_items: int | None = Field(default=None, ge=1)  # arrays the provider caps (Capsule: one)
     nullable: bool = True
     not_nullable_reason: str | None = None
     note: str | None = None

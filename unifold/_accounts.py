@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from unifold import _errors as errors
 
 Environment = Literal["production", "sandbox"]
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 
 
 class Credentials(Mapping[str, str]):
@@ -59,7 +60,7 @@ class IntegratedAccount:
     created_at: str = ""
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -94,20 +95,31 @@ def check_account(
         )
     provider = load(integration).MATRIX["provider"]
     wanted = sorted(provider["auth"]["credentials"])
-    given = sorted(credentials)
-    if given != wanted:
-        # Names only: credential values never reach an error message.
+    # Only the expected names reach a message: never a value, nor a key the caller typed (a
+    # secret pasted in the wrong place would otherwise be echoed).
+    if not isinstance(credentials, Mapping):
         raise errors.AccountConfigError(
-            f"{integration} credentials need exactly {wanted}; got {given}",
+            f"{integration} credentials must be a mapping with the keys {wanted}",
+            field="credentials",
+            integration=integration,
+            accepted=wanted,
+        )
+    missing = [k for k in wanted if k not in credentials]
+    unexpected = sum(1 for k in credentials if k not in wanted)
+    if missing or unexpected:
+        raise errors.AccountConfigError(
+            f"{integration} credentials need exactly the keys {wanted}; "
+            f"missing {missing}, {unexpected} unexpected key(s)",
             field="credentials",
             integration=integration,
             accepted=wanted,
         )
     for key in wanted:
         value = credentials[key]
-        if not isinstance(value, str) or not value or any(c in value for c in "\r\n"):
+        if not isinstance(value, str) or not _HEADER_SAFE.fullmatch(value):
             raise errors.AccountConfigError(
-                f"{integration} credential {key!r} must be a non-empty single-line string",
+                f"{integration} credential {key!r} must be a non-empty string of printable "
+                f"ASCII characters (it goes into an HTTP header)",
                 field=f"credentials.{key}",
                 integration=integration,
             )
@@ -134,14 +146,22 @@ def check_account(
             )
         out[name] = value
     if base_url is not None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        parts = urlsplit(base_url) if isinstance(base_url, str) else None
+        if (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+        ):
             raise errors.AccountConfigError(
-                f"base_url {base_url!r} must be an absolute http(s) URL",
+                f"base_url {base_url!r} must be an absolute http(s) URL without credentials, "
+                f"query or fragment (e.g. http://127.0.0.1:8000/api/v2)",
                 field="base_url",
                 integration=integration,
             )
-        if not _is_loopback(parts.hostname) and not allow_remote_base_url:
+        if not is_loopback(parts.hostname) and not allow_remote_base_url:
             raise errors.AccountConfigError(
                 f"base_url host {parts.hostname!r} is not a loopback address; pass "
                 f"allow_remote_base_url=True to send {integration} credentials there",
@@ -169,8 +189,11 @@ class AccountStore:
     def __init__(self, path: str | Path) -> None:
         target = str(path)
         if target != ":memory:":
-            Path(target).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            target = str(Path(target).expanduser())
+            file = Path(target).expanduser()
+            # Credentials are stored as given: keep the folder and file private to the user.
+            file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            file.touch(mode=0o600, exist_ok=True)
+            target = str(file)
         self._db = sqlite3.connect(target, check_same_thread=False)
         self._lock = threading.Lock()
         self._cache: dict[str, IntegratedAccount] = {}

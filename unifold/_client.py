@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,6 +30,7 @@ from unifold._engine.flows import (
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
 from unifold._engine.validation import OnUnsupported, validate_body
+from unifold._errors import DroppedFieldsWarning
 
 if TYPE_CHECKING:
     from unifold.sandbox import SandboxProvider
@@ -138,8 +140,10 @@ class _Core:
         if operation in ("update", "create"):
             if body is None:
                 raise errors.InvalidFieldValueError(f"projects.{operation} needs a body")
-            data, warnings = validate_body(conn, operation, body, on_unsupported)
-            options.warnings.extend(warnings)
+            data, dropped = validate_body(conn, operation, body, on_unsupported)
+            options.warnings.extend(dropped)
+            for note in dropped:  # also for `raw`, whose result has no place for them
+                warnings.warn(DroppedFieldsWarning(note), stacklevel=4)
             if operation == "update":
                 assert rid is not None
                 flow = update_flow(conn, rid, data, options)
@@ -159,10 +163,11 @@ class _Core:
 class ProviderStream:
     """The provider's response, not buffered: iterate it, then close it (or use `with`)."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, warnings: list[str] | None = None) -> None:
         self._response = response
         self.status_code = response.status_code
         self.headers = response.headers
+        self.warnings = warnings or []
 
     def iter_bytes(self, chunk_size: int | None = 65536) -> Iterator[bytes]:
         return self._response.iter_bytes(chunk_size)
@@ -183,10 +188,11 @@ class ProviderStream:
 class AsyncProviderStream:
     """The async twin of `ProviderStream`."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, warnings: list[str] | None = None) -> None:
         self._response = response
         self.status_code = response.status_code
         self.headers = response.headers
+        self.warnings = warnings or []
 
     def aiter_bytes(self, chunk_size: int | None = 65536) -> AsyncIterator[bytes]:
         return self._response.aiter_bytes(chunk_size)
@@ -258,7 +264,7 @@ class Projects:
         account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
         result = self._client._driver(account, conn).run(flow)
         if options.response_format == "stream" and isinstance(result, ProviderResponse):
-            return ProviderStream(result.stream)
+            return ProviderStream(result.stream, options.warnings)
         return result
 
     def update(
@@ -382,7 +388,7 @@ class AsyncProjects:
         account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
         result = await self._client._driver(account, conn).run(flow)
         if options.response_format == "stream" and isinstance(result, ProviderResponse):
-            return AsyncProviderStream(result.stream)
+            return AsyncProviderStream(result.stream, options.warnings)
         return result
 
     async def update(
@@ -494,6 +500,23 @@ class _Crm:
     def __init__(self, projects: Any) -> None:
         self.projects = projects
 
+    @staticmethod
+    def support(integration: str | None = None) -> dict[str, Any]:
+        """The field-support table, as data: per integration, resource and operation, the
+        request fields (required, nullable, enum values, max items) and the response fields.
+        A meta endpoint in Python; no account needed."""
+        from unifold.generated.crm.support import SUPPORT
+
+        if integration is None:
+            return SUPPORT
+        if integration not in SUPPORT:
+            raise errors.UnifoldValidationError(
+                f"unknown integration {integration!r}; available: {', '.join(sorted(SUPPORT))}",
+                field="integration",
+                accepted=sorted(SUPPORT),
+            )
+        return SUPPORT[integration]
+
 
 class Unifold:
     """The sync client. `Unifold(store=":memory:")` keeps accounts in memory only."""
@@ -507,7 +530,7 @@ class Unifold:
         http_client: httpx.Client | None = None,
     ) -> None:
         self._core = _Core(store, max_retries)
-        self._timeout = timeout
+        self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
         self._sandbox_http: dict[str, httpx.Client] = {}
         self.accounts = Accounts(self._core)
@@ -526,7 +549,8 @@ class Unifold:
         return SyncDriver(client, endpoint, self._core._max_retries)
 
     def close(self) -> None:
-        self._http.close()
+        if self._owns_http:  # a client the caller passed in stays theirs to close
+            self._http.close()
         for client in self._sandbox_http.values():
             client.close()
         self._core._store.close()
@@ -553,6 +577,7 @@ class AsyncUnifold:
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self._core = _Core(store, max_retries)
+        self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self._sandbox_http: dict[str, httpx.AsyncClient] = {}
         self.accounts = Accounts(self._core)
@@ -572,7 +597,8 @@ class AsyncUnifold:
         return AsyncDriver(client, endpoint, self._core._max_retries)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._owns_http:
+            await self._http.aclose()
         for client in self._sandbox_http.values():
             await client.aclose()
         self._core._store.close()

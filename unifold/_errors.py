@@ -29,6 +29,7 @@ __all__ = [
     "ProviderServerError",
     "ProviderConnectionError",
     "PartialWriteError",
+    "DroppedFieldsWarning",
 ]
 
 
@@ -201,17 +202,25 @@ class ProviderConnectionError(ProviderError):
 
 class PartialWriteError(UnifoldError):
     """A write that takes several provider calls failed part-way. Nothing is rolled back:
-    `applied` lists the calls the provider accepted, `not_applied` the ones never made."""
+    `applied` lists the calls the provider accepted, `failed` the call that errored (whose
+    effect is unknown when the provider gave no clean answer), `not_applied` those never made."""
 
-    def __init__(self, cause: ProviderError, applied: list[str], not_applied: list[str]) -> None:
-        failed = not_applied[0] if not_applied else "?"
+    def __init__(
+        self, cause: ProviderError, applied: list[str], failed: str, not_applied: list[str]
+    ) -> None:
+        outcome = (
+            "its effect is unknown"
+            if isinstance(cause, ProviderConnectionError | ProviderServerError)
+            else "the provider refused it"
+        )
         message = (
-            f"{cause.integration}: write failed part-way at '{failed}': {cause.message}. "
-            f"Applied: {applied or 'nothing'}. Not applied: {not_applied}."
+            f"{cause.integration}: write failed part-way at '{failed}' ({outcome}): "
+            f"{cause.message}. Applied: {applied or 'nothing'}. Not applied: {not_applied}."
         )
         super().__init__(message, status_code=cause.status_code)
         self.cause = cause
         self.applied = applied
+        self.failed = failed
         self.not_applied = not_applied
 
     def to_dict(self) -> dict[str, Any]:
@@ -220,7 +229,15 @@ class PartialWriteError(UnifoldError):
         body["truto_error_insight"] = {
             "partial_write": {
                 "description": "Provider calls applied before the failure, and those not applied",
-                "value": {"applied": self.applied, "not_applied": self.not_applied},
+                "value": {
+                    "applied": self.applied,
+                    "failed": self.failed,
+                    "not_applied": self.not_applied,
+                },
             }
         }
         return body
+
+
+class DroppedFieldsWarning(UserWarning):
+    """`on_unsupported="drop"` dropped fields from a request (also in the result's `warnings`)."""

@@ -10,14 +10,16 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo
 class UnifiedModel(BaseModel):
     """Base of the unified models that datamodel-code-generator writes from `openapi/crm.yaml`."""
 
-    model_config = ConfigDict(populate_by_name=True)
+    # Unknown keys are errors, nested ones included (`account: {id, foo}`): nothing is dropped
+    # silently. Response models relax this (ResponseModel).
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
 
 class RequestModel(UnifiedModel):
     """A request body for one integration: unknown fields are errors, null is kept apart from
     omitted (`model_fields_set`), and fields the provider cannot clear refuse `null`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     INTEGRATION: ClassVar[str] = ""
     OPERATION: ClassVar[str] = ""

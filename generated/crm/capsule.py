@@ -82,6 +82,7 @@ class ProjectUpdate(RequestModel):
     NOT_NULLABLE: ClassVar[dict[str, str]] = {
         "name": "Capsule requires a project name",
         "account": "Capsule requires a main party on every project ('party is required')",
+        "custom_fields": "clear one field with {name: null}",
         "status": "a Capsule project is always OPEN or CLOSED",
     }
 
@@ -106,7 +107,7 @@ class ProjectUpdate(RequestModel):
     remote_data: dict[str, Any] | None = None
     """Any additional data that should be passed as part of the request body. This data is not transformed and is passed as is to the remote API."""
 
-    @field_validator("name", "account", "status", mode="before")
+    @field_validator("name", "account", "custom_fields", "status", mode="before")
     @classmethod
     def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
         return reject_null(cls, value, info)
@@ -226,6 +227,7 @@ MATRIX: Final[dict[str, Any]] = {
             "source": "4,000 requests/hour per user; 429 without Retry-After "
             "(Capsule 'Handling API responses')",
         },
+        "ref_id_pattern": None,
     },
     "resources": {
         "projects": {
@@ -261,6 +263,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "account": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -273,6 +276,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "close_date": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -285,6 +289,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "contact": {
                             "enum": None,
                             "hook": "write_contact",
+                            "max_items": 1,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -297,6 +302,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "description": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -309,6 +315,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -321,6 +328,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": True,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -333,6 +341,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "status": {
                             "enum": {"closed": "CLOSED", "open": "OPEN"},
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -486,6 +495,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "account": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "Capsule "
@@ -508,6 +518,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "close_date": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -520,10 +531,18 @@ MATRIX: Final[dict[str, Any]] = {
                         "contact": {
                             "enum": None,
                             "hook": "write_contact",
+                            "max_items": 1,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
-                            "note": "one person becomes the main party",
+                            "note": "one person "
+                            "becomes the "
+                            "main party "
+                            "(Capsule has "
+                            "one: contact "
+                            "replaces the "
+                            "account and "
+                            "vice versa)",
                             "nullable": True,
                             "required": False,
                             "to": None,
@@ -532,11 +551,12 @@ MATRIX: Final[dict[str, Any]] = {
                         "custom_fields": {
                             "enum": None,
                             "hook": "write_custom_fields",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current", "field_definitions"],
-                            "not_nullable_reason": None,
+                            "not_nullable_reason": "clear one field with {name: null}",
                             "note": None,
-                            "nullable": True,
+                            "nullable": False,
                             "required": False,
                             "to": None,
                             "transform": None,
@@ -544,6 +564,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "description": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -556,6 +577,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "Capsule requires a project name",
@@ -568,10 +590,11 @@ MATRIX: Final[dict[str, Any]] = {
                         "opportunity": {
                             "enum": None,
                             "hook": "write_opportunity",
+                            "max_items": 1,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
-                            "note": None,
+                            "note": "Capsule links at most one opportunity",
                             "nullable": True,
                             "required": False,
                             "to": None,
@@ -580,6 +603,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": "merge_remote_data",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current"],
                             "not_nullable_reason": None,
@@ -592,6 +616,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "status": {
                             "enum": {"closed": "CLOSED", "open": "OPEN"},
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "a Capsule project is always OPEN or CLOSED",
@@ -604,6 +629,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "tags": {
                             "enum": None,
                             "hook": "write_tags",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current"],
                             "not_nullable_reason": None,
@@ -801,13 +827,33 @@ SUPPORT: Final[dict[str, Any]] = {
         "create": {
             "read_back": False,
             "request": {
-                "account": {"enum": None, "nullable": True, "required": False},
-                "close_date": {"enum": None, "nullable": True, "required": False},
-                "contact": {"enum": None, "nullable": True, "required": False},
-                "description": {"enum": None, "nullable": True, "required": False},
-                "name": {"enum": None, "nullable": True, "required": True},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
-                "status": {"enum": ["closed", "open"], "nullable": True, "required": False},
+                "account": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "close_date": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "contact": {"enum": None, "max_items": 1, "nullable": True, "required": False},
+                "description": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "name": {"enum": None, "max_items": None, "nullable": True, "required": True},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "status": {
+                    "enum": ["closed", "open"],
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
             },
             "response": [
                 "account",
@@ -873,16 +919,41 @@ SUPPORT: Final[dict[str, Any]] = {
         "update": {
             "read_back": False,
             "request": {
-                "account": {"enum": None, "nullable": False, "required": False},
-                "close_date": {"enum": None, "nullable": True, "required": False},
-                "contact": {"enum": None, "nullable": True, "required": False},
-                "custom_fields": {"enum": None, "nullable": True, "required": False},
-                "description": {"enum": None, "nullable": True, "required": False},
-                "name": {"enum": None, "nullable": False, "required": False},
-                "opportunity": {"enum": None, "nullable": True, "required": False},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
-                "status": {"enum": ["closed", "open"], "nullable": False, "required": False},
-                "tags": {"enum": None, "nullable": True, "required": False},
+                "account": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "close_date": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "contact": {"enum": None, "max_items": 1, "nullable": True, "required": False},
+                "custom_fields": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": False,
+                    "required": False,
+                },
+                "description": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "name": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "opportunity": {"enum": None, "max_items": 1, "nullable": True, "required": False},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "status": {
+                    "enum": ["closed", "open"],
+                    "max_items": None,
+                    "nullable": False,
+                    "required": False,
+                },
+                "tags": {"enum": None, "max_items": None, "nullable": True, "required": False},
             },
             "response": [
                 "account",

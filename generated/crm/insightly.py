@@ -73,6 +73,7 @@ class ProjectUpdate(RequestModel):
     OPERATION: ClassVar[str] = "update"
     NOT_NULLABLE: ClassVar[dict[str, str]] = {
         "name": "Insightly requires PROJECT_NAME",
+        "custom_fields": "clear one field with {name: null}",
         "status": "Insightly requires a STATUS on every project",
         "owner": "every Insightly record has an owner user",
     }
@@ -95,7 +96,7 @@ class ProjectUpdate(RequestModel):
     remote_data: dict[str, Any] | None = None
     """Any additional data that should be passed as part of the request body. This data is not transformed and is passed as is to the remote API."""
 
-    @field_validator("name", "status", "owner", mode="before")
+    @field_validator("name", "custom_fields", "status", "owner", mode="before")
     @classmethod
     def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
         return reject_null(cls, value, info)
@@ -192,6 +193,7 @@ MATRIX: Final[dict[str, Any]] = {
             "source": "daily quota headers (Insightly KB 'Working with the "
             "Insightly Web API'); ~10 req/s burst",
         },
+        "ref_id_pattern": None,
     },
     "resources": {
         "projects": {
@@ -215,6 +217,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "close_date": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -227,6 +230,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "custom_fields": {
                             "enum": None,
                             "hook": "write_custom_fields",
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -239,6 +243,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "description": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -251,6 +256,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -263,6 +269,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "owner": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -275,6 +282,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": True,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -294,6 +302,7 @@ MATRIX: Final[dict[str, Any]] = {
                                 "not started": "NOT STARTED",
                             },
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -444,6 +453,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "close_date": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -456,11 +466,12 @@ MATRIX: Final[dict[str, Any]] = {
                         "custom_fields": {
                             "enum": None,
                             "hook": "write_custom_fields",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current"],
-                            "not_nullable_reason": None,
+                            "not_nullable_reason": "clear one field with {name: null}",
                             "note": "CUSTOMFIELDS is sent whole: current values merged with yours",
-                            "nullable": True,
+                            "nullable": False,
                             "required": False,
                             "to": None,
                             "transform": None,
@@ -468,6 +479,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "description": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -480,6 +492,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "Insightly requires PROJECT_NAME",
@@ -492,6 +505,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "owner": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "every Insightly record has an owner user",
@@ -504,6 +518,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": True,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -523,6 +538,7 @@ MATRIX: Final[dict[str, Any]] = {
                                 "not started": "NOT STARTED",
                             },
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "Insightly requires a STATUS on every project",
@@ -705,12 +721,32 @@ SUPPORT: Final[dict[str, Any]] = {
         "create": {
             "read_back": False,
             "request": {
-                "close_date": {"enum": None, "nullable": True, "required": False},
-                "custom_fields": {"enum": None, "nullable": True, "required": False},
-                "description": {"enum": None, "nullable": True, "required": False},
-                "name": {"enum": None, "nullable": True, "required": True},
-                "owner": {"enum": None, "nullable": True, "required": False},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
+                "close_date": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "custom_fields": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "description": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "name": {"enum": None, "max_items": None, "nullable": True, "required": True},
+                "owner": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
                 "status": {
                     "enum": [
                         "abandoned",
@@ -720,6 +756,7 @@ SUPPORT: Final[dict[str, Any]] = {
                         "in progress",
                         "not started",
                     ],
+                    "max_items": None,
                     "nullable": True,
                     "required": True,
                 },
@@ -782,12 +819,32 @@ SUPPORT: Final[dict[str, Any]] = {
         "update": {
             "read_back": False,
             "request": {
-                "close_date": {"enum": None, "nullable": True, "required": False},
-                "custom_fields": {"enum": None, "nullable": True, "required": False},
-                "description": {"enum": None, "nullable": True, "required": False},
-                "name": {"enum": None, "nullable": False, "required": False},
-                "owner": {"enum": None, "nullable": False, "required": False},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
+                "close_date": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "custom_fields": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": False,
+                    "required": False,
+                },
+                "description": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "name": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "owner": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
                 "status": {
                     "enum": [
                         "abandoned",
@@ -797,6 +854,7 @@ SUPPORT: Final[dict[str, Any]] = {
                         "in progress",
                         "not started",
                     ],
+                    "max_items": None,
                     "nullable": False,
                     "required": False,
                 },

@@ -108,10 +108,6 @@ class Project(UnifiedModel):
             "cancelled",
             "abandoned",
             "completed",
-            "planned",
-            "running",
-            "overdue",
-            "over_budget",
         ]
         | None
     ) = None

@@ -181,6 +181,7 @@ MATRIX: Final[dict[str, Any]] = {
             "reset_format": None,
             "source": "no limits or rate-limit headers are documented",
         },
+        "ref_id_pattern": None,
     },
     "resources": {
         "projects": {
@@ -204,6 +205,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "account": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -216,6 +218,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "close_date": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -228,6 +231,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "description": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -240,6 +244,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -252,6 +257,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "owner": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -264,6 +270,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": True,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -411,6 +418,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "account": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -423,6 +431,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "close_date": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "end_date is required on Pipeliner projects",
@@ -435,6 +444,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "description": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -447,6 +457,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "Pipeliner requires a project name",
@@ -459,6 +470,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "owner": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "owner_id is required on Pipeliner projects",
@@ -471,6 +483,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": True,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -624,12 +637,22 @@ SUPPORT: Final[dict[str, Any]] = {
         "create": {
             "read_back": False,
             "request": {
-                "account": {"enum": None, "nullable": True, "required": False},
-                "close_date": {"enum": None, "nullable": True, "required": True},
-                "description": {"enum": None, "nullable": True, "required": False},
-                "name": {"enum": None, "nullable": True, "required": True},
-                "owner": {"enum": None, "nullable": True, "required": True},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
+                "account": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "close_date": {"enum": None, "max_items": None, "nullable": True, "required": True},
+                "description": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "name": {"enum": None, "max_items": None, "nullable": True, "required": True},
+                "owner": {"enum": None, "max_items": None, "nullable": True, "required": True},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
             },
             "response": [
                 "account",
@@ -683,12 +706,27 @@ SUPPORT: Final[dict[str, Any]] = {
         "update": {
             "read_back": False,
             "request": {
-                "account": {"enum": None, "nullable": True, "required": False},
-                "close_date": {"enum": None, "nullable": False, "required": False},
-                "description": {"enum": None, "nullable": True, "required": False},
-                "name": {"enum": None, "nullable": False, "required": False},
-                "owner": {"enum": None, "nullable": False, "required": False},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
+                "account": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "close_date": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": False,
+                    "required": False,
+                },
+                "description": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "name": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "owner": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
             },
             "response": [
                 "account",

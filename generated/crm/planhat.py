@@ -69,6 +69,7 @@ class ProjectUpdate(RequestModel):
     NOT_NULLABLE: ClassVar[dict[str, str]] = {
         "name": "Planhat requires a project name",
         "account": "Planhat requires companyId on every project",
+        "custom_fields": "clear one field with {name: null}",
     }
 
     name: str | None = None
@@ -84,7 +85,7 @@ class ProjectUpdate(RequestModel):
     remote_data: dict[str, Any] | None = None
     """Any additional data that should be passed as part of the request body. This data is not transformed and is passed as is to the remote API."""
 
-    @field_validator("name", "account", mode="before")
+    @field_validator("name", "account", "custom_fields", mode="before")
     @classmethod
     def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
         return reject_null(cls, value, info)
@@ -158,6 +159,7 @@ MATRIX: Final[dict[str, Any]] = {
             "source": "200 calls/min soft, 150 req/s hard; 429 on excess "
             "(planhat.com/developers/api/authentication-limits)",
         },
+        "ref_id_pattern": None,
     },
     "resources": {
         "projects": {
@@ -181,6 +183,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "account": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -193,6 +196,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "amount": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -205,6 +209,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "currency": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -217,6 +222,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "custom_fields": {
                             "enum": None,
                             "hook": "write_custom_fields",
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -229,6 +235,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -241,6 +248,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": True,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -373,6 +381,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "account": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "Planhat requires companyId on every project",
@@ -385,6 +394,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "amount": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -397,6 +407,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "currency": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -409,9 +420,10 @@ MATRIX: Final[dict[str, Any]] = {
                         "custom_fields": {
                             "enum": None,
                             "hook": "write_custom_fields",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current"],
-                            "not_nullable_reason": None,
+                            "not_nullable_reason": "clear one field with {name: null}",
                             "note": "the "
                             "custom "
                             "object, "
@@ -436,7 +448,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "custom "
                             "is "
                             "merged",
-                            "nullable": True,
+                            "nullable": False,
                             "required": False,
                             "to": None,
                             "transform": None,
@@ -444,6 +456,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "Planhat requires a project name",
@@ -456,6 +469,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": True,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -576,12 +590,22 @@ SUPPORT: Final[dict[str, Any]] = {
         "create": {
             "read_back": False,
             "request": {
-                "account": {"enum": None, "nullable": True, "required": True},
-                "amount": {"enum": None, "nullable": True, "required": False},
-                "currency": {"enum": None, "nullable": True, "required": False},
-                "custom_fields": {"enum": None, "nullable": True, "required": False},
-                "name": {"enum": None, "nullable": True, "required": True},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
+                "account": {"enum": None, "max_items": None, "nullable": True, "required": True},
+                "amount": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "currency": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "custom_fields": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "name": {"enum": None, "max_items": None, "nullable": True, "required": True},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
             },
             "response": [
                 "account",
@@ -626,12 +650,22 @@ SUPPORT: Final[dict[str, Any]] = {
         "update": {
             "read_back": False,
             "request": {
-                "account": {"enum": None, "nullable": False, "required": False},
-                "amount": {"enum": None, "nullable": True, "required": False},
-                "currency": {"enum": None, "nullable": True, "required": False},
-                "custom_fields": {"enum": None, "nullable": True, "required": False},
-                "name": {"enum": None, "nullable": False, "required": False},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
+                "account": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "amount": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "currency": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "custom_fields": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": False,
+                    "required": False,
+                },
+                "name": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
             },
             "response": [
                 "account",

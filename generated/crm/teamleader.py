@@ -74,6 +74,7 @@ class ProjectUpdate(RequestModel):
     OPERATION: ClassVar[str] = "update"
     NOT_NULLABLE: ClassVar[dict[str, str]] = {
         "name": "title is not nullable in projects.update",
+        "currency": "amount and currency are one budget; clear it with amount: null",
         "owner": "a Teamleader project keeps at least one owner",
     }
 
@@ -96,7 +97,7 @@ class ProjectUpdate(RequestModel):
     remote_data: dict[str, Any] | None = None
     """Any additional data that should be passed as part of the request body. This data is not transformed and is passed as is to the remote API."""
 
-    @field_validator("name", "owner", mode="before")
+    @field_validator("name", "currency", "owner", mode="before")
     @classmethod
     def _reject_null(cls, value: Any, info: ValidationInfo) -> Any:
         return reject_null(cls, value, info)
@@ -219,6 +220,7 @@ MATRIX: Final[dict[str, Any]] = {
             "source": "200 requests per sliding minute; X-RateLimit-Reset is an "
             "ISO datetime (introduction.apib)",
         },
+        "ref_id_pattern": None,
     },
     "resources": {
         "projects": {
@@ -242,6 +244,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "account": {
                             "enum": None,
                             "hook": "create_account",
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -254,6 +257,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "amount": {
                             "enum": None,
                             "hook": "write_budget",
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -266,6 +270,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "contact": {
                             "enum": None,
                             "hook": "create_contacts",
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -278,6 +283,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "currency": {
                             "enum": None,
                             "hook": "write_budget",
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -290,6 +296,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "description": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -302,6 +309,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -314,6 +322,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "owner": {
                             "enum": None,
                             "hook": "create_owner",
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -326,6 +335,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": True,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -477,10 +487,22 @@ MATRIX: Final[dict[str, Any]] = {
                         "account": {
                             "enum": None,
                             "hook": "write_account",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current"],
                             "not_nullable_reason": None,
-                            "note": "the company customer, via add/removeCustomer",
+                            "note": "the company "
+                            "customer, "
+                            "via "
+                            "add/removeCustomer; "
+                            "other "
+                            "company "
+                            "customers "
+                            "are removed "
+                            "unless this "
+                            "one is "
+                            "already "
+                            "linked",
                             "nullable": True,
                             "required": False,
                             "to": None,
@@ -489,6 +511,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "amount": {
                             "enum": None,
                             "hook": "write_budget",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current"],
                             "not_nullable_reason": None,
@@ -501,6 +524,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "contact": {
                             "enum": None,
                             "hook": "write_contacts",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current"],
                             "not_nullable_reason": None,
@@ -513,11 +537,22 @@ MATRIX: Final[dict[str, Any]] = {
                         "currency": {
                             "enum": None,
                             "hook": "write_budget",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current"],
-                            "not_nullable_reason": None,
+                            "not_nullable_reason": "amount "
+                            "and "
+                            "currency "
+                            "are "
+                            "one "
+                            "budget; "
+                            "clear "
+                            "it "
+                            "with "
+                            "amount: "
+                            "null",
                             "note": "external_budget.currency",
-                            "nullable": True,
+                            "nullable": False,
                             "required": False,
                             "to": None,
                             "transform": None,
@@ -525,6 +560,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "description": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -537,6 +573,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "title is not nullable in projects.update",
@@ -549,6 +586,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "opportunity": {
                             "enum": None,
                             "hook": "write_deals",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current"],
                             "not_nullable_reason": None,
@@ -561,10 +599,18 @@ MATRIX: Final[dict[str, Any]] = {
                         "owner": {
                             "enum": None,
                             "hook": "write_owner",
+                            "max_items": None,
                             "merge": False,
                             "needs": ["current"],
                             "not_nullable_reason": "a Teamleader project keeps at least one owner",
-                            "note": "owners become exactly this user, via add/removeOwner",
+                            "note": "via "
+                            "add/removeOwner: "
+                            "a user already "
+                            "among the "
+                            "owners changes "
+                            "nothing; a new "
+                            "one replaces "
+                            "the owners",
                             "nullable": False,
                             "required": False,
                             "to": None,
@@ -573,6 +619,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": True,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -746,14 +793,24 @@ SUPPORT: Final[dict[str, Any]] = {
         "create": {
             "read_back": True,
             "request": {
-                "account": {"enum": None, "nullable": True, "required": False},
-                "amount": {"enum": None, "nullable": True, "required": False},
-                "contact": {"enum": None, "nullable": True, "required": False},
-                "currency": {"enum": None, "nullable": True, "required": False},
-                "description": {"enum": None, "nullable": True, "required": False},
-                "name": {"enum": None, "nullable": True, "required": True},
-                "owner": {"enum": None, "nullable": True, "required": False},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
+                "account": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "amount": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "contact": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "currency": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "description": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "name": {"enum": None, "max_items": None, "nullable": True, "required": True},
+                "owner": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
             },
             "response": [
                 "account",
@@ -810,15 +867,30 @@ SUPPORT: Final[dict[str, Any]] = {
         "update": {
             "read_back": True,
             "request": {
-                "account": {"enum": None, "nullable": True, "required": False},
-                "amount": {"enum": None, "nullable": True, "required": False},
-                "contact": {"enum": None, "nullable": True, "required": False},
-                "currency": {"enum": None, "nullable": True, "required": False},
-                "description": {"enum": None, "nullable": True, "required": False},
-                "name": {"enum": None, "nullable": False, "required": True},
-                "opportunity": {"enum": None, "nullable": True, "required": False},
-                "owner": {"enum": None, "nullable": False, "required": False},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
+                "account": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "amount": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "contact": {"enum": None, "max_items": None, "nullable": True, "required": False},
+                "currency": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "description": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "name": {"enum": None, "max_items": None, "nullable": False, "required": True},
+                "opportunity": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "owner": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
             },
             "response": [
                 "account",

@@ -114,3 +114,33 @@ def test_cli_writes_nothing_on_invalid_input(mini: Path, tmp_path: Path, capsys)
     assert not out.exists()
     err = capsys.readouterr().err
     assert "nothing was written" in err and "display_nme" in err
+
+
+def test_malformed_yaml_names_the_file(mini: Path) -> None:
+    matrix = mini / "openapi/integrations/acme.yaml"
+    matrix.write_text(matrix.read_text() + "\n  : [unclosed\n")
+    errors = _errors(mini / "openapi", mini / "hooks")
+    assert any("acme.yaml" in e and "readable YAML" in e for e in errors)
+
+
+def test_pagination_style_needs_its_parameters(mini: Path) -> None:
+    matrix = mini / "openapi/integrations/acme.yaml"
+    _edit(
+        matrix,
+        lambda d: d["resources"]["projects"]["operations"].update(
+            {
+                "list": {
+                    "request": {"method": "GET", "path": "/projects"},
+                    "response": {"status": [200]},
+                    "pagination": {
+                        "style": "page",
+                        "size_param": "size",
+                        "max_size": 10,
+                        "source": "x",
+                    },
+                }
+            }
+        ),
+    )
+    (err,) = _errors(mini / "openapi", mini / "hooks")
+    assert "operations.list.pagination" in err and "page_param" in err

@@ -151,13 +151,31 @@ def test_teamleader_null_opportunity_and_account_clear_them(teamleader: Sandbox)
     assert project.account is None
 
 
-def test_teamleader_owner_becomes_exactly_the_one_given(teamleader: Sandbox) -> None:
+def test_teamleader_owner_already_among_the_owners_changes_nothing(teamleader: Sandbox) -> None:
+    # Writing back an owner that is already there (e.g. the one just read) keeps co-owners.
     two_owners = SEED_PROJECT_IDS["teamleader"][2]  # owners: users 1 and 3
-    project = teamleader.update(
+    teamleader.update(
         {"name": "Support onboarding", "owner": {"id": TL["users"][2]}}, project_id=two_owners
     )
 
-    assert teamleader_calls(teamleader) == [("removeOwner", {"user_id": TL["users"][0]})]
-    assert project.owner is not None and project.owner.id == TL["users"][2]
+    assert teamleader_calls(teamleader) == []
     raw = teamleader.get(two_owners, response_format="raw")
-    assert raw["data"]["owners"] == [{"type": "user", "id": TL["users"][2]}]
+    assert sorted(o["id"] for o in raw["data"]["owners"]) == sorted(
+        [TL["users"][0], TL["users"][2]]
+    )
+
+
+def test_teamleader_new_owner_replaces_the_owners(teamleader: Sandbox) -> None:
+    two_owners = SEED_PROJECT_IDS["teamleader"][2]  # owners: users 1 and 3
+    project = teamleader.update(
+        {"name": "Support onboarding", "owner": {"id": TL["users"][1]}}, project_id=two_owners
+    )
+
+    assert teamleader_calls(teamleader) == [
+        ("addOwner", {"user_id": TL["users"][1]}),
+        ("removeOwner", {"user_id": TL["users"][0]}),
+        ("removeOwner", {"user_id": TL["users"][2]}),
+    ]
+    assert project.owner is not None and project.owner.id == TL["users"][1]
+    raw = teamleader.get(two_owners, response_format="raw")
+    assert raw["data"]["owners"] == [{"type": "user", "id": TL["users"][1]}]

@@ -150,9 +150,11 @@ async def test_teamleader_partial_failure(make_async_sandbox: AsyncFactory) -> N
         f"addCustomer company {TL['companies'][1]}",
         f"removeCustomer company {TL['companies'][0]}",
     ]
-    assert error.not_applied == [f"addDeal {unknown_deal}", f"removeDeal {TL['deals'][0]}"]
+    assert error.failed == f"addDeal {unknown_deal}"
+    assert error.not_applied == [f"removeDeal {TL['deals'][0]}"]
     assert error.to_dict()["truto_error_insight"]["partial_write"]["value"] == {
         "applied": error.applied,
+        "failed": error.failed,
         "not_applied": error.not_applied,
     }
     assert sb.received[-1].path == "/projects-v2/projects.addDeal"

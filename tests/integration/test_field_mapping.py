@@ -354,15 +354,18 @@ def test_insightly_full_update(insightly: Sandbox) -> None:
     assert project.remote_data["CUSTOMFIELDS"] == put.json["CUSTOMFIELDS"]
 
 
-def test_insightly_custom_field_null_removes_it_from_the_merged_list(insightly: Sandbox) -> None:
-    project = insightly.update({"custom_fields": {"Budget__c": None, "Kickoff__c": "2024-03-01"}})
+def test_insightly_custom_field_null_is_sent_as_a_null_value(insightly: Sandbox) -> None:
+    # Sent whole, with the cleared field as FIELD_VALUE null: right whether Insightly replaces
+    # or merges the list (undocumented).
+    insightly.update({"custom_fields": {"Budget__c": None, "Kickoff__c": "2024-03-01"}})
 
-    expected = [
-        {"FIELD_NAME": "Region__c", "FIELD_VALUE": "EMEA"},
-        {"FIELD_NAME": "Kickoff__c", "FIELD_VALUE": "2024-03-01"},
-    ]
-    assert insightly.main_write().json == {"PROJECT_ID": 1657941, "CUSTOMFIELDS": expected}
-    assert project.remote_data is not None and project.remote_data["CUSTOMFIELDS"] == expected
+    sent = insightly.main_write().json
+    assert sent["PROJECT_ID"] == 1657941
+    assert {f["FIELD_NAME"]: f["FIELD_VALUE"] for f in sent["CUSTOMFIELDS"]} == {
+        "Budget__c": None,
+        "Region__c": "EMEA",
+        "Kickoff__c": "2024-03-01",
+    }
 
 
 def test_pipeliner_full_update(pipeliner: Sandbox) -> None:

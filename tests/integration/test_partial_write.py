@@ -31,9 +31,12 @@ def test_unknown_deal_after_a_valid_account_change(teamleader: Sandbox) -> None:
         f"addCustomer company {TL['companies'][1]}",
         f"removeCustomer company {TL['companies'][0]}",
     ]
-    not_applied = [f"addDeal {UNKNOWN_DEAL}", f"removeDeal {TL['deals'][0]}"]
+    failed = f"addDeal {UNKNOWN_DEAL}"
+    not_applied = [f"removeDeal {TL['deals'][0]}"]
     assert error.applied == applied
+    assert error.failed == failed
     assert error.not_applied == not_applied
+    assert "the provider refused it" in error.message
     assert error.status_code == 400
     assert isinstance(error.cause, ProviderValidationError)
     assert error.cause.raw_response == {
@@ -47,6 +50,7 @@ def test_unknown_deal_after_a_valid_account_change(teamleader: Sandbox) -> None:
     assert body["raw_response"] == error.cause.raw_response
     assert body["truto_error_insight"]["partial_write"]["value"] == {
         "applied": applied,
+        "failed": failed,
         "not_applied": not_applied,
     }
 
@@ -69,10 +73,8 @@ def test_unknown_owner_fails_after_the_update(teamleader: Sandbox) -> None:
         teamleader.update({"name": "Renamed first", "owner": {"id": UNKNOWN_USER}})
 
     assert caught.value.applied == ["POST /projects-v2/projects.update"]
-    assert caught.value.not_applied == [
-        f"addOwner {UNKNOWN_USER}",
-        f"removeOwner {TL['users'][0]}",
-    ]
+    assert caught.value.failed == f"addOwner {UNKNOWN_USER}"
+    assert caught.value.not_applied == [f"removeOwner {TL['users'][0]}"]
     assert teamleader.get().name == "Renamed first"
     assert teamleader.get().owner.id == TL["users"][0]  # the project never lost its owner
 

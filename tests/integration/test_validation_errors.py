@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from unifold import (
+    DroppedFieldsWarning,
     InvalidEnumValueError,
     InvalidFieldValueError,
     InvalidIdError,
@@ -73,16 +74,22 @@ def test_on_unsupported_drop_drops_and_warns(
     sb = make_sandbox(integration)
     body = needs_name(integration, {"name": "Kept", field: value})
 
-    project = sb.update(body, on_unsupported="drop")
+    with pytest.warns(DroppedFieldsWarning, match=field):
+        project = sb.update(body, on_unsupported="drop")
 
     assert sb.main_write().json == sb.wire({RAW_NAME_KEY[integration]: "Kept"})
     assert project.name == "Kept"
     assert len(project.warnings) == 1
     assert field in project.warnings[0] and integration in project.warnings[0]
 
-    normalized = sb.update(body, on_unsupported="drop", response_format="normalized")
+    with pytest.warns(DroppedFieldsWarning):
+        normalized = sb.update(body, on_unsupported="drop", response_format="normalized")
     assert normalized.warnings == project.warnings
     assert normalized["name"] == "Kept"
+    # raw has no place for notes: the warning is the report.
+    with pytest.warns(DroppedFieldsWarning, match=field):
+        raw = sb.update(body, on_unsupported="drop", response_format="raw")
+    assert raw is not None
 
 
 def test_invalid_on_unsupported_value(make_sandbox: SandboxFactory) -> None:
@@ -186,12 +193,13 @@ def test_non_string_project_id_is_refused(make_sandbox: SandboxFactory, project_
 @pytest.mark.parametrize(
     ("integration", "body", "field"),
     [
-        ("capsule", {"account": {"id": "abc"}}, "account"),
+        ("capsule", {"account": {"id": "abc"}}, "account.id"),
         ("capsule", {"contact": [{"id": "894"}, {"id": "892"}]}, "contact"),
         ("capsule", {"opportunity": [{"id": "8301"}, {"id": "8302"}]}, "opportunity"),
         ("capsule", {"account": {"id": "892"}, "contact": [{"id": "894"}]}, "contact"),
         ("capsule", {"name": 12}, "name"),
-        ("insightly", {"owner": {"id": "abc"}}, "owner"),
+        ("insightly", {"owner": {"id": "abc"}}, "owner.id"),
+        ("teamleader", {"name": "x", "opportunity": [{"id": "not-a-uuid"}]}, "opportunity.0.id"),
         ("planhat", {"amount": "a lot"}, "amount"),
         ("teamleader", {"name": "x", "amount": None, "currency": "EUR"}, "currency"),
     ],

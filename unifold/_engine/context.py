@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
-from urllib.parse import quote
 
 from unifold._errors import InvalidFieldValueError
 
@@ -51,8 +50,3 @@ class WriteContext:
             integration=self.integration,
             accepted=accepted,
         )
-
-    @staticmethod
-    def segment(value: str) -> str:
-        """A path segment, percent-encoded so an id can never reach another endpoint."""
-        return quote(str(value), safe="")

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
+
 from unifold import _errors as errors
 from unifold._engine import formats
 from unifold._engine.connector import Connector, deep_merge, get_path, set_path
@@ -24,7 +26,7 @@ from unifold._models import RequestModel, ResponseModel
 RESPONSE_FORMATS = ("unified", "raw", "normalized", "stream")
 
 
-@dataclass(frozen=True)
+@dataclass
 class CallOptions:
     response_format: str = "unified"
     ignore_remote_data: bool = False
@@ -44,7 +46,7 @@ def flatten_query(value: Mapping[str, Any], prefix: str = "") -> list[tuple[str,
         elif isinstance(item, list | tuple):
             for element in item:
                 out.append((f"{name}[]", _text(element)))
-        else:
+        elif item is not None:  # None means "not set", not an empty value
             out.append((name, _text(item)))
     return out
 
@@ -56,6 +58,13 @@ def _text(value: Any) -> str:
 
 
 def check_options(conn: Connector, options: CallOptions) -> None:
+    if options.remote_query is not None and not isinstance(options.remote_query, Mapping):
+        raise errors.InvalidParameterError(
+            f"remote_query must be a mapping such as {{'filter': {{'name': 'x'}}}}, not "
+            f"{type(options.remote_query).__name__}",
+            field="remote_query",
+            integration=conn.name,
+        )
     if options.response_format not in RESPONSE_FORMATS:
         raise errors.InvalidParameterError(
             f"response_format {options.response_format!r} is not one of "
@@ -98,7 +107,9 @@ def build_request(
         path = path.replace("{id}", quote(str(resource_id), safe=""))
     query = [(k, str(v)) for k, v in (spec.get("query") or {}).items()]
     if extra_query:
-        query.extend(extra_query)
+        # The caller's parameters replace the matrix's defaults of the same name (`embed`).
+        given = {k for k, _ in extra_query}
+        query = [(k, v) for k, v in query if k not in given] + list(extra_query)
     wire: Any = None
     if (
         body is not None
@@ -138,11 +149,36 @@ def to_record(conn: Connector, raw: Mapping[str, Any], options: CallOptions) -> 
     if not options.ignore_remote_data and options.response_format != "normalized":
         mapped["remote_data"] = raw
     model: type[ResponseModel] = conn.model("Project")  # type: ignore[assignment]
-    record = model.model_validate(mapped)
+    try:
+        record = model.model_validate(mapped)
+    except ValidationError as exc:
+        record = _lenient(conn, model, mapped, raw, exc)
     if options.exclude_fields:
         formats.apply_exclusions(record, options.exclude_fields)
     record._warnings = options.warnings
     return record
+
+
+def _lenient(
+    conn: Connector,
+    model: type[ResponseModel],
+    mapped: dict[str, Any],
+    raw: Mapping[str, Any],
+    exc: ValidationError,
+) -> ResponseModel:
+    """A provider value of an unexpected shape must not break a read: that field reads as None
+    (the provider's value stays in `remote_data`). Only a record without an id is an error."""
+    bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+    if "id" in bad or not bad:
+        raise errors.ProviderError(
+            f"{conn.name} answered with a project record unifold cannot read (no usable id)",
+            status_code=502,
+            integration=conn.name,
+            raw_response=dict(raw),
+        ) from exc
+    for name in bad:
+        mapped[name] = None
+    return model.model_validate(mapped)
 
 
 def finish(
@@ -183,7 +219,7 @@ def _write_steps(
         except errors.ProviderError as exc:
             if applied:
                 raise errors.PartialWriteError(
-                    exc, applied, [s.label for s in steps[index:]]
+                    exc, applied, step.label, [s.label for s in steps[index + 1 :]]
                 ) from exc
             raise
         if first is None:
@@ -256,7 +292,7 @@ def _write(
                 stream=options.response_format == "stream",
             )
         except errors.ProviderError as exc:
-            raise errors.PartialWriteError(exc, applied, ["read back the project"]) from exc
+            raise errors.PartialWriteError(exc, applied, "read back the project", []) from exc
         envelope = fetch.get("envelope")
     return finish(conn, resp, envelope, options)
 
@@ -326,13 +362,26 @@ def _decode_cursor(conn: Connector, cursor: str | None) -> dict[str, Any]:
         state = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError):
         state = None
-    if not isinstance(state, dict) or state.get("i") != conn.name:
+    if not isinstance(state, dict) or state.get("i") != conn.name or not _sane(state):
         raise errors.InvalidParameterError(
             f"next_cursor {cursor!r} is not a cursor from a {conn.name} list call",
             field="next_cursor",
             integration=conn.name,
         )
     return state
+
+
+def _sane(state: dict[str, Any]) -> bool:
+    def count(key: str, low: int) -> bool:
+        value = state.get(key, low)
+        return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+    return (
+        count("page", 1)
+        and count("offset", 0)
+        and count("size", 1)
+        and (isinstance(state.get("after", ""), str))
+    )
 
 
 def _encode_cursor(conn: Connector, state: dict[str, Any]) -> str:
@@ -350,16 +399,24 @@ def list_flow(
 ) -> Flow:
     spec = conn.resource["operations"]["list"]
     pagination = spec["pagination"]
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise errors.InvalidParameterError(
             f"limit must be a positive integer, not {limit!r}",
             field="limit",
             integration=conn.name,
         )
     state = _decode_cursor(conn, next_cursor)
-    size = min(limit or pagination["max_size"], pagination["max_size"])
-    params: dict[str, Any] = {pagination["size_param"]: size}
     style = pagination["style"]
+    size = min(limit or state.get("size") or pagination["max_size"], pagination["max_size"])
+    if style in ("page", "link_header") and state.get("size") not in (None, size):
+        # Page numbers only mean something at the size they were counted in.
+        raise errors.InvalidParameterError(
+            f"limit {limit} differs from the page size {state['size']} this cursor was made "
+            f"with; {conn.name} pages by number, so keep the limit (or start without a cursor)",
+            field="limit",
+            integration=conn.name,
+        )
+    params: dict[str, Any] = {pagination["size_param"]: size}
     if style in ("page", "link_header"):
         params[pagination["page_param"]] = state.get("page", 1)
     elif style == "offset":
@@ -367,6 +424,14 @@ def list_flow(
     elif state.get("after"):
         params[pagination["cursor_param"]] = state["after"]
     query = flatten_query(options.remote_query) if options.remote_query else []
+    clash = sorted({k for k, _ in query} & set(params))
+    if clash:
+        raise errors.InvalidParameterError(
+            f"remote_query cannot set {', '.join(clash)}: unifold pages with limit and "
+            f"next_cursor ({conn.name})",
+            field="remote_query",
+            integration=conn.name,
+        )
     body: dict[str, Any] | None = None
     if pagination.get("params_in") == "body":
         body = {}
@@ -418,6 +483,6 @@ def list_flow(
             )
     return Page(
         result=result,
-        next_cursor=_encode_cursor(conn, next_state) if next_state else None,
+        next_cursor=_encode_cursor(conn, {**next_state, "size": size}) if next_state else None,
         result_count=len(result),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,7 +18,9 @@ class NormalizedRecord(dict[str, Any]):
     warnings: list[str]
 
 
+@cache
 def valid_exclusions(model: type[BaseModel]) -> list[str]:
+    model.model_rebuild()  # resolve forward references before reading annotations
     names: list[str] = []
     for name, info in model.model_fields.items():
         names.append(name)
@@ -39,7 +42,11 @@ def nested_model(annotation: Any) -> type[BaseModel] | None:
 
 
 def check_exclusions(model: type[BaseModel], exclude: Iterable[str], integration: str) -> None:
-    valid = valid_exclusions(model)
+    """Names of the unified Project are valid everywhere (one exclude list serves every
+    integration); a field an integration does not return is simply absent already."""
+    from unifold.generated.crm.models import Project
+
+    valid = valid_exclusions(Project)
     unknown = [name for name in exclude if name not in valid]
     if unknown:
         raise errors.InvalidParameterError(
@@ -61,6 +68,8 @@ def apply_exclusions(record: BaseModel, exclude: Iterable[str]) -> None:
     """Excluded fields read as None and are left out of `model_dump(exclude_unset=True)`."""
     for path in exclude:
         head, _, tail = path.partition(".")
+        if head not in type(record).model_fields:
+            continue  # not returned by this integration: nothing to exclude
         if not tail:
             _unset(record, head)
             continue

@@ -27,7 +27,9 @@ def _as_utc(value: datetime | date | str) -> datetime:
 
 def _to_date(value: Any) -> str:
     if isinstance(value, datetime):
-        return _as_utc(value).date().isoformat()
+        # The calendar date the caller wrote, in their own offset: 2024-12-31T23:30-08:00 is
+        # the 31st, not the 1st of January in UTC.
+        return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
     return _as_utc(value).date().isoformat()

@@ -5,6 +5,7 @@ Errors name the field, the integration and what would be accepted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -32,10 +33,10 @@ def validate_body(
 ) -> tuple[RequestModel, list[str]]:
     model_name = "ProjectUpdate" if operation == "update" else "ProjectCreate"
     model: type[RequestModel] = conn.model(model_name)  # type: ignore[assignment]
-    if isinstance(body, model):
-        return body, []
     if isinstance(body, BaseModel):
-        data: dict[str, Any] = body.model_dump(mode="json", exclude_unset=True)
+        # Even the integration's own model is validated again: it may have been built with
+        # model_construct or changed after construction.
+        data: dict[str, Any] = body.model_dump(exclude_unset=True)
     elif isinstance(body, Mapping):
         data = dict(body)
     else:
@@ -74,9 +75,44 @@ def validate_body(
                 accepted=supported,
             )
     try:
-        return model.model_validate(data), warnings
+        validated = model.model_validate(data)
     except ValidationError as exc:
         raise _convert(conn, operation, model, exc) from None
+    _check_references(conn, operation, validated)
+    check = getattr(conn.hooks, "check", None)
+    if check is not None:
+        check(operation, validated)  # cross-field rules of the integration, before any I/O
+    return validated, warnings
+
+
+def _check_references(conn: Connector, operation: str, data: RequestModel) -> None:
+    """Ids of related records must look like the provider's ids, and arrays the provider caps
+    must fit: found here, before a multi-call write could fail half-way."""
+    pattern = re.compile(conn.provider.get("ref_id_pattern") or conn.provider["id_pattern"])
+    support = conn.module.SUPPORT["projects"][operation]["request"]
+    for field in data.__pydantic_fields_set__:
+        value = getattr(data, field)
+        items = value if isinstance(value, list) else [value]
+        limit = support.get(field, {}).get("max_items")
+        if limit is not None and isinstance(value, list) and len(value) > limit:
+            raise errors.InvalidFieldValueError(
+                f"{field}: at most {limit} item(s), got {len(value)} "
+                f"({conn.name} projects.{operation})",
+                field=field,
+                integration=conn.name,
+                accepted=f"at most {limit}",
+            )
+        for index, item in enumerate(items):
+            ident = getattr(item, "id", None) if isinstance(item, BaseModel) else None
+            if ident is not None and not pattern.fullmatch(str(ident)):
+                path = f"{field}.{index}.id" if isinstance(value, list) else f"{field}.id"
+                raise errors.InvalidFieldValueError(
+                    f"{path}: {ident!r} is not a {conn.display_name} id, expected to match "
+                    f"{pattern.pattern} ({conn.name} projects.{operation})",
+                    field=path,
+                    integration=conn.name,
+                    accepted=pattern.pattern,
+                )
 
 
 def _convert(
@@ -94,6 +130,13 @@ def _convert(
         )
     first = problems[0]
     field = _body_path(model, first["loc"])
+    if first["type"] == "extra_forbidden":
+        path = ".".join(str(p) for p in first["loc"])
+        return errors.UnsupportedFieldError(
+            f"{path} is not a field {conn.name} accepts on projects.{operation}",
+            field=path,
+            integration=conn.name,
+        )
     top = str(first["loc"][0]) if first["loc"] else ""
     if first["type"] == "literal_error":
         allowed = conn.module.SUPPORT["projects"][operation]["request"].get(top, {}).get("enum")

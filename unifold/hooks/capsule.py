@@ -7,6 +7,8 @@ from typing import Any
 
 from unifold._engine.context import WriteContext
 from unifold._engine.types import RefDict
+from unifold._errors import InvalidFieldValueError
+from unifold._models import RequestModel
 from unifold.generated.crm.capsule import CapsuleHooksBase
 from unifold.generated.crm.models import ContactRef, OpportunityRef, TagInput
 from unifold.hooks._common import int_id, ref
@@ -44,41 +46,35 @@ class CapsuleHooks(CapsuleHooksBase):
         found = ref(opportunity.get("id"), opportunity.get("name"))
         return [found] if found else []
 
+    def check(self, operation: str, data: RequestModel) -> None:
+        """Cross-field rules, checked before anything is sent."""
+        given = data.__pydantic_fields_set__
+        contact = getattr(data, "contact", None)
+        account = getattr(data, "account", None)
+        if "contact" in given and not contact and account is None:
+            raise InvalidFieldValueError(
+                "contact: Capsule requires a main party ('party is required'); give one "
+                f"contact, or an account (capsule projects.{operation})",
+                field="contact",
+                integration="capsule",
+                accepted="exactly one contact",
+            )
+        if contact and account is not None and str(account.id) != str(contact[0].id):
+            raise InvalidFieldValueError(
+                "contact: account and contact both set Capsule's single main party; give one "
+                f"of them (capsule projects.{operation})",
+                field="contact",
+                integration="capsule",
+            )
+
     def write_contact(self, value: list[ContactRef] | None, ctx: WriteContext) -> None:
-        account = ctx.given.get("account")
-        if not value:
-            if account is not None:
-                return  # the account becomes the main party; no person remains
-            ctx.invalid(
-                "contact",
-                "Capsule requires a main party ('party is required'); give one contact, or an "
-                "account",
-                accepted="exactly one contact",
-            )
-        if len(value) > 1:
-            ctx.invalid(
-                "contact",
-                f"Capsule projects have one main party; got {len(value)} contacts",
-                accepted="exactly one contact",
-            )
-        if account is not None and str(account.id) != str(value[0].id):
-            ctx.invalid(
-                "contact",
-                "account and contact both set Capsule's single main party; give one of them",
-            )
-        ctx.body["party"] = {"id": int_id(ctx, "contact.0.id", value[0].id)}
+        if value:  # an empty list with an account: the account is the main party
+            ctx.body["party"] = {"id": int_id(ctx, "contact.0.id", value[0].id)}
 
     def write_opportunity(self, value: list[OpportunityRef] | None, ctx: WriteContext) -> None:
-        if not value:
-            ctx.body["opportunity"] = None
-            return
-        if len(value) > 1:
-            ctx.invalid(
-                "opportunity",
-                f"Capsule links at most one opportunity to a project; got {len(value)}",
-                accepted="zero or one opportunity",
-            )
-        ctx.body["opportunity"] = {"id": int_id(ctx, "opportunity.0.id", value[0].id)}
+        ctx.body["opportunity"] = (
+            {"id": int_id(ctx, "opportunity.0.id", value[0].id)} if value else None
+        )
 
     def write_tags(self, value: list[TagInput] | None, ctx: WriteContext) -> None:
         # Tags change only through the project PUT: add by name, remove with
@@ -111,10 +107,8 @@ class CapsuleHooks(CapsuleHooksBase):
             ctx.body["tags"] = changes
 
     def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
-        if value is None:
-            ctx.invalid(
-                "custom_fields", "give {name: null} per field to clear it", accepted="an object"
-            )
+        if not value:
+            return  # update refuses null (NOT_NULLABLE); on create it sets nothing
         definitions = [
             d for d in ctx.fetched.get("field_definitions") or [] if isinstance(d, Mapping)
         ]

@@ -18,23 +18,18 @@ class InsightlyHooks(InsightlyHooksBase):
         return [found] if found else []
 
     def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
-        if value is None:
-            ctx.invalid(
-                "custom_fields", "give {name: null} per field to clear it", accepted="an object"
-            )
+        if not value:
+            return  # update refuses null (NOT_NULLABLE); on create it sets nothing
         # Whether CUSTOMFIELDS in a PUT replaces or merges is undocumented (research §B3), so the
-        # whole list is sent: current values merged with the caller's, nothing lost either way.
+        # whole list is sent: current values merged with the caller's, and a cleared field as
+        # FIELD_VALUE null (v3.1 clears with null), which works under either rule.
         current = ctx.fetched.get("current") or {}
         merged: dict[str, Any] = {
             str(f.get("FIELD_NAME")): f.get("FIELD_VALUE")
             for f in current.get("CUSTOMFIELDS") or []
             if isinstance(f, Mapping) and f.get("FIELD_NAME")
         }
-        for name, field_value in value.items():
-            if field_value is None:
-                merged.pop(name, None)
-            else:
-                merged[name] = field_value
+        merged.update(value)
         ctx.body["CUSTOMFIELDS"] = [
             {"FIELD_NAME": name, "FIELD_VALUE": field_value} for name, field_value in merged.items()
         ]

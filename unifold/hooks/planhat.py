@@ -11,10 +11,8 @@ from unifold.generated.crm.planhat import PlanhatHooksBase
 
 class PlanhatHooks(PlanhatHooksBase):
     def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
-        if value is None:
-            ctx.invalid(
-                "custom_fields", "give {name: null} per field to clear it", accepted="an object"
-            )
+        if not value:
+            return  # update refuses null (NOT_NULLABLE); on create it sets nothing
         # `custom` is keyed by the field's display name. Planhat does not document whether a PUT
         # merges it or replaces it (research B.2), so on update the whole object is sent.
         current = (ctx.fetched.get("current") or {}).get("custom")

@@ -12,6 +12,8 @@ from typing import Any
 
 from unifold._engine.context import WriteContext
 from unifold._engine.types import RefDict
+from unifold._errors import InvalidFieldValueError
+from unifold._models import RequestModel
 from unifold.generated.crm.models import AccountRef, ContactRef, OpportunityRef, OwnerRef
 from unifold.generated.crm.teamleader import TeamleaderHooksBase
 from unifold.hooks._common import ids, ref
@@ -78,7 +80,21 @@ class TeamleaderHooks(TeamleaderHooksBase):
             label=f"{kind} ",
         )
 
+    def check(self, operation: str, data: RequestModel) -> None:
+        """Cross-field rules, checked before anything is sent."""
+        given = data.__pydantic_fields_set__
+        if "amount" in given and getattr(data, "amount", None) is None:
+            if getattr(data, "currency", None) is not None:
+                raise InvalidFieldValueError(
+                    "currency: a currency without an amount cannot be stored; amount: null "
+                    f"clears the budget (teamleader projects.{operation})",
+                    field="currency",
+                    integration="teamleader",
+                )
+
     def write_account(self, value: AccountRef | None, ctx: WriteContext) -> None:
+        if value is not None and str(value.id) in _customers(ctx.current, "company"):
+            return  # already linked: other company customers are left alone
         self._customers(ctx, "company", [str(value.id)] if value is not None else [])
 
     def write_contacts(self, value: list[ContactRef] | None, ctx: WriteContext) -> None:
@@ -89,7 +105,10 @@ class TeamleaderHooks(TeamleaderHooksBase):
 
     def write_owner(self, value: OwnerRef | None, ctx: WriteContext) -> None:
         assert value is not None  # null is refused by the model (NOT_NULLABLE)
-        self._reach(ctx, _related_ids(ctx.current, "owners"), [str(value.id)], "Owner", "user_id")
+        current = _related_ids(ctx.current, "owners")
+        if str(value.id) in current:
+            return  # already an owner: co-owners stay (writing back what was read changes nothing)
+        self._reach(ctx, current, [str(value.id)], "Owner", "user_id")
 
     def write_budget(self, value: float | str | None, ctx: WriteContext) -> None:
         # amount and currency are one Money object, external_budget; map them together once.
@@ -102,8 +121,6 @@ class TeamleaderHooks(TeamleaderHooksBase):
         amount = ctx.given.get("amount", budget.get("amount"))
         currency = ctx.given.get("currency", budget.get("currency"))
         if "amount" in ctx.given and amount is None:
-            if ctx.given.get("currency") is not None:
-                ctx.invalid("currency", "a currency without an amount cannot be stored")
             ctx.body["external_budget"] = None
             return
         if amount is None:

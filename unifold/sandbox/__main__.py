@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 
+from unifold._accounts import is_loopback
 from unifold.sandbox import INTEGRATIONS, SANDBOX_CREDENTIALS, asgi_app, create_provider
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
     args = parser.parse_args(argv)
 
-    if not _is_loopback(args.host):
+    if not is_loopback(args.host):
         print(
             f"refusing to serve on {args.host!r}: the sandbox accepts fixed, public credentials, "
             "so it only listens on a loopback address (127.0.0.1, ::1 or localhost)",

@@ -23,7 +23,7 @@ def _tl(kind: str, n: int) -> str:
 
 
 # Pipeliner: any space id matching ^[A-Za-z0-9_-]{1,64}$ is accepted; this one is used in examples.
-PIPELINER_SPACE = "sandbox_space"
+PIPELINER_SPACE = "nv3_PipelinerDev"  # the matrix example, so sandbox accounts use it
 
 SEED_PROJECT_IDS: dict[str, tuple[str, ...]] = {
     "capsule": ("12", "13", "14"),

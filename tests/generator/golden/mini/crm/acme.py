@@ -127,6 +127,7 @@ MATRIX: Final[dict[str, Any]] = {
             "reset_format": None,
             "source": "none documented",
         },
+        "ref_id_pattern": None,
     },
     "resources": {
         "projects": {
@@ -137,6 +138,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "name": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -149,6 +151,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "owner": {
                             "enum": None,
                             "hook": "write_owner",
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": "Acme projects keep an owner",
@@ -161,6 +164,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "remote_data": {
                             "enum": None,
                             "hook": None,
+                            "max_items": None,
                             "merge": True,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -173,6 +177,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "status": {
                             "enum": {"closed": "DONE", "open": "OPEN"},
                             "hook": None,
+                            "max_items": None,
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
@@ -255,10 +260,20 @@ SUPPORT: Final[dict[str, Any]] = {
         "update": {
             "read_back": False,
             "request": {
-                "name": {"enum": None, "nullable": True, "required": True},
-                "owner": {"enum": None, "nullable": False, "required": False},
-                "remote_data": {"enum": None, "nullable": True, "required": False},
-                "status": {"enum": ["closed", "open"], "nullable": True, "required": False},
+                "name": {"enum": None, "max_items": None, "nullable": True, "required": True},
+                "owner": {"enum": None, "max_items": None, "nullable": False, "required": False},
+                "remote_data": {
+                    "enum": None,
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
+                "status": {
+                    "enum": ["closed", "open"],
+                    "max_items": None,
+                    "nullable": True,
+                    "required": False,
+                },
             },
             "response": ["id", "name", "owner", "status", "remote_data"],
         }

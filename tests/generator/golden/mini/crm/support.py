@@ -11,10 +11,25 @@ SUPPORT: Final[dict[str, dict[str, Any]]] = {
             "update": {
                 "read_back": False,
                 "request": {
-                    "name": {"enum": None, "nullable": True, "required": True},
-                    "owner": {"enum": None, "nullable": False, "required": False},
-                    "remote_data": {"enum": None, "nullable": True, "required": False},
-                    "status": {"enum": ["closed", "open"], "nullable": True, "required": False},
+                    "name": {"enum": None, "max_items": None, "nullable": True, "required": True},
+                    "owner": {
+                        "enum": None,
+                        "max_items": None,
+                        "nullable": False,
+                        "required": False,
+                    },
+                    "remote_data": {
+                        "enum": None,
+                        "max_items": None,
+                        "nullable": True,
+                        "required": False,
+                    },
+                    "status": {
+                        "enum": ["closed", "open"],
+                        "max_items": None,
+                        "nullable": True,
+                        "required": False,
+                    },
                 },
                 "response": ["id", "name", "owner", "status", "remote_data"],
             }
