@@ -62,6 +62,14 @@ def _getter(path: str) -> Reader:
     if len(parts) == 1:
         key = parts[0]
         return lambda record: record.get(key)
+    if len(parts) == 2 and not parts[1].isdigit():
+        outer, inner = parts
+
+        def get_nested(record: Mapping[str, Any]) -> Any:
+            child = record.get(outer)
+            return child.get(inner) if isinstance(child, Mapping) else None
+
+        return get_nested
     return lambda record: get_path(record, path)
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 
@@ -89,13 +90,11 @@ class Endpoint:
         if req.has_body:
             kwargs["content"] = json.dumps(req.json, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
-        return client.build_request(
-            req.method,
-            self.base_url + req.path,
-            params=list(req.query),
-            headers=headers,
-            **kwargs,
-        )
+        url = self.base_url + req.path
+        if req.query:
+            # Encoded here once: httpx would parse the URL again to merge `params`.
+            url += "?" + urlencode(req.query, quote_via=quote)
+        return client.build_request(req.method, url, headers=headers, **kwargs)
 
     def error(self, req: ProviderRequest, resp: ProviderResponse) -> errors.ProviderError:
         body = resp.body()

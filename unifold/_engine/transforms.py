@@ -26,13 +26,18 @@ def _as_utc(value: datetime | date | str) -> datetime:
 
 
 def _to_date(value: Any) -> str:
+    # The calendar date the caller wrote, in their own offset: 2024-12-31T23:30-08:00 is the
+    # 31st, not the 1st of January in UTC.
+    if isinstance(value, str):
+        parsed = parse_provider_datetime(value)
+        if parsed is None:
+            raise ValueError(f"not a date: {value!r}")
+        return parsed.date().isoformat()
     if isinstance(value, datetime):
-        # The calendar date the caller wrote, in their own offset: 2024-12-31T23:30-08:00 is
-        # the 31st, not the 1st of January in UTC.
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return _as_utc(value).date().isoformat()
+    raise TypeError(f"not a date: {value!r}")
 
 
 WRITE: dict[str, Callable[[Any], Any]] = {
@@ -71,11 +76,28 @@ def parse_provider_datetime(text: str) -> datetime | None:
 def _read_datetime(value: Any) -> str | None:
     if value is None or value == "":
         return None
+    if isinstance(value, str):
+        # Fast paths for the shapes providers send most (reads are the hot path).
+        size = len(value)
+        if size == 20 and value[10] == "T" and value[19] == "Z":
+            return value  # 2015-12-07T16:54:27Z, already canonical
+        if size == 10 and value[4] == "-" and value[7] == "-":
+            return value + "T00:00:00Z"  # a plain date
+        if size == 19 and value[10] == " " and value[4] == "-":
+            return f"{value[:10]}T{value[11:]}Z"  # Insightly: UTC without a zone
+        if size == 32 and value[10] == " " and value[19] == "." and value.endswith("+00:00"):
+            # Pipeliner: microseconds and a UTC offset; milliseconds kept only when not zero.
+            millis = value[20:23]
+            return f"{value[:10]}T{value[11:19]}{'' if millis == '000' else '.' + millis}Z"
+    return _read_datetime_parsed(value)
+
+
+def _read_datetime_parsed(value: Any) -> str | None:
     parsed = parse_provider_datetime(str(value))
     if parsed is None:
         return str(value)  # lenient: an unknown shape is passed through, not dropped
     utc = parsed.astimezone(UTC)
-    if utc.microsecond:
+    if utc.microsecond // 1000:
         return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
     return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
