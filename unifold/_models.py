@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo
+from pydantic import BaseModel, ConfigDict, ValidationInfo
 
 
 class UnifiedModel(BaseModel):
@@ -50,9 +50,13 @@ class ResponseModel(UnifiedModel):
     model_config = ConfigDict(extra="allow")
 
     INTEGRATION: ClassVar[str] = ""
-    _warnings: list[str] = PrivateAttr(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
         """What unifold dropped from the request (`on_unsupported="drop"`); empty otherwise."""
-        return self._warnings
+        # Kept in pydantic's private slot without declaring a PrivateAttr: declaring one makes
+        # every validation initialise it, a measurable cost on reads (BENCHMARKS.md).
+        return list((self.__pydantic_private__ or {}).get("warnings", ()))
+
+    def _set_warnings(self, warnings: list[str]) -> None:
+        object.__setattr__(self, "__pydantic_private__", {"warnings": list(warnings)})

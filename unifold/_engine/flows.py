@@ -155,7 +155,8 @@ def to_record(conn: Connector, raw: Mapping[str, Any], options: CallOptions) -> 
         record = _lenient(conn, model, mapped, raw, exc)
     if options.exclude_fields:
         formats.apply_exclusions(record, options.exclude_fields)
-    record._warnings = options.warnings
+    if options.warnings:
+        record._set_warnings(options.warnings)
     return record
 
 
