@@ -204,23 +204,25 @@ class SyncDriver(_Driver):
         attempt = 0
         while True:
             try:
-                raw = self.client.send(self.endpoint.build(self.client, req), stream=True)
+                raw = self.client.send(self.endpoint.build(self.client, req), stream=req.stream)
+                if req.stream and not raw.is_success:
+                    try:
+                        raw.read()  # an error body is small and wanted whole
+                    finally:
+                        raw.close()
             except httpx.TransportError as exc:
+                # Only a failed connect is surely unsent; anything later may have reached it.
                 if isinstance(exc, httpx.ConnectError) and attempt < self.max_retries:
                     time.sleep(_backoff(attempt, None))
                     attempt += 1
                     continue
                 raise _connection_error(self.endpoint, req, exc) from exc
             _log(self.endpoint, req, raw.status_code)
-            if raw.is_success and req.stream:
-                return ProviderResponse(raw.status_code, raw.headers, stream=raw)
-            try:
-                content = raw.read()
-            finally:
-                raw.close()
-            resp = ProviderResponse(raw.status_code, raw.headers, content)
             if raw.is_success:
-                return resp
+                if req.stream:
+                    return ProviderResponse(raw.status_code, raw.headers, stream=raw)
+                return ProviderResponse(raw.status_code, raw.headers, raw.content)
+            resp = ProviderResponse(raw.status_code, raw.headers, raw.content)
             error = self.endpoint.error(req, resp)
             if self._retryable(req, raw.status_code, attempt):
                 time.sleep(_backoff(attempt, self.endpoint.retry_after(resp)))
@@ -252,7 +254,14 @@ class AsyncDriver(_Driver):
         attempt = 0
         while True:
             try:
-                raw = await self.client.send(self.endpoint.build(self.client, req), stream=True)
+                raw = await self.client.send(
+                    self.endpoint.build(self.client, req), stream=req.stream
+                )
+                if req.stream and not raw.is_success:
+                    try:
+                        await raw.aread()
+                    finally:
+                        await raw.aclose()
             except httpx.TransportError as exc:
                 if isinstance(exc, httpx.ConnectError) and attempt < self.max_retries:
                     await asyncio.sleep(_backoff(attempt, None))
@@ -260,15 +269,11 @@ class AsyncDriver(_Driver):
                     continue
                 raise _connection_error(self.endpoint, req, exc) from exc
             _log(self.endpoint, req, raw.status_code)
-            if raw.is_success and req.stream:
-                return ProviderResponse(raw.status_code, raw.headers, stream=raw)
-            try:
-                content = await raw.aread()
-            finally:
-                await raw.aclose()
-            resp = ProviderResponse(raw.status_code, raw.headers, content)
             if raw.is_success:
-                return resp
+                if req.stream:
+                    return ProviderResponse(raw.status_code, raw.headers, stream=raw)
+                return ProviderResponse(raw.status_code, raw.headers, raw.content)
+            resp = ProviderResponse(raw.status_code, raw.headers, raw.content)
             error = self.endpoint.error(req, resp)
             if self._retryable(req, raw.status_code, attempt):
                 await asyncio.sleep(_backoff(attempt, self.endpoint.retry_after(resp)))
