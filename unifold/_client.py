@@ -255,9 +255,11 @@ class Accounts:
 
 
 class Projects:
-    """`/unified/crm/projects` for the sync client."""
+    """`/unified/crm/projects`. Each method returns what `_run` returns: the result for the
+    sync client, an awaitable of it for the async one (`AsyncProjects`), so the signatures are
+    written once."""
 
-    def __init__(self, client: Unifold) -> None:
+    def __init__(self, client: Any) -> None:
         self._client = client
 
     def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
@@ -378,11 +380,8 @@ class Projects:
         )
 
 
-class AsyncProjects:
-    """`/unified/crm/projects` for the async client: the same calls, awaited."""
-
-    def __init__(self, client: AsyncUnifold) -> None:
-        self._client = client
+class AsyncProjects(Projects):
+    """`/unified/crm/projects` for `AsyncUnifold`: the same methods, each awaited."""
 
     async def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
         account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
@@ -390,110 +389,6 @@ class AsyncProjects:
         if options.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, options.warnings)
         return result
-
-    async def update(
-        self,
-        id: str,
-        body: Mapping[str, Any] | BaseModel,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-    ) -> Any:
-        return await self._run(
-            "update",
-            integrated_account_id,
-            resource_id=id,
-            body=body,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-            on_unsupported=on_unsupported,
-        )
-
-    async def list(
-        self,
-        *,
-        integrated_account_id: str,
-        limit: int | None = None,
-        next_cursor: str | None = None,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        return await self._run(
-            "list",
-            integrated_account_id,
-            limit=limit,
-            next_cursor=next_cursor,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-        )
-
-    async def get(
-        self,
-        id: str,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        return await self._run(
-            "get",
-            integrated_account_id,
-            resource_id=id,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-        )
-
-    async def create(
-        self,
-        body: Mapping[str, Any] | BaseModel,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-    ) -> Any:
-        return await self._run(
-            "create",
-            integrated_account_id,
-            body=body,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-            on_unsupported=on_unsupported,
-        )
-
-    async def delete(
-        self,
-        id: str,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        return await self._run(
-            "delete",
-            integrated_account_id,
-            resource_id=id,
-            response_format=response_format,
-            remote_query=remote_query,
-        )
 
 
 class _Crm:
