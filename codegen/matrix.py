@@ -134,6 +134,9 @@ class Request(_Strict):
     id_as: Literal["string", "integer"] = "string"
     # Fixed body members (Teamleader's `delete_strategy`).
     body: dict[str, str | int | bool] = {}
+    # Where `remote_query` goes: the query string, or the JSON body of RPC-style APIs whose
+    # parameters live there (Teamleader).
+    remote_query_in: Literal["query", "body"] = "query"
 
 
 class Pagination(_Strict):

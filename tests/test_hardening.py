@@ -194,3 +194,22 @@ def test_support_table_is_available_from_the_client(uf: Unifold) -> None:
     assert set(uf.crm.support()) == {"capsule", "insightly", "pipeliner", "planhat", "teamleader"}
     with pytest.raises(Exception, match="unknown integration"):
         uf.crm.support("hubspot")
+
+
+def test_teamleader_remote_query_goes_into_the_body_and_cannot_retarget(uf: Unifold) -> None:
+    acct = uf.accounts.create("teamleader", environment="sandbox")
+    page = uf.crm.projects.list(
+        integrated_account_id=acct.id, remote_query={"filter": {"status": "open"}}
+    )
+    sent = uf.accounts.sandbox(acct.id).received[-1]
+    assert sent.json["filter"] == {"status": "open"} and sent.query == ()
+    assert page.result_count >= 1
+    with pytest.raises(InvalidParameterError, match="cannot set page"):
+        uf.crm.projects.list(integrated_account_id=acct.id, remote_query={"page": {"size": 1}})
+    other = SEED_PROJECT_IDS["teamleader"][1]
+    with pytest.raises(InvalidParameterError, match="remote_query.id"):
+        uf.crm.projects.get(
+            SEED_PROJECT_IDS["teamleader"][0],
+            integrated_account_id=acct.id,
+            remote_query={"id": other},
+        )

@@ -23,6 +23,7 @@ from unifold import _errors as errors
 
 Environment = Literal["production", "sandbox"]
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+_SINGLE_LINE = re.compile(r"[^\x00-\x1f\x7f]+")
 
 
 class Credentials(Mapping[str, str]):
@@ -67,6 +68,23 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _base_url_ok(base_url: Any) -> bool:
+    if not isinstance(base_url, str) or any(c.isspace() or ord(c) < 32 for c in base_url):
+        return False
+    parts = urlsplit(base_url)
+    try:
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not parts.query
+        and not parts.fragment
+        and parts.username is None
+    )
 
 
 def check_account(
@@ -114,12 +132,19 @@ def check_account(
             integration=integration,
             accepted=wanted,
         )
+    # A bearer token goes into a header as is; Basic credentials are base64-encoded (UTF-8),
+    # so there only line breaks and control characters are refused.
+    allowed = _HEADER_SAFE if provider["auth"]["scheme"] == "bearer" else _SINGLE_LINE
     for key in wanted:
         value = credentials[key]
-        if not isinstance(value, str) or not _HEADER_SAFE.fullmatch(value):
+        if not isinstance(value, str) or not allowed.fullmatch(value):
             raise errors.AccountConfigError(
-                f"{integration} credential {key!r} must be a non-empty string of printable "
-                f"ASCII characters (it goes into an HTTP header)",
+                f"{integration} credential {key!r} must be a non-empty string"
+                + (
+                    " of printable ASCII (it goes into an HTTP header as is)"
+                    if allowed is _HEADER_SAFE
+                    else " on one line"
+                ),
                 field=f"credentials.{key}",
                 integration=integration,
             )
@@ -146,21 +171,16 @@ def check_account(
             )
         out[name] = value
     if base_url is not None:
-        parts = urlsplit(base_url) if isinstance(base_url, str) else None
-        if (
-            parts is None
-            or parts.scheme not in ("http", "https")
-            or not parts.hostname
-            or parts.query
-            or parts.fragment
-            or parts.username is not None
-        ):
+        if not _base_url_ok(base_url):
+            # The URL itself is not echoed: it may carry the very credentials it is refused for.
             raise errors.AccountConfigError(
-                f"base_url {base_url!r} must be an absolute http(s) URL without credentials, "
-                f"query or fragment (e.g. http://127.0.0.1:8000/api/v2)",
+                "base_url must be an absolute http(s) URL with a valid port and no credentials, "
+                "query, fragment or whitespace (e.g. http://127.0.0.1:8000/api/v2)",
                 field="base_url",
                 integration=integration,
             )
+        parts = urlsplit(base_url)
+        assert parts.hostname is not None
         if not is_loopback(parts.hostname) and not allow_remote_base_url:
             raise errors.AccountConfigError(
                 f"base_url host {parts.hostname!r} is not a loopback address; pass "
@@ -193,6 +213,7 @@ class AccountStore:
             # Credentials are stored as given: keep the folder and file private to the user.
             file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             file.touch(mode=0o600, exist_ok=True)
+            file.chmod(0o600)  # also a store an older version created world-readable
             target = str(file)
         self._db = sqlite3.connect(target, check_same_thread=False)
         self._lock = threading.Lock()

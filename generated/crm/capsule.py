@@ -242,6 +242,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/kases/{id}",
                         "query": {"embed": "tags,fields,party"},
+                        "remote_query_in": "query",
                     },
                 },
                 "field_definitions": {
@@ -254,6 +255,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/kases/fields/definitions",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                 },
             },
@@ -362,6 +364,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "POST",
                         "path": "/kases",
                         "query": {"embed": "tags,party"},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": "kase",
@@ -398,6 +401,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "DELETE",
                         "path": "/kases/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,
@@ -419,6 +423,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/kases/{id}",
                         "query": {"embed": "tags,party"},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": "kase",
@@ -466,6 +471,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/kases",
                         "query": {"embed": "tags,party"},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": "kases",
@@ -650,6 +656,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "PUT",
                         "path": "/kases/{id}",
                         "query": {"embed": "tags,party"},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": "kase",

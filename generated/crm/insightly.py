@@ -208,6 +208,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/Projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                 }
             },
@@ -323,6 +324,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "POST",
                         "path": "/Projects",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,
@@ -357,6 +359,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "DELETE",
                         "path": "/Projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,
@@ -378,6 +381,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/Projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,
@@ -426,6 +430,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/Projects",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,
@@ -559,6 +564,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "PUT",
                         "path": "/Projects",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,

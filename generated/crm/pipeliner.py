@@ -196,6 +196,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/entities/Projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                 }
             },
@@ -293,6 +294,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "POST",
                         "path": "/entities/Projects",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": "data",
@@ -325,6 +327,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "DELETE",
                         "path": "/entities/Projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,
@@ -346,6 +349,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/entities/Projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": "data",
@@ -393,6 +397,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/entities/Projects",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": "data",
@@ -504,6 +509,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "PATCH",
                         "path": "/entities/Projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": "data",

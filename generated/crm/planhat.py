@@ -174,6 +174,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                 }
             },
@@ -269,6 +270,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "POST",
                         "path": "/projects",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,
@@ -298,6 +300,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "DELETE",
                         "path": "/projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,
@@ -319,6 +322,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,
@@ -359,6 +363,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "GET",
                         "path": "/projects",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,
@@ -490,6 +495,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "PUT",
                         "path": "/projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": None,

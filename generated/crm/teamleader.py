@@ -235,6 +235,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "POST",
                         "path": "/projects-v2/projects.info",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                 }
             },
@@ -356,6 +357,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "POST",
                         "path": "/projects-v2/projects.create",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": "data",
@@ -392,6 +394,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "POST",
                         "path": "/projects-v2/projects.delete",
                         "query": {},
+                        "remote_query_in": "body",
                     },
                     "response": {
                         "envelope": None,
@@ -413,6 +416,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "POST",
                         "path": "/projects-v2/projects.info",
                         "query": {},
+                        "remote_query_in": "body",
                     },
                     "response": {
                         "envelope": "data",
@@ -461,6 +465,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "POST",
                         "path": "/projects-v2/projects.list",
                         "query": {},
+                        "remote_query_in": "body",
                     },
                     "response": {
                         "envelope": "data",
@@ -495,14 +500,16 @@ MATRIX: Final[dict[str, Any]] = {
                             "customer, "
                             "via "
                             "add/removeCustomer; "
-                            "other "
+                            "the one read "
+                            "back (the "
+                            "first "
+                            "company) "
+                            "changes "
+                            "nothing; "
+                            "another "
+                            "replaces the "
                             "company "
-                            "customers "
-                            "are removed "
-                            "unless this "
-                            "one is "
-                            "already "
-                            "linked",
+                            "customers",
                             "nullable": True,
                             "required": False,
                             "to": None,
@@ -605,12 +612,13 @@ MATRIX: Final[dict[str, Any]] = {
                             "not_nullable_reason": "a Teamleader project keeps at least one owner",
                             "note": "via "
                             "add/removeOwner: "
-                            "a user already "
-                            "among the "
-                            "owners changes "
-                            "nothing; a new "
-                            "one replaces "
-                            "the owners",
+                            "the owner read "
+                            "back (the "
+                            "first) changes "
+                            "nothing; "
+                            "another "
+                            "becomes the "
+                            "only owner",
                             "nullable": False,
                             "required": False,
                             "to": None,
@@ -645,6 +653,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "POST",
                         "path": "/projects-v2/projects.update",
                         "query": {},
+                        "remote_query_in": "body",
                     },
                     "response": {
                         "envelope": None,

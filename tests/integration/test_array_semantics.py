@@ -151,11 +151,13 @@ def test_teamleader_null_opportunity_and_account_clear_them(teamleader: Sandbox)
     assert project.account is None
 
 
-def test_teamleader_owner_already_among_the_owners_changes_nothing(teamleader: Sandbox) -> None:
-    # Writing back an owner that is already there (e.g. the one just read) keeps co-owners.
+def test_teamleader_owner_read_back_changes_nothing(teamleader: Sandbox) -> None:
+    # Writing back the owner just read keeps the co-owners.
     two_owners = SEED_PROJECT_IDS["teamleader"][2]  # owners: users 1 and 3
+    owner = teamleader.get(two_owners).owner
+    assert owner is not None and owner.id == TL["users"][0]
     teamleader.update(
-        {"name": "Support onboarding", "owner": {"id": TL["users"][2]}}, project_id=two_owners
+        {"name": "Support onboarding", "owner": {"id": owner.id}}, project_id=two_owners
     )
 
     assert teamleader_calls(teamleader) == []
@@ -179,3 +181,14 @@ def test_teamleader_new_owner_replaces_the_owners(teamleader: Sandbox) -> None:
     assert project.owner is not None and project.owner.id == TL["users"][1]
     raw = teamleader.get(two_owners, response_format="raw")
     assert raw["data"]["owners"] == [{"type": "user", "id": TL["users"][1]}]
+
+
+def test_teamleader_co_owner_written_as_owner_becomes_the_only_owner(teamleader: Sandbox) -> None:
+    # The co-owner is not what reads back as the owner: it becomes the owner, the others go.
+    two_owners = SEED_PROJECT_IDS["teamleader"][2]  # owners: users 1 and 3
+    project = teamleader.update(
+        {"name": "Support onboarding", "owner": {"id": TL["users"][2]}}, project_id=two_owners
+    )
+
+    assert teamleader_calls(teamleader) == [("removeOwner", {"user_id": TL["users"][0]})]
+    assert project.owner is not None and project.owner.id == TL["users"][2]

@@ -36,6 +36,13 @@ def test_remote_query_reaches_the_provider_query_string(
         },
     )
 
+    if integration == "teamleader":
+        # An RPC-style API: its parameters live in the JSON body, so remote_query goes there.
+        sent = sb.main_write()
+        assert sent.query == ()
+        assert sent.json["filter"] == {"name": "x", "owner": {"id": 7}}
+        assert sent.json["ids"] == [1, "b"] and sent.json["dry_run"] is True
+        return
     assert sb.main_write().query == OWN_QUERY[integration] + (
         ("filter[name]", "x"),
         ("filter[owner][id]", "7"),

@@ -100,11 +100,22 @@ def build_request(
     extra_query: list[tuple[str, str]] | None = None,
     stream: bool = False,
     idempotent: bool = True,
+    remote_query: Mapping[str, Any] | None = None,
 ) -> ProviderRequest:
     path = spec["path"]
     if "{id}" in path:
         # Always one encoded path segment: `../parties/1` or `1?x=y` cannot reach elsewhere.
         path = path.replace("{id}", quote(str(resource_id), safe=""))
+    in_body = spec.get("remote_query_in") == "body"
+    if remote_query and in_body and spec.get("id_in_body") in remote_query:
+        raise errors.InvalidParameterError(
+            f"remote_query.{spec['id_in_body']}: the project id comes from the call's id "
+            f"argument; remote_query cannot change it ({conn.name})",
+            field="remote_query",
+            integration=conn.name,
+        )
+    if remote_query and not in_body:
+        extra_query = [*(extra_query or []), *flatten_query(remote_query)]
     query = [(k, str(v)) for k, v in (spec.get("query") or {}).items()]
     if extra_query:
         # The caller's parameters replace the matrix's defaults of the same name (`embed`).
@@ -128,6 +139,9 @@ def build_request(
             wire[key] = int(resource_id) if spec.get("id_as") == "integer" else resource_id
         for key, value in (spec.get("body") or {}).items():
             wire.setdefault(key, value)
+        if remote_query and in_body:
+            # RPC-style APIs take their parameters in the body: passed there, as given.
+            deep_merge(wire, remote_query)
     return ProviderRequest(
         label=label,
         method=spec["method"],
@@ -267,7 +281,7 @@ def _write(
         f"{spec['request']['method']} {spec['request']['path']}",
         resource_id,
         body=ctx.body,
-        extra_query=flatten_query(options.remote_query) if options.remote_query else None,
+        remote_query=options.remote_query,
         stream=stream_main,
         idempotent=operation != "create",
     )
@@ -315,7 +329,7 @@ def get_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:
         spec["request"],
         f"GET project {resource_id}",
         resource_id,
-        extra_query=flatten_query(options.remote_query) if options.remote_query else None,
+        remote_query=options.remote_query,
         stream=options.response_format == "stream",
     )
     return finish(conn, resp, spec["response"].get("envelope"), options)
@@ -328,7 +342,7 @@ def delete_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow
         spec["request"],
         f"DELETE project {resource_id}",
         resource_id,
-        extra_query=flatten_query(options.remote_query) if options.remote_query else None,
+        remote_query=options.remote_query,
         stream=options.response_format == "stream",
     )
     if options.response_format in ("raw", "stream"):
@@ -424,8 +438,14 @@ def list_flow(
         params[pagination["offset_param"]] = state.get("offset", 0)
     elif state.get("after"):
         params[pagination["cursor_param"]] = state["after"]
-    query = flatten_query(options.remote_query) if options.remote_query else []
-    clash = sorted({k for k, _ in query} & set(params))
+    remote = options.remote_query or {}
+    if spec["request"].get("remote_query_in") == "body":
+        given = {str(k) for k in remote}
+        controlled = {str(p).split(".")[0] for p in params}
+    else:
+        given = {k for k, _ in flatten_query(remote)}
+        controlled = {str(p) for p in params}
+    clash = sorted(given & controlled)
     if clash:
         raise errors.InvalidParameterError(
             f"remote_query cannot set {', '.join(clash)}: unifold pages with limit and "
@@ -434,12 +454,13 @@ def list_flow(
             integration=conn.name,
         )
     body: dict[str, Any] | None = None
+    query: list[tuple[str, str]] = []
     if pagination.get("params_in") == "body":
         body = {}
         for key, value in params.items():
             set_path(body, key, value)
     else:
-        query = [(k, str(v)) for k, v in params.items()] + query
+        query = [(k, str(v)) for k, v in params.items()]
     resp = yield build_request(
         conn,
         spec["request"],
@@ -447,6 +468,7 @@ def list_flow(
         body=body,
         extra_query=query,
         stream=options.response_format == "stream",
+        remote_query=options.remote_query,
     )
     if options.response_format in ("raw", "stream"):
         return resp if options.response_format == "stream" else resp.body()

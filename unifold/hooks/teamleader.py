@@ -93,8 +93,9 @@ class TeamleaderHooks(TeamleaderHooksBase):
                 )
 
     def write_account(self, value: AccountRef | None, ctx: WriteContext) -> None:
-        if value is not None and str(value.id) in _customers(ctx.current, "company"):
-            return  # already linked: other company customers are left alone
+        companies = _customers(ctx.current, "company")
+        if value is not None and companies[:1] == [str(value.id)]:
+            return  # what reads back as the account already: other companies are left alone
         self._customers(ctx, "company", [str(value.id)] if value is not None else [])
 
     def write_contacts(self, value: list[ContactRef] | None, ctx: WriteContext) -> None:
@@ -106,8 +107,8 @@ class TeamleaderHooks(TeamleaderHooksBase):
     def write_owner(self, value: OwnerRef | None, ctx: WriteContext) -> None:
         assert value is not None  # null is refused by the model (NOT_NULLABLE)
         current = _related_ids(ctx.current, "owners")
-        if str(value.id) in current:
-            return  # already an owner: co-owners stay (writing back what was read changes nothing)
+        if current[:1] == [str(value.id)]:
+            return  # what reads back as the owner already: co-owners stay (a round trip is a no-op)
         self._reach(ctx, current, [str(value.id)], "Owner", "user_id")
 
     def write_budget(self, value: float | str | None, ctx: WriteContext) -> None:

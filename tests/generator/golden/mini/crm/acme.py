@@ -198,6 +198,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "method": "PUT",
                         "path": "/projects/{id}",
                         "query": {},
+                        "remote_query_in": "query",
                     },
                     "response": {
                         "envelope": "project",
