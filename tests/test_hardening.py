@@ -213,3 +213,33 @@ def test_teamleader_remote_query_goes_into_the_body_and_cannot_retarget(uf: Unif
             integrated_account_id=acct.id,
             remote_query={"id": other},
         )
+
+
+def test_async_methods_are_coroutine_functions() -> None:
+    import inspect
+
+    from unifold._client import AsyncProjects
+
+    for name in ("update", "get", "list", "create", "delete"):
+        assert inspect.iscoroutinefunction(getattr(AsyncProjects, name)), name
+    assert "integrated_account_id" in str(inspect.signature(AsyncProjects.update))
+
+
+def test_capsule_create_needs_a_main_party(uf: Unifold) -> None:
+    acct = uf.accounts.create("capsule", environment="sandbox")
+    with pytest.raises(InvalidFieldValueError, match="party is required"):
+        uf.crm.projects.create({"name": "x"}, integrated_account_id=acct.id)
+    assert uf.accounts.sandbox(acct.id).received == []
+
+
+def test_non_finite_numbers_in_free_form_values_are_refused(uf: Unifold) -> None:
+    acct = uf.accounts.create("planhat", environment="sandbox")
+    with pytest.raises(InvalidFieldValueError, match="remote_data.x.0"):
+        uf.crm.projects.update(
+            SEED_PROJECT_IDS["planhat"][0],
+            {"remote_data": {"x": [math.nan]}},
+            integrated_account_id=acct.id,
+        )
+    with pytest.raises(InvalidParameterError, match="next_cursor must be"):
+        uf.crm.projects.list(integrated_account_id=acct.id, next_cursor=5)  # type: ignore[arg-type]
+    assert uf.accounts.sandbox(acct.id).received == []

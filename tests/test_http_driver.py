@@ -117,3 +117,36 @@ async def test_async_driver_retries_too() -> None:
         acct = uf.accounts.create("planhat", {"token": "t"}, base_url=BASE)
         project = await uf.crm.projects.get(PID, integrated_account_id=acct.id)
     assert project.id == PID and answers == []
+
+
+def test_connect_timeouts_are_retried_as_unsent() -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) < 3:
+            raise httpx.ConnectTimeout("no connection", request=request)
+        return httpx.Response(200, json=RECORD)
+
+    uf, acct = client(handler)
+    assert uf.crm.projects.get(PID, integrated_account_id=acct).id == PID
+    assert len(calls) == 3
+
+
+def test_a_list_page_skips_a_record_without_id_and_says_so() -> None:
+    uf, acct = client(lambda request: httpx.Response(200, json=[RECORD, {"name": "no id"}]))
+    page = uf.crm.projects.list(integrated_account_id=acct, limit=5)
+    assert [p.id for p in page.result] == [PID]
+    assert page.warnings and "skipped 1 record" in page.warnings[0]
+
+
+def test_a_stream_that_breaks_off_raises_a_typed_error() -> None:
+    class Broken(httpx.SyncByteStream):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            yield b'{"_id": '
+            raise httpx.ReadError("connection reset")
+
+    uf, acct = client(lambda request: httpx.Response(200, stream=Broken()))
+    with uf.crm.projects.get(PID, integrated_account_id=acct, response_format="stream") as stream:
+        with pytest.raises(ProviderConnectionError, match="broke off"):
+            b"".join(stream.iter_bytes())

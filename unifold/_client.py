@@ -5,6 +5,7 @@ Both share `_Core` (accounts, validation, flows); only the HTTP driver differs.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import warnings
@@ -160,6 +161,16 @@ class _Core:
         return account, conn, flow, options
 
 
+def _stream_error(response: httpx.Response, exc: Exception) -> errors.ProviderConnectionError:
+    return errors.ProviderConnectionError(
+        f"the provider's stream broke off ({type(exc).__name__})",
+        status_code=502,
+        integration=response.request.url.host,
+        method=response.request.method,
+        url=str(response.request.url.copy_with(query=None)),
+    )
+
+
 class ProviderStream:
     """The provider's response, not buffered: iterate it, then close it (or use `with`)."""
 
@@ -170,7 +181,10 @@ class ProviderStream:
         self.warnings = warnings or []
 
     def iter_bytes(self, chunk_size: int | None = 65536) -> Iterator[bytes]:
-        return self._response.iter_bytes(chunk_size)
+        try:
+            yield from self._response.iter_bytes(chunk_size)
+        except httpx.RequestError as exc:
+            raise _stream_error(self._response, exc) from exc
 
     def __iter__(self) -> Iterator[bytes]:
         return self.iter_bytes()
@@ -194,8 +208,12 @@ class AsyncProviderStream:
         self.headers = response.headers
         self.warnings = warnings or []
 
-    def aiter_bytes(self, chunk_size: int | None = 65536) -> AsyncIterator[bytes]:
-        return self._response.aiter_bytes(chunk_size)
+    async def aiter_bytes(self, chunk_size: int | None = 65536) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.aiter_bytes(chunk_size):
+                yield chunk
+        except httpx.RequestError as exc:
+            raise _stream_error(self._response, exc) from exc
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self.aiter_bytes()
@@ -380,6 +398,18 @@ class Projects:
         )
 
 
+def _coroutine(name: str) -> Any:
+    """`Projects.<name>` as a real coroutine function (for `inspect`, mocks and tracebacks),
+    with the same signature and docstring."""
+    method = getattr(Projects, name)
+
+    @functools.wraps(method)
+    async def awaited(self: AsyncProjects, *args: Any, **kwargs: Any) -> Any:
+        return await method(self, *args, **kwargs)
+
+    return awaited
+
+
 class AsyncProjects(Projects):
     """`/unified/crm/projects` for `AsyncUnifold`: the same methods, each awaited."""
 
@@ -389,6 +419,12 @@ class AsyncProjects(Projects):
         if options.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, options.warnings)
         return result
+
+    update = _coroutine("update")
+    get = _coroutine("get")
+    create = _coroutine("create")
+    delete = _coroutine("delete")
+    list = _coroutine("list")
 
 
 class _Crm:

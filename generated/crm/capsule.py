@@ -176,7 +176,7 @@ class CapsuleHooksBase(abc.ABC):
 
     @abc.abstractmethod
     def write_contact(self, value: list[ContactRef] | None, ctx: WriteContext) -> None:
-        """Write hook for projects.create.contact, projects.update.contact."""
+        """Write hook for projects.create.contact, projects.update.contact. Needs fetches: current."""
 
     @abc.abstractmethod
     def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
@@ -539,7 +539,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "hook": "write_contact",
                             "max_items": 1,
                             "merge": False,
-                            "needs": [],
+                            "needs": ["current"],
                             "not_nullable_reason": None,
                             "note": "one person "
                             "becomes the "
@@ -548,7 +548,12 @@ MATRIX: Final[dict[str, Any]] = {
                             "one: contact "
                             "replaces the "
                             "account and "
-                            "vice versa)",
+                            "vice versa); "
+                            "[] is "
+                            "refused only "
+                            "when the "
+                            "main party "
+                            "is a person",
                             "nullable": True,
                             "required": False,
                             "to": None,

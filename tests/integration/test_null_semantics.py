@@ -140,15 +140,11 @@ def test_null_on_a_not_nullable_field_is_refused_before_sending(
 @pytest.mark.parametrize(
     ("integration", "body", "field"),
     [
-        ("capsule", {"contact": None}, "contact"),
-        ("capsule", {"contact": []}, "contact"),
         ("capsule", {"custom_fields": None}, "custom_fields"),
         ("insightly", {"custom_fields": None}, "custom_fields"),
         ("planhat", {"custom_fields": None}, "custom_fields"),
     ],
     ids=[
-        "capsule-contact-null",
-        "capsule-contact-empty",
         "capsule-cf",
         "insightly-cf",
         "planhat-cf",
@@ -170,3 +166,21 @@ def test_capsule_contact_empty_with_account_sets_the_account(capsule: Sandbox) -
     assert capsule.main_write().json == {"kase": {"party": {"id": 893}}}
     assert project.account is not None and project.account.id == "893"
     assert project.contact == []
+
+
+@pytest.mark.parametrize("cleared", [None, []])
+def test_capsule_contact_cannot_clear_a_person_main_party(
+    make_sandbox: SandboxFactory, cleared: Any
+) -> None:
+    sb = make_sandbox("capsule")
+    # The seed project's main party is an organisation: no contact person, so [] is a no-op.
+    assert sb.update({"contact": cleared}).account is not None
+    person = sb.update({"contact": [{"id": "894"}]})
+    assert [c.id for c in person.contact] == ["894"] and person.account is None
+    writes = len(sb.writes())
+    with pytest.raises(InvalidFieldValueError) as caught:
+        sb.update({"contact": cleared})
+    assert caught.value.field == "contact" and "party is required" in caught.value.message
+    assert len(sb.writes()) == writes
+    # Replacing the person with an account is the way to drop the contact.
+    assert sb.update({"contact": cleared, "account": {"id": "893"}}).contact == []

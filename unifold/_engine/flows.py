@@ -357,6 +357,7 @@ class Page:
     result: list[Any]
     next_cursor: str | None
     result_count: int
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         result = [
@@ -373,6 +374,12 @@ class Page:
 def _decode_cursor(conn: Connector, cursor: str | None) -> dict[str, Any]:
     if cursor is None:
         return {}
+    if not isinstance(cursor, str):
+        raise errors.InvalidParameterError(
+            f"next_cursor must be the string a previous page returned, not {type(cursor).__name__}",
+            field="next_cursor",
+            integration=conn.name,
+        )
     try:
         state = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError):
@@ -496,15 +503,29 @@ def list_flow(
         else:
             next_state = {"offset": state.get("offset", 0) + len(records)}
     result: list[Any] = []
+    skipped = 0
     for raw in records:
-        if isinstance(raw, Mapping):
+        if not isinstance(raw, Mapping):
+            skipped += 1
+            continue
+        try:
             record = to_record(conn, raw, options)
-            result.append(
-                formats.normalized(record, options.warnings)
-                if options.response_format == "normalized"
-                else record
-            )
+        except errors.ProviderError:
+            skipped += 1  # one unreadable record must not cost the caller the whole page
+            continue
+        result.append(
+            formats.normalized(record, options.warnings)
+            if options.response_format == "normalized"
+            else record
+        )
+    warnings = list(options.warnings)
+    if skipped:
+        warnings.append(
+            f"skipped {skipped} record(s) {conn.name} returned without a usable id "
+            f"(see response_format='raw')"
+        )
     return Page(
+        warnings=warnings,
         result=result,
         next_cursor=_encode_cursor(conn, {**next_state, "size": size}) if next_state else None,
         result_count=len(result),

@@ -25,6 +25,8 @@ from unifold._engine.connector import get_path
 logger = logging.getLogger("unifold")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Failures that happen before the request left: safe to retry for every method.
+UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 MAX_RETRY_WAIT = 30.0
 
 
@@ -210,9 +212,9 @@ class SyncDriver(_Driver):
                         raw.read()  # an error body is small and wanted whole
                     finally:
                         raw.close()
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 # Only a failed connect is surely unsent; anything later may have reached it.
-                if isinstance(exc, httpx.ConnectError) and attempt < self.max_retries:
+                if isinstance(exc, UNSENT) and attempt < self.max_retries:
                     time.sleep(_backoff(attempt, None))
                     attempt += 1
                     continue
@@ -262,8 +264,8 @@ class AsyncDriver(_Driver):
                         await raw.aread()
                     finally:
                         await raw.aclose()
-            except httpx.TransportError as exc:
-                if isinstance(exc, httpx.ConnectError) and attempt < self.max_retries:
+            except httpx.RequestError as exc:
+                if isinstance(exc, UNSENT) and attempt < self.max_retries:
                     await asyncio.sleep(_backoff(attempt, None))
                     attempt += 1
                     continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -73,19 +74,27 @@ def parse_provider_datetime(text: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+_D = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+_T = r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+_ISO_Z = re.compile(f"{_D}T{_T}Z")
+_DATE = re.compile(_D)
+_SPACED = re.compile(f"{_D} {_T}")
+_PIPELINER = re.compile(f"{_D} {_T}\\.\\d{{6}}\\+00:00")
+
+
 def _read_datetime(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        # Fast paths for the shapes providers send most (reads are the hot path).
-        size = len(value)
-        if size == 20 and value[10] == "T" and value[19] == "Z":
+        # Fast paths for the shapes providers send most (reads are the hot path); anything
+        # else, or anything that only looks like them, goes through the parser.
+        if _ISO_Z.fullmatch(value):
             return value  # 2015-12-07T16:54:27Z, already canonical
-        if size == 10 and value[4] == "-" and value[7] == "-":
+        if _DATE.fullmatch(value):
             return value + "T00:00:00Z"  # a plain date
-        if size == 19 and value[10] == " " and value[4] == "-":
+        if _SPACED.fullmatch(value):
             return f"{value[:10]}T{value[11:]}Z"  # Insightly: UTC without a zone
-        if size == 32 and value[10] == " " and value[19] == "." and value.endswith("+00:00"):
+        if _PIPELINER.fullmatch(value):
             # Pipeliner: microseconds and a UTC offset; milliseconds kept only when not zero.
             millis = value[20:23]
             return f"{value[:10]}T{value[11:19]}{'' if millis == '000' else '.' + millis}Z"

@@ -5,6 +5,7 @@ Errors name the field, the integration and what would be accepted.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import Any, Literal
@@ -79,6 +80,9 @@ def validate_body(
     except ValidationError as exc:
         raise _convert(conn, operation, model, exc) from None
     _check_references(conn, operation, validated)
+    for field in ("remote_data", "custom_fields"):
+        if field in validated.__pydantic_fields_set__:
+            _check_json(conn, operation, field, getattr(validated, field))
     check = getattr(conn.hooks, "check", None)
     if check is not None:
         check(operation, validated)  # cross-field rules of the integration, before any I/O
@@ -171,3 +175,19 @@ def _body_path(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
         else:
             break
     return ".".join(parts)
+
+
+def _check_json(conn: Connector, operation: str, path: str, value: Any) -> None:
+    """Free-form values go to the provider as JSON: NaN and infinities are not JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise errors.InvalidFieldValueError(
+            f"{path}: {value!r} is not a JSON number ({conn.name} projects.{operation})",
+            field=path,
+            integration=conn.name,
+        )
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_json(conn, operation, f"{path}.{key}", item)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_json(conn, operation, f"{path}.{index}", item)

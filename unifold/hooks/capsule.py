@@ -48,16 +48,15 @@ class CapsuleHooks(CapsuleHooksBase):
 
     def check(self, operation: str, data: RequestModel) -> None:
         """Cross-field rules, checked before anything is sent."""
-        given = data.__pydantic_fields_set__
         contact = getattr(data, "contact", None)
         account = getattr(data, "account", None)
-        if "contact" in given and not contact and account is None:
+        if operation == "create" and not contact and account is None:
             raise InvalidFieldValueError(
-                "contact: Capsule requires a main party ('party is required'); give one "
-                f"contact, or an account (capsule projects.{operation})",
-                field="contact",
+                "account: Capsule requires a main party on every project ('party is "
+                "required'); give an account or one contact (capsule projects.create)",
+                field="account",
                 integration="capsule",
-                accepted="exactly one contact",
+                accepted="an account or exactly one contact",
             )
         if contact and account is not None and str(account.id) != str(contact[0].id):
             raise InvalidFieldValueError(
@@ -68,8 +67,20 @@ class CapsuleHooks(CapsuleHooksBase):
             )
 
     def write_contact(self, value: list[ContactRef] | None, ctx: WriteContext) -> None:
-        if value:  # an empty list with an account: the account is the main party
+        if value:
             ctx.body["party"] = {"id": int_id(ctx, "contact.0.id", value[0].id)}
+            return
+        if ctx.given.get("account") is not None:
+            return  # the account becomes the main party: no person remains
+        party = (ctx.fetched.get("current") or {}).get("party")
+        if isinstance(party, Mapping) and party.get("type") == "person":
+            ctx.invalid(
+                "contact",
+                "the project's main party is this contact and Capsule requires one ('party is "
+                "required'); give an account to replace it",
+                accepted="exactly one contact, or an account",
+            )
+        # Otherwise no person is linked already: [] is the state the project is in.
 
     def write_opportunity(self, value: list[OpportunityRef] | None, ctx: WriteContext) -> None:
         ctx.body["opportunity"] = (
