@@ -1,7 +1,9 @@
 """The operations as flows: generators that yield provider requests and get responses back.
 
 All validation, mapping and sequencing lives here, once; `SyncDriver` and `AsyncDriver` only
-carry the requests. A flow never sends anything before the whole request is validated.
+carry the requests. What can be checked without the provider is checked before the first
+request; what needs provider data (a Capsule custom field's name, say) is checked after those
+reads and before any write.
 """
 
 from __future__ import annotations
