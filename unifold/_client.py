@@ -449,8 +449,41 @@ class _Crm:
         return SUPPORT[integration]
 
 
-class Unifold:
+class _ClientBase:
+    """What the two clients share: the core, accounts, the resources and the choice of HTTP
+    client per account (the shared one, or an in-process sandbox's own)."""
+
+    _http: Any
+    _driver_class: Any
+
+    def __init__(self, store: str | Path, max_retries: int, http_client: Any, projects: Any):
+        self._core = _Core(store, max_retries)
+        self._owns_http = http_client is None
+        self._sandbox_http: dict[str, Any] = {}
+        self.accounts = Accounts(self._core)
+        self.crm = _Crm(projects(self))
+
+    def _sandbox_client(self, provider: SandboxProvider) -> Any:
+        raise NotImplementedError
+
+    def _driver(self, account: IntegratedAccount, conn: Connector) -> Any:
+        client = self._http
+        if self._core.in_process(account):
+            client = self._sandbox_http.get(account.id)
+            if client is None:
+                client = self._sandbox_client(self._core.sandbox(account))
+                self._sandbox_http[account.id] = client
+        endpoint = self._core.endpoint(conn, account)
+        return self._driver_class(client, endpoint, self._core._max_retries)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Unifold(_ClientBase):
     """The sync client. `Unifold(store=":memory:")` keeps accounts in memory only."""
+
+    _driver_class = SyncDriver
 
     def __init__(
         self,
@@ -460,24 +493,13 @@ class Unifold:
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
     ) -> None:
-        self._core = _Core(store, max_retries)
-        self._owns_http = http_client is None
+        super().__init__(store, max_retries, http_client, Projects)
         self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
-        self._sandbox_http: dict[str, httpx.Client] = {}
-        self.accounts = Accounts(self._core)
-        self.crm = _Crm(Projects(self))
 
-    def _driver(self, account: IntegratedAccount, conn: Connector) -> SyncDriver:
-        endpoint = self._core.endpoint(conn, account)
-        client = self._http
-        if self._core.in_process(account):
-            client = self._sandbox_http.get(account.id)  # type: ignore[assignment]
-            if client is None:
-                from unifold.sandbox import SandboxTransport
+    def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
+        from unifold.sandbox import SandboxTransport
 
-                transport = SandboxTransport(self._core.sandbox(account))
-                client = self._sandbox_http[account.id] = httpx.Client(transport=transport)
-        return SyncDriver(client, endpoint, self._core._max_retries)
+        return httpx.Client(transport=SandboxTransport(provider))
 
     def close(self) -> None:
         if self._owns_http:  # a client the caller passed in stays theirs to close
@@ -492,12 +514,11 @@ class Unifold:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        return "Unifold()"
 
-
-class AsyncUnifold:
+class AsyncUnifold(_ClientBase):
     """The async client: the same API, each call awaited."""
+
+    _driver_class = AsyncDriver
 
     def __init__(
         self,
@@ -507,25 +528,14 @@ class AsyncUnifold:
         max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        self._core = _Core(store, max_retries)
-        self._owns_http = http_client is None
+        super().__init__(store, max_retries, http_client, AsyncProjects)
         self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
-        self._sandbox_http: dict[str, httpx.AsyncClient] = {}
-        self.accounts = Accounts(self._core)
-        self.crm = _Crm(AsyncProjects(self))
 
-    def _driver(self, account: IntegratedAccount, conn: Connector) -> AsyncDriver:
-        endpoint = self._core.endpoint(conn, account)
-        client = self._http
-        if self._core.in_process(account):
-            client = self._sandbox_http.get(account.id)  # type: ignore[assignment]
-            if client is None:
-                from unifold.sandbox import asgi_app
+    def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:
+        from unifold.sandbox import asgi_app
 
-                # The emulator as an ASGI app, run in this event loop by httpx's ASGI transport.
-                transport = httpx.ASGITransport(app=asgi_app(self._core.sandbox(account)))
-                client = self._sandbox_http[account.id] = httpx.AsyncClient(transport=transport)
-        return AsyncDriver(client, endpoint, self._core._max_retries)
+        # The emulator as an ASGI app, run in this event loop by httpx's ASGI transport.
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi_app(provider)))
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -539,6 +549,3 @@ class AsyncUnifold:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return "AsyncUnifold()"
