@@ -76,7 +76,7 @@ def check_options(conn: Connector, options: CallOptions) -> None:
             accepted=list(RESPONSE_FORMATS),
         )
     if options.exclude_fields:
-        formats.check_exclusions(conn.model("Project"), options.exclude_fields, conn.name)
+        formats.check_exclusions(options.exclude_fields, conn.name)
 
 
 def check_id(conn: Connector, resource_id: Any) -> str:
@@ -109,13 +109,8 @@ def build_request(
         # Always one encoded path segment: `../parties/1` or `1?x=y` cannot reach elsewhere.
         path = path.replace("{id}", quote(str(resource_id), safe=""))
     in_body = spec.get("remote_query_in") == "body"
-    if remote_query and in_body and spec.get("id_in_body") in remote_query:
-        raise errors.InvalidParameterError(
-            f"remote_query.{spec['id_in_body']}: the project id comes from the call's id "
-            f"argument; remote_query cannot change it ({conn.name})",
-            field="remote_query",
-            integration=conn.name,
-        )
+    if in_body:
+        _guard_id(conn, spec, remote_query, "remote_query")
     if remote_query and not in_body:
         extra_query = [*(extra_query or []), *flatten_query(remote_query)]
     query = [(k, str(v)) for k, v in (spec.get("query") or {}).items()]
@@ -219,9 +214,13 @@ def finish(
     return record
 
 
-def _fetch(conn: Connector, name: str, resource_id: str, stream: bool = False) -> ProviderRequest:
+def _fetch(
+    conn: Connector, name: str, resource_id: str, label: str = "", stream: bool = False
+) -> ProviderRequest:
     fetch = conn.resource["fetches"][name]
-    return build_request(conn, fetch["request"], f"fetch {name}", resource_id, stream=stream)
+    return build_request(
+        conn, fetch["request"], label or f"fetch {name}", resource_id, stream=stream
+    )
 
 
 def _write_steps(
@@ -245,15 +244,18 @@ def _write_steps(
     return first, applied
 
 
-def _guard_remote_id(conn: Connector, request: Mapping[str, Any], remote: Any) -> None:
-    """`remote_data` passes through as is, except the key that addresses the record: an id in
-    the body (Insightly `PROJECT_ID`, Teamleader `id`) must not send the write elsewhere."""
+def _guard_id(conn: Connector, request: Mapping[str, Any], given: Any, name: str) -> None:
+    """Passthrough data goes as is, except the key that addresses the record: an id in the body
+    (Insightly `PROJECT_ID`, Teamleader `id`) must not send the call to another project."""
     key = request.get("id_in_body")
-    if key and isinstance(remote, Mapping) and key in remote:
-        raise errors.InvalidFieldValueError(
-            f"remote_data.{key}: the project id comes from the call's id argument; "
-            f"remote_data cannot change it ({conn.name})",
-            field=f"remote_data.{key}",
+    if key and isinstance(given, Mapping) and key in given:
+        cls = (
+            errors.InvalidFieldValueError if name == "remote_data" else errors.InvalidParameterError
+        )
+        raise cls(
+            f"{name}.{key}: the project id comes from the call's id argument; {name} cannot "
+            f"change it ({conn.name})",
+            field=f"{name}.{key}" if name == "remote_data" else name,
             integration=conn.name,
         )
 
@@ -267,7 +269,7 @@ def _write(
 ) -> Flow:
     plan = conn.operations[operation]
     spec = plan.spec
-    _guard_remote_id(conn, spec["request"], getattr(data, "remote_data", None))
+    _guard_id(conn, spec["request"], getattr(data, "remote_data", None), "remote_data")
     fetched: dict[str, Any] = {}
     for name in conn.needs(operation, set(data.__pydantic_fields_set__)):
         assert resource_id is not None
@@ -299,18 +301,13 @@ def _write(
         new_id = resource_id
         if new_id is None:
             new_id = str(get_path(resp.json(), f"{envelope}.id" if envelope else "id"))
-        fetch = conn.resource["fetches"][read_back]
+        label = "read back the project"
+        stream = options.response_format == "stream"
         try:
-            resp = yield build_request(
-                conn,
-                fetch["request"],
-                "read back the project",
-                new_id,
-                stream=options.response_format == "stream",
-            )
+            resp = yield _fetch(conn, read_back, new_id, label, stream)
         except errors.ProviderError as exc:
-            raise errors.PartialWriteError(exc, applied, "read back the project", []) from exc
-        envelope = fetch.get("envelope")
+            raise errors.PartialWriteError(exc, applied, label, []) from exc
+        envelope = conn.resource["fetches"][read_back].get("envelope")
     return finish(conn, resp, envelope, options)
 
 

@@ -41,7 +41,7 @@ def nested_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def check_exclusions(model: type[BaseModel], exclude: Iterable[str], integration: str) -> None:
+def check_exclusions(exclude: Iterable[str], integration: str) -> None:
     """Names of the unified Project are valid everywhere (one exclude list serves every
     integration); a field an integration does not return is simply absent already."""
     from unifold.generated.crm.models import Project

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
-
-Record = dict[str, Any]
+from typing import TypedDict
 
 
 class RefDict(TypedDict, total=False):
