@@ -132,11 +132,15 @@ def _cross_check(
                 errors.append(InputError(file, f"{base}.record.{field}", f"one of {allowed}"))
         for op_name, op in resource.operations.items():
             op_path = f"{base}.operations.{op_name}"
-            for fetch_ref, where in ((op.response.read_back, f"{op_path}.response.read_back"),):
-                if fetch_ref is not None and fetch_ref not in resource.fetches:
-                    errors.append(
-                        InputError(file, where, f"one of the fetches {sorted(resource.fetches)}")
+            read_back = op.response.read_back
+            if read_back is not None and read_back not in resource.fetches:
+                errors.append(
+                    InputError(
+                        file,
+                        f"{op_path}.response.read_back",
+                        f"one of the fetches {sorted(resource.fetches)}",
                     )
+                )
             for field in op.response.fields:
                 if field != "id" and field not in resource.record:
                     errors.append(
