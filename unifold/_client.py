@@ -30,6 +30,15 @@ from unifold._engine.flows import (
     update_flow,
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
+from unifold._engine.limits import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_DECOMPRESSION_RATIO,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    AsyncGate,
+    Limits,
+    SyncGate,
+)
+from unifold._engine.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_WAIT, RetryPolicy, as_timeout
 from unifold._engine.validation import OnUnsupported, validate_body
 from unifold._errors import DroppedFieldsWarning
 
@@ -42,24 +51,26 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SANDBOX_ORIGIN = "http://{integration}.sandbox.unifold.invalid"
 
 
-def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
+def _auth_header(conn: Connector, account: IntegratedAccount) -> tuple[str, tuple[str, ...]]:
+    """The Authorization header, and every form of the credentials it sends (for redaction)."""
     import base64
 
     auth = conn.provider["auth"]
     creds = account.credentials
+    values = tuple(str(v) for v in creds.values())
     if auth["scheme"] == "bearer":
-        return f"Bearer {creds[auth['token']]}"
+        return f"Bearer {creds[auth['token']]}", values
     password = creds[auth["password"]] if auth.get("password") else ""
-    token = base64.b64encode(f"{creds[auth['username']]}:{password}".encode()).decode()
-    return f"Basic {token}"
+    pair = f"{creds[auth['username']]}:{password}"
+    token = base64.b64encode(pair.encode()).decode()
+    return f"Basic {token}", (*values, pair, token)
 
 
 class _Core:
     """What both clients share: the account store, sandboxes and request preparation."""
 
-    def __init__(self, store: str | Path, max_retries: int) -> None:
+    def __init__(self, store: str | Path) -> None:
         self._store = AccountStore(store)
-        self._max_retries = max_retries
         self._sandboxes: dict[str, SandboxProvider] = {}
         self._lock = threading.Lock()
 
@@ -81,7 +92,8 @@ class _Core:
             from urllib.parse import urlsplit
 
             base = SANDBOX_ORIGIN.format(integration=account.integration) + urlsplit(base).path
-        return Endpoint(account.integration, base, _auth_header(conn, account), provider)
+        header, secrets = _auth_header(conn, account)
+        return Endpoint(account.integration, base, header, provider, secrets)
 
     def sandbox(self, account: IntegratedAccount) -> SandboxProvider:
         """The in-process emulator behind a sandbox account (state lives with this client)."""
@@ -280,9 +292,19 @@ class Projects:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
+    def _run(
+        self,
+        operation: str,
+        account_id: Any,
+        *,
+        timeout: Any = None,
+        max_retries: Any = None,
+        max_wait: Any = None,
+        **kw: Any,
+    ) -> Any:
+        policy = self._client._policy_for(timeout, max_retries, max_wait)
         account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
-        result = self._client._driver(account, conn).run(flow)
+        result = self._client._driver(account, conn, policy).run(flow)
         if options.response_format == "stream" and isinstance(result, ProviderResponse):
             return ProviderStream(result.stream, options.warnings)
         return result
@@ -298,6 +320,9 @@ class Projects:
         exclude_fields: Iterable[str] = (),
         remote_query: Mapping[str, Any] | None = None,
         on_unsupported: OnUnsupported = "error",
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        max_wait: float | None = None,
     ) -> Any:
         """PATCH semantics: omitted fields stay, `None` clears, arrays are the final state.
 
@@ -313,6 +338,9 @@ class Projects:
             exclude_fields=exclude_fields,
             remote_query=remote_query,
             on_unsupported=on_unsupported,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_wait=max_wait,
         )
 
     def list(
@@ -325,6 +353,9 @@ class Projects:
         ignore_remote_data: bool = False,
         exclude_fields: Iterable[str] = (),
         remote_query: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        max_wait: float | None = None,
     ) -> Any:
         """One page: `Page(result, next_cursor, result_count)`; pass `next_cursor` back for the
         next one (None when there is none)."""
@@ -337,6 +368,9 @@ class Projects:
             ignore_remote_data=ignore_remote_data,
             exclude_fields=exclude_fields,
             remote_query=remote_query,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_wait=max_wait,
         )
 
     def get(
@@ -348,6 +382,9 @@ class Projects:
         ignore_remote_data: bool = False,
         exclude_fields: Iterable[str] = (),
         remote_query: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        max_wait: float | None = None,
     ) -> Any:
         return self._run(
             "get",
@@ -357,6 +394,9 @@ class Projects:
             ignore_remote_data=ignore_remote_data,
             exclude_fields=exclude_fields,
             remote_query=remote_query,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_wait=max_wait,
         )
 
     def create(
@@ -369,6 +409,9 @@ class Projects:
         exclude_fields: Iterable[str] = (),
         remote_query: Mapping[str, Any] | None = None,
         on_unsupported: OnUnsupported = "error",
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        max_wait: float | None = None,
     ) -> Any:
         return self._run(
             "create",
@@ -379,6 +422,9 @@ class Projects:
             exclude_fields=exclude_fields,
             remote_query=remote_query,
             on_unsupported=on_unsupported,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_wait=max_wait,
         )
 
     def delete(
@@ -388,6 +434,9 @@ class Projects:
         integrated_account_id: str,
         response_format: ResponseFormat = "unified",
         remote_query: Mapping[str, Any] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+        max_wait: float | None = None,
     ) -> Any:
         return self._run(
             "delete",
@@ -395,6 +444,9 @@ class Projects:
             resource_id=id,
             response_format=response_format,
             remote_query=remote_query,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_wait=max_wait,
         )
 
 
@@ -413,9 +465,19 @@ def _coroutine(name: str) -> Any:
 class AsyncProjects(Projects):
     """`/unified/crm/projects` for `AsyncUnifold`: the same methods, each awaited."""
 
-    async def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
+    async def _run(
+        self,
+        operation: str,
+        account_id: Any,
+        *,
+        timeout: Any = None,
+        max_retries: Any = None,
+        max_wait: Any = None,
+        **kw: Any,
+    ) -> Any:
+        policy = self._client._policy_for(timeout, max_retries, max_wait)
         account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
-        result = await self._client._driver(account, conn).run(flow)
+        result = await self._client._driver(account, conn, policy).run(flow)
         if options.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, options.warnings)
         return result
@@ -450,23 +512,55 @@ class _Crm:
 
 
 class _ClientBase:
-    """What the two clients share: the core, accounts, the resources and the choice of HTTP
-    client per account (the shared one, or an in-process sandbox's own)."""
+    """What the two clients share: the core, accounts, the resources, the retry policy and
+    limits, and the choice of HTTP client per account (the shared one, or an in-process
+    sandbox's own)."""
 
     _http: Any
+    _gate: Any
     _driver_class: Any
+    _http_class: Any
 
-    def __init__(self, store: str | Path, max_retries: int, http_client: Any, projects: Any):
-        self._core = _Core(store, max_retries)
+    def __init__(
+        self,
+        store: str | Path,
+        http_client: Any,
+        projects: Any,
+        policy: RetryPolicy,
+        limits: Limits,
+    ):
+        if http_client is not None and not isinstance(http_client, self._http_class):
+            raise errors.InvalidParameterError(
+                f"http_client must be an {self._http_class.__module__}."
+                f"{self._http_class.__name__}, not {type(http_client).__name__}",
+                field="http_client",
+            )
+        self._policy = policy
+        self._limits = limits
+        self._core = _Core(store)
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
         self.accounts = Accounts(self._core)
         self.crm = _Crm(projects(self))
 
+    def _own_http(self, timeout: Any) -> Any:
+        """The client's own pool, as large as its in-flight bound: no request waits in it."""
+        size = self._limits.max_concurrency
+        return self._http_class(
+            timeout=as_timeout(timeout),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+        )
+
+    def _policy_for(self, timeout: Any, max_retries: Any, max_wait: Any) -> RetryPolicy:
+        if timeout is None and max_retries is None and max_wait is None:
+            return self._policy
+        return RetryPolicy.build(timeout, max_retries, max_wait, base=self._policy)
+
     def _sandbox_client(self, provider: SandboxProvider) -> Any:
         raise NotImplementedError
 
-    def _driver(self, account: IntegratedAccount, conn: Connector) -> Any:
+    def _driver(self, account: IntegratedAccount, conn: Connector, policy: RetryPolicy) -> Any:
         client = self._http
         if self._core.in_process(account):
             client = self._sandbox_http.get(account.id)
@@ -474,27 +568,46 @@ class _ClientBase:
                 client = self._sandbox_client(self._core.sandbox(account))
                 self._sandbox_http[account.id] = client
         endpoint = self._core.endpoint(conn, account)
-        return self._driver_class(client, endpoint, self._core._max_retries)
+        return self._driver_class(client, endpoint, policy, self._limits, self._gate, account.id)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
 class Unifold(_ClientBase):
-    """The sync client. `Unifold(store=":memory:")` keeps accounts in memory only."""
+    """The sync client. `Unifold(store=":memory:")` keeps accounts in memory only.
+
+    `timeout`, `max_retries` and `max_wait` are the retry policy (README, "Retries"); each
+    call may override them. At most `max_concurrency` provider requests are in flight at once
+    (`max_concurrency_per_account` per account); answers larger than `max_response_bytes`, or
+    decompressing more than `max_decompression_ratio`-fold, raise `ResponseTooLargeError`."""
 
     _driver_class = SyncDriver
+    _http_class = httpx.Client
 
     def __init__(
         self,
         *,
         store: str | Path = DEFAULT_STORE,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_concurrency_per_account: int | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_decompression_ratio: float = DEFAULT_MAX_DECOMPRESSION_RATIO,
         http_client: httpx.Client | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client, Projects)
-        self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
+        policy = RetryPolicy.build(None, max_retries, max_wait)
+        limits = Limits.build(
+            max_concurrency,
+            max_concurrency_per_account,
+            max_response_bytes,
+            max_decompression_ratio,
+        )
+        super().__init__(store, http_client, Projects, policy, limits)
+        self._gate = SyncGate(limits)
+        self._http = http_client or self._own_http(timeout)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
         from unifold.sandbox import SandboxTransport
@@ -516,20 +629,35 @@ class Unifold(_ClientBase):
 
 
 class AsyncUnifold(_ClientBase):
-    """The async client: the same API, each call awaited."""
+    """The async client: the same API and options as `Unifold`, each call awaited. A burst of
+    calls queues cheaply for one of the `max_concurrency` in-flight slots."""
 
     _driver_class = AsyncDriver
+    _http_class = httpx.AsyncClient
 
     def __init__(
         self,
         *,
         store: str | Path = DEFAULT_STORE,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_concurrency_per_account: int | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_decompression_ratio: float = DEFAULT_MAX_DECOMPRESSION_RATIO,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client, AsyncProjects)
-        self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        policy = RetryPolicy.build(None, max_retries, max_wait)
+        limits = Limits.build(
+            max_concurrency,
+            max_concurrency_per_account,
+            max_response_bytes,
+            max_decompression_ratio,
+        )
+        super().__init__(store, http_client, AsyncProjects, policy, limits)
+        self._gate = AsyncGate(limits)
+        self._http = http_client or self._own_http(timeout)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:
         from unifold.sandbox import asgi_app

@@ -103,6 +103,7 @@ def build_request(
     stream: bool = False,
     idempotent: bool = True,
     remote_query: Mapping[str, Any] | None = None,
+    safe: bool = False,
 ) -> ProviderRequest:
     path = spec["path"]
     if "{id}" in path:
@@ -148,6 +149,7 @@ def build_request(
         has_body=wire is not None,
         stream=stream,
         idempotent=idempotent,
+        safe=safe,
     )
 
 
@@ -219,20 +221,24 @@ def _fetch(
 ) -> ProviderRequest:
     fetch = conn.resource["fetches"][name]
     return build_request(
-        conn, fetch["request"], label or f"fetch {name}", resource_id, stream=stream
+        conn, fetch["request"], label or f"fetch {name}", resource_id, stream=stream, safe=True
     )
 
 
 def _write_steps(
     steps: list[ProviderRequest],
 ) -> Flow:
-    """Send the write's calls in order; a failure after the first raises PartialWriteError."""
+    """Send the write's calls in order; a failure after the first raises PartialWriteError,
+    an unusable answer to an accepted call WriteAppliedError."""
     applied: list[str] = []
     first: ProviderResponse | None = None
     for index, step in enumerate(steps):
         try:
             resp = yield step
         except errors.ProviderError as exc:
+            rest = [s.label for s in steps[index + 1 :]]
+            if isinstance(exc, errors.ProviderResponseError) and exc.provider_accepted:
+                raise errors.WriteAppliedError(exc, [*applied, step.label], rest) from exc
             if applied:
                 raise errors.PartialWriteError(
                     exc, applied, step.label, [s.label for s in steps[index + 1 :]]
@@ -296,17 +302,36 @@ def _write(
         for c in ctx.calls
     ]
     resp, applied = yield from _write_steps([main, *calls])
+    try:
+        return (yield from _after_write(conn, spec, resp, resource_id, options))
+    except errors.ProviderError as exc:
+        # Everything was applied; only its answer (or the read-back) failed.
+        raise errors.WriteAppliedError(exc, applied) from exc
+
+
+def _after_write(
+    conn: Connector,
+    spec: Mapping[str, Any],
+    resp: ProviderResponse,
+    resource_id: str | None,
+    options: CallOptions,
+) -> Flow:
     envelope = spec["response"].get("envelope")
+    read_back = spec["response"].get("read_back")
     if read_back:
         new_id = resource_id
         if new_id is None:
-            new_id = str(get_path(resp.json(), f"{envelope}.id" if envelope else "id"))
-        label = "read back the project"
+            found = get_path(resp.json(), f"{envelope}.id" if envelope else "id")
+            if not isinstance(found, str | int) or isinstance(found, bool) or found == "":
+                raise errors.ProviderResponseError(
+                    f"{conn.name} answered the create without the new project's id",
+                    provider_status=resp.status_code,
+                    integration=conn.name,
+                    raw_response=resp.body(),
+                )
+            new_id = str(found)
         stream = options.response_format == "stream"
-        try:
-            resp = yield _fetch(conn, read_back, new_id, label, stream)
-        except errors.ProviderError as exc:
-            raise errors.PartialWriteError(exc, applied, label, []) from exc
+        resp = yield _fetch(conn, read_back, new_id, "read back the project", stream)
         envelope = conn.resource["fetches"][read_back].get("envelope")
     return finish(conn, resp, envelope, options)
 
@@ -330,6 +355,7 @@ def get_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:
         resource_id,
         remote_query=options.remote_query,
         stream=options.response_format == "stream",
+        safe=True,
     )
     return finish(conn, resp, spec["response"].get("envelope"), options)
 
@@ -475,6 +501,7 @@ def list_flow(
         extra_query=query,
         stream=options.response_format == "stream",
         remote_query=options.remote_query,
+        safe=True,
     )
     if options.response_format in ("raw", "stream"):
         return resp if options.response_format == "stream" else resp.body()
