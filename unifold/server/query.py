@@ -228,7 +228,8 @@ def project_query(params: dict[str, Any], operation: str) -> ProjectQuery:
     )
     limit = _scalar(params, "limit")
     if limit is not None:
-        if not re.fullmatch(r"[0-9]{1,9}", limit) or int(limit) < 1:
+        # Any positive integer (the library caps it at the provider's page size).
+        if not re.fullmatch(r"[0-9]{1,100}", limit) or int(limit) < 1:
             raise _bad(f"limit must be a positive integer, not {limit!r}", "limit")
         query.limit = int(limit)
     return query
