@@ -110,6 +110,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -283,6 +285,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -337,6 +340,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -379,6 +383,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -512,6 +517,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -556,6 +562,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "hook": None,
                     "note": None,
                     "path": "currency",
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": None,
+                    "note": "keyed by the field's display name",
+                    "path": "custom",
                     "ref": None,
                     "ref_transform": None,
                     "transform": None,
@@ -623,6 +639,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -638,6 +655,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -652,6 +670,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -683,6 +702,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
