@@ -261,6 +261,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -390,6 +391,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -412,6 +414,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -449,6 +452,17 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": {
+                        "extra": {},
+                        "format": "iso_z",
+                        "param": "since",
+                        "path": None,
+                        "source": "since: 'only "
+                        "entities that "
+                        "have been changed "
+                        "after this date' "
+                        "(developer.capsulecrm.com/v2/operations/Project)",
+                    },
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -497,6 +511,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,

@@ -202,6 +202,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -316,6 +317,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -338,6 +340,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -371,6 +374,22 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": {
+                        "extra": {"filter-op[modified]": "gt"},
+                        "format": "space_utc",
+                        "param": "filter[modified]",
+                        "path": None,
+                        "source": "filter[<field>] "
+                        "with "
+                        "filter-op[<field>] "
+                        "(eq, gt, gte, "
+                        "...) on GET "
+                        "/entities/Projects "
+                        "(Pipeliner spec "
+                        "v100, parameters "
+                        "filter and "
+                        "filter-op)",
+                    },
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -419,6 +438,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,

@@ -180,6 +180,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -289,6 +290,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -311,6 +313,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -341,6 +344,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -382,6 +386,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
