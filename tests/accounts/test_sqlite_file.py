@@ -90,6 +90,7 @@ def _v0_store(path: Path, credentials: str) -> None:
     )
     db.commit()
     db.close()
+    path.chmod(0o600)  # as 0.1 created it
 
 
 def test_a_version_0_store_is_migrated_and_encrypted_on_open(tmp_path: Path) -> None:
@@ -137,6 +138,7 @@ def test_a_damaged_file_is_a_typed_error_naming_it(
             (tmp_path / name).unlink(missing_ok=True)
         content = data[:4096] + b"\xff" * 100
     path.write_bytes(content)
+    path.chmod(0o600)
     with pytest.raises(StoreError, match=reason) as info:
         with Unifold(store=path) as uf:
             uf.accounts.list()
@@ -154,6 +156,7 @@ def test_a_folder_or_a_foreign_table_is_a_typed_error(tmp_path: Path) -> None:
     db.execute("CREATE TABLE unifold_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)")
     db.commit()
     db.close()
+    path.chmod(0o600)
     with pytest.raises(StoreError, match="not a unifold account store"):
         Unifold(store=path)
 

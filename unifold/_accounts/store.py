@@ -7,6 +7,7 @@ client or process is seen at once (a primary-key lookup plus one decryption).
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import json
@@ -460,7 +461,7 @@ class AccountStore:
             return None
         return ApiToken(*rows[0][:5])
 
-    def list_tokens(self, tenant: str | None = None) -> list[ApiToken]:
+    def list_tokens(self, tenant: str | None = None) -> builtins.list[ApiToken]:
         where, params = self._scope(tenant)
         rows = self._read(
             "list API tokens",
