@@ -6,10 +6,10 @@ Both share `_Core` (accounts, validation, flows); only the HTTP driver differs.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 import warnings
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,7 +17,8 @@ import httpx
 from pydantic import BaseModel
 
 from unifold import _errors as errors
-from unifold._accounts import AccountStore, IntegratedAccount, new_account
+from unifold._accounts import AccountStore, IntegratedAccount, new_account, open_store
+from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
 from unifold._engine.flows import (
     CallOptions,
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from unifold.sandbox import SandboxProvider
 
 ResponseFormat = Literal["unified", "raw", "normalized", "stream"]
-DEFAULT_STORE = os.environ.get("UNIFOLD_STORE", "~/.unifold/accounts.sqlite3")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SANDBOX_ORIGIN = "http://{integration}.sandbox.unifold.invalid"
 
@@ -57,14 +57,16 @@ def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
 class _Core:
     """What both clients share: the account store, sandboxes and request preparation."""
 
-    def __init__(self, store: str | Path, max_retries: int) -> None:
-        self._store = AccountStore(store)
+    def __init__(self, store: str | Path | AccountStore | None, max_retries: int) -> None:
+        # A store passed in stays the caller's to close (a server shares one between clients).
+        self._owns_store = not isinstance(store, AccountStore)
+        self._store = store if isinstance(store, AccountStore) else open_store(store)
         self._max_retries = max_retries
         self._sandboxes: dict[str, SandboxProvider] = {}
         self._lock = threading.Lock()
 
-    def account(self, account_id: Any) -> IntegratedAccount:
-        account = self._store.get(account_id) if isinstance(account_id, str) else None
+    def account(self, account_id: Any, tenant: str | None = None) -> IntegratedAccount:
+        account = self._store.get(account_id, tenant) if isinstance(account_id, str) else None
         if account is None:
             raise errors.UnknownAccountError(
                 f"no integrated account with id {account_id!r}; create one with "
@@ -110,6 +112,7 @@ class _Core:
         on_unsupported: OnUnsupported = "error",
         limit: int | None = None,
         next_cursor: str | None = None,
+        updated_after: datetime | None = None,
     ) -> tuple[IntegratedAccount, Connector, Flow, CallOptions]:
         """Validate everything and build the flow; nothing is sent here."""
         account = self.account(integrated_account_id)
@@ -130,6 +133,8 @@ class _Core:
             remote_query=remote_query,
         )
         check_options(conn, options)
+        if operation == "list":
+            options.updated_after = changed_since.check(conn, updated_after, response_format)
         if on_unsupported not in ("error", "drop"):
             raise errors.InvalidParameterError(
                 f"on_unsupported must be 'error' or 'drop', not {on_unsupported!r}",
@@ -241,23 +246,26 @@ class Accounts:
         params: Mapping[str, str] | None = None,
         base_url: str | None = None,
         allow_remote_base_url: bool = False,
+        tenant: str | None = None,
     ) -> IntegratedAccount:
         """Store an account. Sandbox accounts need no credentials and reach a built-in emulator
         (in-process, or the loopback server at `base_url`)."""
         account = new_account(
-            integration, environment, credentials, params, base_url, allow_remote_base_url
+            integration, environment, credentials, params, base_url, allow_remote_base_url, tenant
         )
         self._core._store.add(account)
         return account
 
-    def get(self, account_id: str) -> IntegratedAccount:
-        return self._core.account(account_id)
+    def get(self, account_id: str, *, tenant: str | None = None) -> IntegratedAccount:
+        """The account; with `tenant`, another tenant's account is not found, like a missing
+        id."""
+        return self._core.account(account_id, tenant)
 
-    def list(self) -> list[IntegratedAccount]:
-        return self._core._store.list()
+    def list(self, *, tenant: str | None = None) -> list[IntegratedAccount]:
+        return self._core._store.list(tenant)
 
-    def delete(self, account_id: str) -> None:
-        if not self._core._store.delete(account_id):
+    def delete(self, account_id: str, *, tenant: str | None = None) -> None:
+        if not self._core._store.delete(account_id, tenant):
             raise errors.UnknownAccountError(f"no integrated account with id {account_id!r}")
 
     def sandbox(self, account_id: str) -> SandboxProvider:
@@ -321,23 +329,73 @@ class Projects:
         integrated_account_id: str,
         limit: int | None = None,
         next_cursor: str | None = None,
+        updated_after: datetime | None = None,
         response_format: ResponseFormat = "unified",
         ignore_remote_data: bool = False,
         exclude_fields: Iterable[str] = (),
         remote_query: Mapping[str, Any] | None = None,
     ) -> Any:
         """One page: `Page(result, next_cursor, result_count)`; pass `next_cursor` back for the
-        next one (None when there is none)."""
+        next one (None when there is none). `limit` is the page size (default: the provider's
+        maximum); `updated_after` (an aware datetime) keeps the records changed after it."""
         return self._run(
             "list",
             integrated_account_id,
             limit=limit,
             next_cursor=next_cursor,
+            updated_after=updated_after,
             response_format=response_format,
             ignore_remote_data=ignore_remote_data,
             exclude_fields=exclude_fields,
             remote_query=remote_query,
         )
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        limit: int | None = None,
+        next_cursor: str | None = None,
+        updated_after: datetime | None = None,
+        response_format: Literal["unified", "normalized"] = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size, default the provider's maximum). The arguments are checked here, before the
+        first page is fetched; an async iterator on `AsyncUnifold`."""
+        if response_format not in ("unified", "normalized"):
+            raise errors.InvalidParameterError(
+                f"iter yields records, so response_format must be 'unified' or 'normalized', "
+                f"not {response_format!r} (use list for raw pages)",
+                field="response_format",
+                accepted=["unified", "normalized"],
+            )
+        kw: dict[str, Any] = {
+            "limit": limit,
+            "updated_after": updated_after,
+            "response_format": response_format,
+            "ignore_remote_data": ignore_remote_data,
+            "exclude_fields": tuple(
+                [exclude_fields] if isinstance(exclude_fields, str) else exclude_fields
+            ),
+            "remote_query": remote_query,
+        }
+        core = self._client._core
+        first = core.prepare("list", integrated_account_id, next_cursor=next_cursor, **kw)
+        return self._records(first, integrated_account_id, kw)
+
+    def _records(self, prepared: Any, account_id: str, kw: dict[str, Any]) -> Iterator[Any]:
+        while True:
+            account, conn, flow, _ = prepared
+            page = self._client._driver(account, conn).run(flow)
+            yield from page.result
+            cursor = page.next_cursor
+            if not cursor:
+                return
+            del page  # one page in memory at a time
+            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
 
     def get(
         self,
@@ -420,6 +478,20 @@ class AsyncProjects(Projects):
             return AsyncProviderStream(result.stream, options.warnings)
         return result
 
+    async def _records(  # type: ignore[override]
+        self, prepared: Any, account_id: str, kw: dict[str, Any]
+    ) -> AsyncIterator[Any]:
+        while True:
+            account, conn, flow, _ = prepared
+            page = await self._client._driver(account, conn).run(flow)
+            for record in page.result:
+                yield record
+            cursor = page.next_cursor
+            if not cursor:
+                return
+            del page
+            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
+
     update = _coroutine("update")
     get = _coroutine("get")
     create = _coroutine("create")
@@ -456,7 +528,13 @@ class _ClientBase:
     _http: Any
     _driver_class: Any
 
-    def __init__(self, store: str | Path, max_retries: int, http_client: Any, projects: Any):
+    def __init__(
+        self,
+        store: str | Path | AccountStore | None,
+        max_retries: int,
+        http_client: Any,
+        projects: Any,
+    ):
         self._core = _Core(store, max_retries)
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
@@ -481,14 +559,16 @@ class _ClientBase:
 
 
 class Unifold(_ClientBase):
-    """The sync client. `Unifold(store=":memory:")` keeps accounts in memory only."""
+    """The sync client. `store`: a SQLite path, `":memory:"` (accounts in memory only), a
+    `postgresql://` URL, an open `AccountStore`, or None for the default
+    (`$UNIFOLD_DATABASE_URL`, else `$UNIFOLD_STORE`, else ~/.unifold/accounts.sqlite3)."""
 
     _driver_class = SyncDriver
 
     def __init__(
         self,
         *,
-        store: str | Path = DEFAULT_STORE,
+        store: str | Path | AccountStore | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
@@ -506,7 +586,8 @@ class Unifold(_ClientBase):
             self._http.close()
         for client in self._sandbox_http.values():
             client.close()
-        self._core._store.close()
+        if self._core._owns_store:
+            self._core._store.close()
 
     def __enter__(self) -> Unifold:
         return self
@@ -523,7 +604,7 @@ class AsyncUnifold(_ClientBase):
     def __init__(
         self,
         *,
-        store: str | Path = DEFAULT_STORE,
+        store: str | Path | AccountStore | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
@@ -542,7 +623,8 @@ class AsyncUnifold(_ClientBase):
             await self._http.aclose()
         for client in self._sandbox_http.values():
             await client.aclose()
-        self._core._store.close()
+        if self._core._owns_store:
+            self._core._store.close()
 
     async def __aenter__(self) -> AsyncUnifold:
         return self

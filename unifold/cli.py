@@ -6,11 +6,16 @@ import argparse
 import os
 import sys
 
-from unifold._client import DEFAULT_STORE
+STORE_HELP = (
+    "the account store: a SQLite path or a postgresql:// URL (default: $UNIFOLD_DATABASE_URL, "
+    "else $UNIFOLD_STORE, else ~/.unifold/accounts.sqlite3)"
+)
 
 
 def _store(args: argparse.Namespace) -> str:
-    return str(args.store)
+    from unifold._accounts import default_location
+
+    return str(args.store or default_location())
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -19,15 +24,22 @@ def serve(args: argparse.Namespace) -> int:
     except ImportError:
         print("unifold serve needs the server extra: pip install 'unifold[serve]'", file=sys.stderr)
         return 1
-    if args.workers > 1 and _store(args) == ":memory:":
+    if _store(args) == ":memory:":
         print(
-            "--workers > 1 needs a shared store (a file or a database), not :memory:",
+            "unifold serve needs a store that `unifold tokens create` can reach too "
+            "(a SQLite file or a postgresql:// URL), not :memory:",
             file=sys.stderr,
         )
         return 2
+    from unifold._accounts import open_store
+    from unifold.server.app import MAX_BODY_ENV, STORE_ENV
+
+    # Open (create or migrate) the store once here, so workers start on a ready schema and a
+    # bad location or key fails now, with a message, not in every worker.
+    open_store(_store(args)).close()
     # Each worker process builds its own app from these (uvicorn imports the factory).
-    os.environ["UNIFOLD_STORE"] = _store(args)
-    os.environ["UNIFOLD_MAX_BODY_BYTES"] = str(args.max_body_bytes)
+    os.environ[STORE_ENV] = _store(args)
+    os.environ[MAX_BODY_ENV] = str(args.max_body_bytes)
     uvicorn.run(
         "unifold.server.app:app_from_env",
         factory=True,
@@ -40,9 +52,9 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def tokens(args: argparse.Namespace) -> int:
-    from unifold.server.tenancy import TenantStore
+    from unifold._accounts import open_store
 
-    store = TenantStore(_store(args))
+    store = open_store(_store(args))
     try:
         if args.action == "create":
             token, plaintext = store.create_token(args.tenant, args.name)
@@ -69,13 +81,12 @@ def tokens(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="unifold", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    store_help = "the account store: a SQLite path (default $UNIFOLD_STORE or %(default)s)"
 
     run = commands.add_parser("serve", help="serve the unified API over HTTP")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
-    run.add_argument("--store", default=DEFAULT_STORE, help=store_help)
+    run.add_argument("--store", help=STORE_HELP)
     run.add_argument("--max-body-bytes", type=int, default=1024 * 1024)
     run.add_argument("--log-level", default="info")
     run.set_defaults(handler=serve)
@@ -90,7 +101,7 @@ def parser() -> argparse.ArgumentParser:
     revoke = actions.add_parser("revoke", help="revoke a token by id")
     revoke.add_argument("id")
     for sub in (create, listing, revoke):
-        sub.add_argument("--store", default=DEFAULT_STORE, help=store_help)
+        sub.add_argument("--store", help=STORE_HELP)
         sub.set_defaults(handler=tokens)
     return root
 

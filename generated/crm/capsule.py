@@ -146,6 +146,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -169,6 +171,10 @@ class CapsuleHooksBase(abc.ABC):
     @abc.abstractmethod
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         """Read hook for projects.record.contact."""
+
+    @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
 
     @abc.abstractmethod
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
@@ -261,6 +267,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -363,7 +370,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "POST",
                         "path": "/kases",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -383,6 +390,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -390,6 +398,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -412,6 +421,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -422,7 +432,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "GET",
                         "path": "/kases/{id}",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -442,6 +452,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -449,6 +460,17 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": {
+                        "extra": {},
+                        "format": "iso_z",
+                        "param": "since",
+                        "path": None,
+                        "source": "since: 'only "
+                        "entities that "
+                        "have been changed "
+                        "after this date' "
+                        "(developer.capsulecrm.com/v2/operations/Project)",
+                    },
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -470,7 +492,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "GET",
                         "path": "/kases",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -490,6 +512,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -497,6 +520,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -660,7 +684,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "PUT",
                         "path": "/kases/{id}",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -680,6 +704,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -727,6 +752,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "embed=fields: {definition name: value}",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -872,6 +907,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -894,6 +930,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -915,6 +952,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -972,6 +1010,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",

@@ -131,6 +131,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -142,6 +144,10 @@ class InsightlyHooksBase(abc.ABC):
     """
 
     INTEGRATION: ClassVar[str] = "insightly"
+
+    @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
 
     @abc.abstractmethod
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
@@ -214,6 +220,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "close_date": {
                             "enum": None,
@@ -341,6 +348,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -348,6 +356,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -370,6 +379,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -398,6 +408,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -405,6 +416,20 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": {
+                        "extra": {},
+                        "format": "iso_z",
+                        "param": "updated_after_utc",
+                        "path": "/Projects/Search",
+                        "source": "updated_after_utc "
+                        "is declared on "
+                        "GET "
+                        "/Projects/Search "
+                        "only, not on GET "
+                        "/Projects "
+                        "(api.insightly.com/v3.1/Help, "
+                        "Projects/Search)",
+                    },
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -447,6 +472,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -454,6 +480,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "close_date": {
                             "enum": None,
@@ -581,6 +608,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -608,6 +636,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "CUSTOMFIELDS: {FIELD_NAME: FIELD_VALUE}",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -770,6 +808,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -790,6 +829,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -809,6 +849,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -868,6 +909,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",

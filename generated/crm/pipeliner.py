@@ -118,6 +118,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -133,6 +135,10 @@ class PipelinerHooksBase(abc.ABC):
     @abc.abstractmethod
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         """Read hook for projects.record.contact."""
+
+    @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
 
 
 MATRIX: Final[dict[str, Any]] = {
@@ -202,6 +208,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -309,6 +316,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -316,6 +324,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -338,6 +347,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -364,6 +374,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -371,6 +382,22 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": {
+                        "extra": {"filter-op[modified]": "gt"},
+                        "format": "space_utc",
+                        "param": "filter[modified]",
+                        "path": None,
+                        "source": "filter[<field>] "
+                        "with "
+                        "filter-op[<field>] "
+                        "(eq, gt, gte, "
+                        "...) on GET "
+                        "/entities/Projects "
+                        "(Pipeliner spec "
+                        "v100, parameters "
+                        "filter and "
+                        "filter-op)",
+                    },
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -412,6 +439,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -419,6 +447,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -524,6 +553,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -571,6 +601,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "the record's custom fields, flat keys by Api Field Name (cf_...)",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -665,6 +705,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -683,6 +724,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -700,6 +742,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -739,6 +782,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",

@@ -110,6 +110,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -180,6 +182,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -282,6 +285,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -289,6 +293,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -311,6 +316,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -334,6 +340,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -341,6 +348,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -375,6 +383,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -382,6 +391,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -507,6 +517,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -551,6 +562,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "hook": None,
                     "note": None,
                     "path": "currency",
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": None,
+                    "note": "keyed by the field's display name",
+                    "path": "custom",
                     "ref": None,
                     "ref_transform": None,
                     "transform": None,
@@ -618,6 +639,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -633,6 +655,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -647,6 +670,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -678,6 +702,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",

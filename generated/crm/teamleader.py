@@ -241,6 +241,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -380,6 +381,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": "Truto lists no delete for "
                     "Teamleader; unifold unlinks tasks "
@@ -405,6 +407,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -439,6 +442,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -488,6 +492,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,

@@ -60,7 +60,7 @@ def start(store: Path) -> Iterator[Server]:
         time.sleep(0.02)
     running = Server(f"http://127.0.0.1:{port}", store, app.state.context)
     for tenant in ("acme", "globex"):
-        token, plaintext = running.context.tenants.create_token(tenant, "tests")
+        token, plaintext = running.context.store.create_token(tenant, "tests")
         running.tokens[tenant] = plaintext
         running.token_ids[tenant] = token.id
     try:

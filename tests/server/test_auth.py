@@ -49,11 +49,11 @@ def test_no_valid_token_is_401(
 
 
 def test_revoked_token_is_401_at_once(server: Server) -> None:
-    token, plaintext = server.context.tenants.create_token("acme", "short-lived")
+    token, plaintext = server.context.store.create_token("acme", "short-lived")
     headers = {"Authorization": f"Bearer {plaintext}"}
     with httpx.Client(base_url=server.url, headers=headers, timeout=30) as client:
         assert client.get("/integrated-account").status_code == 200
-        assert server.context.tenants.revoke_token(token.id) is True
+        assert server.context.store.revoke_token(token.id) is True
         _assert_401(client.get("/integrated-account"))
 
 
@@ -110,12 +110,15 @@ def test_account_lifecycle_never_shows_credentials(server: Server) -> None:
             "integration",
             "environment",
             "params",
+            "status",
             "created_at",
+            "updated_at",
         }
         assert account["tenant_id"] == "acme" and account["integration"] == "capsule"
         listed = acme.get("/integrated-account")
         assert account["id"] in [a["id"] for a in listed.json()["result"]]
         assert acme.get(f"/integrated-account/{account['id']}").json() == account
+        assert secret not in server.store.read_bytes().decode("latin-1")  # encrypted at rest
         patched = acme.patch(
             f"/integrated-account/{account['id']}", json={"credentials": {"token": "rotated"}}
         )

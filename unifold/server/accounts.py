@@ -12,22 +12,25 @@ from starlette.routing import Route
 
 from unifold import _errors as errors
 from unifold._accounts import Credentials, IntegratedAccount, check_account
+from unifold._accounts.store import now_iso
 from unifold.server.body import read_json_object
-from unifold.server.context import ServerContext
+from unifold.server.context import ServerContext, unknown_account
 from unifold.server.query import parse_query
 
 CREATE_KEYS = ("integration", "environment", "credentials", "params")
 UPDATE_KEYS = ("credentials", "params")
 
 
-def account_json(account: IntegratedAccount, tenant: str) -> dict[str, Any]:
+def account_json(account: IntegratedAccount) -> dict[str, Any]:
     return {
         "id": account.id,
-        "tenant_id": tenant,
+        "tenant_id": account.tenant,
         "integration": account.integration,
         "environment": account.environment,
         "params": account.params,
+        "status": account.status,
         "created_at": account.created_at,
+        "updated_at": account.updated_at,
     }
 
 
@@ -49,29 +52,27 @@ def _mapping(body: dict[str, Any], key: str) -> dict[str, Any] | None:
     return value
 
 
-def _no_query(request: Request) -> None:
+def _context(request: Request) -> ServerContext:
     params = parse_query(request.scope["query_string"])
     if params:
         raise errors.InvalidParameterError(
             f"/integrated-account takes no query parameters; got {', '.join(sorted(params))}",
             field=sorted(params)[0],
         )
+    context: ServerContext = request.app.state.context
+    return context
 
 
 async def list_accounts(request: Request) -> Response:
-    _no_query(request)
-    context: ServerContext = request.app.state.context
-    tenant = request.state.tenant
-    owned = await run_in_threadpool(context.tenants.accounts_of, tenant)
-    accounts = [a for a in context.client.accounts.list() if a.id in owned]
-    return JSONResponse(
-        {"result": [account_json(a, tenant) for a in accounts], "next_cursor": None}
-    )
+    context = _context(request)
+    accounts = await run_in_threadpool(context.store.list, request.state.tenant)
+    return JSONResponse({"result": [account_json(a) for a in accounts], "next_cursor": None})
 
 
 async def create_account(request: Request) -> Response:
-    _no_query(request)
-    context: ServerContext = request.app.state.context
+    """`base_url` is not offered over HTTP: it would let a caller point the server at any
+    loopback service with stored credentials."""
+    context = _context(request)
     body = await read_json_object(request, context.max_body_bytes)
     _only(body, CREATE_KEYS, "an integrated account")
     integration = body.get("integration")
@@ -80,61 +81,59 @@ async def create_account(request: Request) -> Response:
             "integration is required: the integration's name, e.g. 'capsule'",
             field="integration",
         )
-    environment = body.get("environment", "production")
-    account = context.client.accounts.create(
-        integration,
-        _mapping(body, "credentials"),
-        environment=environment,
-        params=_mapping(body, "params"),
+    account = await run_in_threadpool(
+        lambda: context.client.accounts.create(
+            integration,
+            _mapping(body, "credentials"),
+            environment=body.get("environment", "production"),
+            params=_mapping(body, "params"),
+            tenant=request.state.tenant,
+        )
     )
-    try:
-        await run_in_threadpool(context.tenants.assign, account.id, request.state.tenant)
-    except BaseException:
-        context.client.accounts.delete(account.id)
-        raise
-    return JSONResponse(account_json(account, request.state.tenant), status_code=201)
+    return JSONResponse(account_json(account), status_code=201)
 
 
 async def get_account(request: Request) -> Response:
-    _no_query(request)
-    context: ServerContext = request.app.state.context
+    context = _context(request)
     account = await context.visible_account(request.state.tenant, request.path_params["id"])
-    return JSONResponse(account_json(account, request.state.tenant))
+    return JSONResponse(account_json(account))
 
 
 async def update_account(request: Request) -> Response:
-    """New credentials and/or params, validated like a new account's."""
-    _no_query(request)
-    context: ServerContext = request.app.state.context
-    account = await context.visible_account(request.state.tenant, request.path_params["id"])
+    """New credentials and/or params, validated like a new account's (a new credential also
+    revives an account that needs re-authentication)."""
+    context = _context(request)
+    tenant = request.state.tenant
+    account = await context.visible_account(tenant, request.path_params["id"])
     body = await read_json_object(request, context.max_body_bytes)
     _only(body, UPDATE_KEYS, "an integrated account update")
     credentials = _mapping(body, "credentials")
     params = _mapping(body, "params")
-    merged_params = {**account.params, **(params or {})}
     new_credentials = credentials if credentials is not None else dict(account.credentials)
     checked = check_account(
         account.integration,
         account.environment,
         new_credentials,
-        merged_params,
+        {**account.params, **(params or {})},
         account.base_url,
         account.allow_remote_base_url,
     )
-    updated = replace(account, credentials=Credentials(new_credentials), params=checked)
-    store = context.client._core._store
-    store.delete(account.id)
-    store.add(updated)
-    return JSONResponse(account_json(updated, request.state.tenant))
+    updated = replace(
+        account, credentials=Credentials(new_credentials), params=checked, updated_at=now_iso()
+    )
+    if credentials is not None:
+        updated = replace(updated, status="active", auth_failed_at=None, auth_failure_reason=None)
+    if not await run_in_threadpool(context.store.update, updated, tenant):
+        raise unknown_account(account.id)  # deleted meanwhile
+    return JSONResponse(account_json(updated))
 
 
 async def delete_account(request: Request) -> Response:
-    _no_query(request)
-    context: ServerContext = request.app.state.context
-    account = await context.visible_account(request.state.tenant, request.path_params["id"])
-    context.client.accounts.delete(account.id)
-    await run_in_threadpool(context.tenants.forget, account.id)
-    return JSONResponse({"id": account.id})
+    context = _context(request)
+    account_id = request.path_params["id"]
+    if not await run_in_threadpool(context.store.delete, account_id, request.state.tenant):
+        raise unknown_account(account_id)
+    return JSONResponse({"id": account_id})
 
 
 routes = [

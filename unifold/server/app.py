@@ -15,14 +15,17 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from unifold import _errors as errors
-from unifold._client import DEFAULT_STORE, AsyncUnifold
+from unifold._accounts import AccountStore, open_store
+from unifold._client import AsyncUnifold
 from unifold.server import accounts, projects
 from unifold.server.auth import BearerAuth
 from unifold.server.body import DEFAULT_MAX_BODY_BYTES
 from unifold.server.context import ServerContext
 from unifold.server.responses import on_http_error, on_unexpected, on_unifold_error
 from unifold.server.spec import load_spec
-from unifold.server.tenancy import TenantStore
+
+STORE_ENV = "UNIFOLD_SERVE_STORE"
+MAX_BODY_ENV = "UNIFOLD_MAX_BODY_BYTES"
 
 
 async def openapi_json(request: Request) -> Response:
@@ -30,12 +33,16 @@ async def openapi_json(request: Request) -> Response:
 
 
 def create_app(
-    store: str | Path = DEFAULT_STORE, *, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    store: str | Path | AccountStore | None = None,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> Starlette:
     """One app per process: its own client (in-process sandbox emulators included) over the
-    shared store."""
-    tenants = TenantStore(store)
-    context = ServerContext(AsyncUnifold(store=store), tenants, max_body_bytes)
+    store, which processes share (a SQLite file, or PostgreSQL). `store`: as for `Unifold`;
+    None is `$UNIFOLD_DATABASE_URL`, else `$UNIFOLD_STORE`, else ~/.unifold/accounts.sqlite3."""
+    owns_store = not isinstance(store, AccountStore)
+    opened = store if isinstance(store, AccountStore) else open_store(store)
+    context = ServerContext(opened, AsyncUnifold(store=opened), max_body_bytes, owns_store)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -48,7 +55,7 @@ def create_app(
             *projects.routes,
             *accounts.routes,
         ],
-        middleware=[Middleware(BearerAuth, tokens=tenants)],
+        middleware=[Middleware(BearerAuth, tokens=opened)],
         exception_handlers={
             errors.UnifoldError: on_unifold_error,
             HTTPException: on_http_error,
@@ -63,6 +70,6 @@ def create_app(
 def app_from_env() -> Starlette:
     """The factory `unifold serve` hands uvicorn (each worker process calls it)."""
     return create_app(
-        os.environ.get("UNIFOLD_STORE", DEFAULT_STORE),
-        max_body_bytes=int(os.environ.get("UNIFOLD_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+        os.environ.get(STORE_ENV) or None,
+        max_body_bytes=int(os.environ.get(MAX_BODY_ENV, DEFAULT_MAX_BODY_BYTES)),
     )

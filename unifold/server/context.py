@@ -1,4 +1,4 @@
-"""What every route needs: the library client, the tenant store and the server's limits."""
+"""What every route needs: the account store, the library client over it, the server's limits."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from starlette.concurrency import run_in_threadpool
 
 from unifold import _errors as errors
-from unifold._accounts import IntegratedAccount
+from unifold._accounts import AccountStore, IntegratedAccount
 from unifold._client import AsyncUnifold
-from unifold.server.tenancy import TenantStore
 
 
 def unknown_account(account_id: str) -> errors.UnknownAccountError:
@@ -19,19 +18,19 @@ def unknown_account(account_id: str) -> errors.UnknownAccountError:
 
 @dataclass
 class ServerContext:
+    store: AccountStore
     client: AsyncUnifold
-    tenants: TenantStore
     max_body_bytes: int
+    owns_store: bool = True
 
     async def visible_account(self, tenant: str, account_id: str) -> IntegratedAccount:
         """The account, if it exists and belongs to `tenant`; else 404."""
-        if not await run_in_threadpool(self.tenants.owns, tenant, account_id):
-            raise unknown_account(account_id)
-        account = self.client._core._store.get(account_id)
+        account = await run_in_threadpool(self.store.get, account_id, tenant)
         if account is None:
             raise unknown_account(account_id)
         return account
 
     async def aclose(self) -> None:
-        await self.client.aclose()
-        self.tenants.close()
+        await self.client.aclose()  # it leaves the store it was handed open
+        if self.owns_store:
+            self.store.close()
