@@ -16,7 +16,7 @@ from tests.server.conftest import INTEGRATIONS, Server, new_account
 from unifold.sandbox import SEED_PROJECT_IDS
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 15
 MOSTLY = st.integers(0, 3).map(bool)  # True 3 times in 4
 
 
