@@ -10,6 +10,7 @@ import os
 import threading
 import warnings
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 
 from unifold import _errors as errors
 from unifold._accounts import AccountStore, IntegratedAccount, new_account
+from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
 from unifold._engine.flows import (
     CallOptions,
@@ -113,6 +115,7 @@ class _Core:
         on_unsupported: OnUnsupported = "error",
         limit: int | None = None,
         next_cursor: str | None = None,
+        updated_after: datetime | None = None,
     ) -> tuple[IntegratedAccount, Connector, Flow, CallOptions]:
         """Validate everything and build the flow; nothing is sent here."""
         account = self.account(integrated_account_id)
@@ -133,6 +136,8 @@ class _Core:
             remote_query=remote_query,
         )
         check_options(conn, options)
+        if operation == "list":
+            options.updated_after = changed_since.check(conn, updated_after, response_format)
         if on_unsupported not in ("error", "drop"):
             raise errors.InvalidParameterError(
                 f"on_unsupported must be 'error' or 'drop', not {on_unsupported!r}",
@@ -326,23 +331,73 @@ class Projects:
         integrated_account_id: str,
         limit: int | None = None,
         next_cursor: str | None = None,
+        updated_after: datetime | None = None,
         response_format: ResponseFormat = "unified",
         ignore_remote_data: bool = False,
         exclude_fields: Iterable[str] = (),
         remote_query: Mapping[str, Any] | None = None,
     ) -> Any:
         """One page: `Page(result, next_cursor, result_count)`; pass `next_cursor` back for the
-        next one (None when there is none)."""
+        next one (None when there is none). `limit` is the page size (default: the provider's
+        maximum); `updated_after` (an aware datetime) keeps the records changed after it."""
         return self._run(
             "list",
             integrated_account_id,
             limit=limit,
             next_cursor=next_cursor,
+            updated_after=updated_after,
             response_format=response_format,
             ignore_remote_data=ignore_remote_data,
             exclude_fields=exclude_fields,
             remote_query=remote_query,
         )
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        limit: int | None = None,
+        next_cursor: str | None = None,
+        updated_after: datetime | None = None,
+        response_format: Literal["unified", "normalized"] = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size, default the provider's maximum). The arguments are checked here, before the
+        first page is fetched; an async iterator on `AsyncUnifold`."""
+        if response_format not in ("unified", "normalized"):
+            raise errors.InvalidParameterError(
+                f"iter yields records, so response_format must be 'unified' or 'normalized', "
+                f"not {response_format!r} (use list for raw pages)",
+                field="response_format",
+                accepted=["unified", "normalized"],
+            )
+        kw: dict[str, Any] = {
+            "limit": limit,
+            "updated_after": updated_after,
+            "response_format": response_format,
+            "ignore_remote_data": ignore_remote_data,
+            "exclude_fields": tuple(
+                [exclude_fields] if isinstance(exclude_fields, str) else exclude_fields
+            ),
+            "remote_query": remote_query,
+        }
+        core = self._client._core
+        first = core.prepare("list", integrated_account_id, next_cursor=next_cursor, **kw)
+        return self._records(first, integrated_account_id, kw)
+
+    def _records(self, prepared: Any, account_id: str, kw: dict[str, Any]) -> Iterator[Any]:
+        while True:
+            account, conn, flow, _ = prepared
+            page = self._client._driver(account, conn).run(flow)
+            yield from page.result
+            cursor = page.next_cursor
+            if not cursor:
+                return
+            del page  # one page in memory at a time
+            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
 
     def get(
         self,
@@ -424,6 +479,20 @@ class AsyncProjects(Projects):
         if options.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, options.warnings)
         return result
+
+    async def _records(  # type: ignore[override]
+        self, prepared: Any, account_id: str, kw: dict[str, Any]
+    ) -> AsyncIterator[Any]:
+        while True:
+            account, conn, flow, _ = prepared
+            page = await self._client._driver(account, conn).run(flow)
+            for record in page.result:
+                yield record
+            cursor = page.next_cursor
+            if not cursor:
+                return
+            del page
+            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
 
     update = _coroutine("update")
     get = _coroutine("get")

@@ -218,6 +218,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "close_date": {
                             "enum": None,
@@ -352,6 +353,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -374,6 +376,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -409,6 +412,20 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": {
+                        "extra": {},
+                        "format": "iso_z",
+                        "param": "updated_after_utc",
+                        "path": "/Projects/Search",
+                        "source": "updated_after_utc "
+                        "is declared on "
+                        "GET "
+                        "/Projects/Search "
+                        "only, not on GET "
+                        "/Projects "
+                        "(api.insightly.com/v3.1/Help, "
+                        "Projects/Search)",
+                    },
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -458,6 +475,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "close_date": {
                             "enum": None,

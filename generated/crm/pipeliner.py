@@ -206,6 +206,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -320,6 +321,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -342,6 +344,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -375,6 +378,22 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": {
+                        "extra": {"filter-op[modified]": "gt"},
+                        "format": "space_utc",
+                        "param": "filter[modified]",
+                        "path": None,
+                        "source": "filter[<field>] "
+                        "with "
+                        "filter-op[<field>] "
+                        "(eq, gt, gte, "
+                        "...) on GET "
+                        "/entities/Projects "
+                        "(Pipeliner spec "
+                        "v100, parameters "
+                        "filter and "
+                        "filter-op)",
+                    },
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -423,6 +442,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,

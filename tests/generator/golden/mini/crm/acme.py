@@ -137,6 +137,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {},
             "operations": {
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "name": {
                             "enum": None,
