@@ -146,6 +146,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -169,6 +171,10 @@ class CapsuleHooksBase(abc.ABC):
     @abc.abstractmethod
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         """Read hook for projects.record.contact."""
+
+    @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
 
     @abc.abstractmethod
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
@@ -386,7 +392,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "POST",
                         "path": "/kases",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -406,6 +412,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -447,7 +454,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "GET",
                         "path": "/kases/{id}",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -467,6 +474,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -506,7 +514,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "GET",
                         "path": "/kases",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -526,6 +534,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -697,7 +706,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "PUT",
                         "path": "/kases/{id}",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -717,6 +726,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -764,6 +774,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "embed=fields: {definition name: value}",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -909,6 +929,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -931,6 +952,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -952,6 +974,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -1009,6 +1032,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",

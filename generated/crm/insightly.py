@@ -131,6 +131,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -142,6 +144,10 @@ class InsightlyHooksBase(abc.ABC):
     """
 
     INTEGRATION: ClassVar[str] = "insightly"
+
+    @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
 
     @abc.abstractmethod
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
@@ -346,6 +352,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -405,6 +412,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -468,6 +476,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -603,6 +612,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -630,6 +640,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "CUSTOMFIELDS: {FIELD_NAME: FIELD_VALUE}",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -792,6 +812,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -812,6 +833,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -831,6 +853,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -890,6 +913,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",

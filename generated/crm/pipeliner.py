@@ -118,6 +118,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -133,6 +135,10 @@ class PipelinerHooksBase(abc.ABC):
     @abc.abstractmethod
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         """Read hook for projects.record.contact."""
+
+    @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
 
 
 MATRIX: Final[dict[str, Any]] = {
@@ -314,6 +320,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -371,6 +378,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -435,6 +443,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -548,6 +557,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -595,6 +605,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "the record's custom fields, flat keys by Api Field Name (cf_...)",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -689,6 +709,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -707,6 +728,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -724,6 +746,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -763,6 +786,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",

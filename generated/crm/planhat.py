@@ -110,6 +110,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -287,6 +289,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -341,6 +344,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -383,6 +387,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -516,6 +521,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -560,6 +566,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "hook": None,
                     "note": None,
                     "path": "currency",
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": None,
+                    "note": "keyed by the field's display name",
+                    "path": "custom",
                     "ref": None,
                     "ref_transform": None,
                     "transform": None,
@@ -627,6 +643,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -642,6 +659,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -656,6 +674,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -687,6 +706,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",

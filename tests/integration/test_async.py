@@ -81,7 +81,7 @@ async def test_full_update_matches_the_sync_wire(make_async_sandbox: AsyncFactor
 
     put = sb.received[-1]
     assert (put.method, put.path) == ("PUT", "/api/v2/kases/12")
-    assert put.query == (("embed", "tags,party"), ("filter[name]", "x"))
+    assert put.query == (("embed", "tags,fields,party"), ("filter[name]", "x"))
     assert put.json == {
         "kase": {
             "name": "A",

@@ -252,7 +252,7 @@ def test_capsule_full_update(capsule: Sandbox) -> None:
     )
 
     put = capsule.main_write()
-    assert put.query == (("embed", "tags,party"),)
+    assert put.query == (("embed", "tags,fields,party"),)
     assert put.json == {
         "kase": {
             "name": "N",
@@ -285,6 +285,7 @@ def test_capsule_full_update(capsule: Sandbox) -> None:
         "close_date": "2024-12-31T00:00:00Z",
         "created_at": "2024-01-08T09:30:00Z",
         "updated_at": FROZEN_NOW_ISO,
+        "custom_fields": {"Budget": "15000", "Notes": "hello"},  # Capsule returns numbers as text,
     }
     assert project.remote_data is not None and project.remote_data["id"] == 12
     stored = provider_call(capsule, "GET", "/api/v2/kases/12", [("embed", "fields")])["kase"]
@@ -356,6 +357,7 @@ def test_insightly_full_update(insightly: Sandbox) -> None:
         "close_date": "2024-12-31T10:00:00Z",
         "created_at": "2024-01-08T09:30:00Z",
         "updated_at": FROZEN_NOW_ISO,
+        "custom_fields": {"Budget__c": 12000, "Kickoff__c": "2024-02-01", "Region__c": "APAC"},
     }
     assert project.remote_data is not None
     assert project.remote_data["CUSTOMFIELDS"] == put.json["CUSTOMFIELDS"]
@@ -408,6 +410,7 @@ def test_pipeliner_full_update(pipeliner: Sandbox) -> None:
         "close_date": "2024-12-31T00:00:00Z",
         "created_at": "2024-01-01T09:30:00Z",
         "updated_at": FROZEN_NOW_ISO,
+        "custom_fields": {"cf_budget_code": "WEB-24", "cf_region": "APAC"},
     }
     assert project.remote_data is not None
     assert project.remote_data["cf_region"] == "APAC"
@@ -445,6 +448,12 @@ def test_planhat_full_update(planhat: Sandbox) -> None:
         "account": {"id": PLAN["companies"][1], "name": "Globex Ltd"},
         "created_at": "2024-01-08T09:30:00Z",
         "updated_at": FROZEN_NOW_ISO,
+        "custom_fields": {
+            "Days in Phase": 12,
+            "Owner": "x",
+            "Phase": "Launch",
+            "Products": ["Web"],
+        },
     }
     assert project.remote_data is not None
     assert project.remote_data["custom"] == put.json["custom"]
