@@ -177,12 +177,14 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.{pod}.insightly.com/v3.1",
         "docs": "https://api.insightly.com/v3.1/Help#!/Projects/UpdateEntity",
         "errors": {
+            "meanings": {"402": "Record limit reached", "417": "Delete failed"},
             "message_paths": ["Message", "message"],
-            "source": "the spec declares no error body (content: {}); 400 for invalid "
-            "data, 404 'Record not found'",
-            "validation_statuses": [400, 417],
+            "source": "v3.1 swagger: 400 'Data validation error', 402 'Record limit "
+            "reached', 404 'Record not found', 417 'Delete failed'",
+            "validation_statuses": [400],
         },
         "id_pattern": "^[0-9]{1,19}$",
+        "module_check": None,
         "params": {
             "pod": {
                 "default": "na1",
@@ -192,6 +194,7 @@ MATRIX: Final[dict[str, Any]] = {
             }
         },
         "rate_limit": {
+            "budgets": [{"limit": 10, "per_seconds": 1.0}],
             "limit": "X-RateLimit-Limit",
             "remaining": "X-RateLimit-Remaining",
             "reset": None,
@@ -206,6 +209,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": None,
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,

@@ -159,12 +159,14 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://{region}.api.pipelinersales.com/api/v100/rest/spaces/{space_id}",
         "docs": "https://developers.pipelinersales.com/api-docs",
         "errors": {
+            "meanings": {},
             "message_paths": ["field_errors.0.errors.0.message", "message"],
             "source": "components.schemas.Error {http_status, code, name, message, "
             "success: false}; 422 adds field_errors",
             "validation_statuses": [400, 422],
         },
         "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        "module_check": None,
         "params": {
             "region": {
                 "default": None,
@@ -181,6 +183,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
         },
         "rate_limit": {
+            "budgets": [],
             "limit": None,
             "remaining": None,
             "reset": None,
@@ -194,6 +197,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": "data",
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,

@@ -146,14 +146,17 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.planhat.com",
         "docs": "https://www.planhat.com/developers/api/project",
         "errors": {
+            "meanings": {},
             "message_paths": ["message", "error"],
             "source": "error bodies are 'an object or string'; 400 bad payload, 403 "
             "permission, 404 unknown id",
             "validation_statuses": [400],
         },
         "id_pattern": "^(?:[0-9a-fA-F]{24}|(?:extid|srcid)-[^/?#]{1,200})$",
+        "module_check": None,
         "params": {},
         "rate_limit": {
+            "budgets": [{"limit": 200, "per_seconds": 60.0}],
             "limit": "X-Rate-Limit-Limit",
             "remaining": "X-Rate-Limit-Remaining",
             "reset": None,
@@ -168,6 +171,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": None,
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
