@@ -11,7 +11,7 @@ Validation is strict (`extra="forbid"` everywhere) so a typo is an error naming 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -133,7 +133,7 @@ class Request(_Strict):
     id_in_body: str | None = None
     id_as: Literal["string", "integer"] = "string"
     # Fixed body members (Teamleader's `delete_strategy`).
-    body: dict[str, str | int | bool] = {}
+    body: dict[str, str | int | bool | dict[str, Any]] = {}
     # Where `remote_query` goes: the query string, or the JSON body of RPC-style APIs whose
     # parameters live there (Teamleader).
     remote_query_in: Literal["query", "body"] = "query"
@@ -252,9 +252,29 @@ class Fetch(_Strict):
     envelope: str | None = None
 
 
+class CustomFieldDefinitions(_Strict):
+    """Where an account's custom field definitions are read (`projects.fields()`), and the
+    dotted paths of each definition's parts."""
+
+    request: Request
+    envelope: str | None = None
+    page_param: str | None = None  # follow a Link rel=next by this page-number parameter
+    name: str  # the key `custom_fields` takes
+    type: str
+    label: str | None = None
+    id: str | None = None
+    options: str | None = None  # the list of choices
+    option_value: str | None = None  # inside each choice, when choices are objects
+    required: str | None = None  # a boolean
+    keep: dict[str, str] = {}  # only definitions whose path has this value (Planhat parent)
+    name_prefix: str | None = None  # only definitions whose name starts with it
+    source: str
+
+
 class Resource(_Strict):
     record: dict[str, ReadField]
     fetches: dict[str, Fetch] = {}
+    custom_field_definitions: CustomFieldDefinitions | None = None
     operations: dict[str, Operation]
 
     @field_validator("operations")

@@ -237,6 +237,33 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "envelope": "definitions",
+                "id": "id",
+                "keep": {},
+                "label": None,
+                "name": "name",
+                "name_prefix": None,
+                "option_value": None,
+                "options": "options",
+                "page_param": "page",
+                "request": {
+                    "body": {},
+                    "envelope": None,
+                    "id_as": "string",
+                    "id_in_body": None,
+                    "method": "GET",
+                    "path": "/kases/fields/definitions",
+                    "query": {"perPage": "100"},
+                    "remote_query_in": "query",
+                },
+                "required": None,
+                "source": "GET /kases/fields/definitions, "
+                "paged like every list (perPage "
+                "<= 100, Link rel=next) "
+                "(developer.capsulecrm.com/v2/operations/CustomField)",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": "kase",

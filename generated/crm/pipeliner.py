@@ -191,6 +191,34 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "envelope": "data",
+                "id": "id",
+                "keep": {},
+                "label": "name",
+                "name": "api_name",
+                "name_prefix": "cf_",
+                "option_value": "option_name",
+                "options": "data_set",
+                "page_param": None,
+                "request": {
+                    "body": {},
+                    "envelope": None,
+                    "id_as": "string",
+                    "id_in_body": None,
+                    "method": "GET",
+                    "path": "/entities/Fields",
+                    "query": {"filter[entity_name]": "Project", "first": "100"},
+                    "remote_query_in": "query",
+                },
+                "required": None,
+                "source": "Fields carry an Api Field "
+                "Name, a type and a name "
+                "(developers.pipelinersales.com/api-docs/core-api-concepts/fields); "
+                "[I] custom ones are the cf_ "
+                "names",
+                "type": "type_id",
+            },
             "fetches": {
                 "current": {
                     "envelope": "data",

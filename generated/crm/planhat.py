@@ -165,6 +165,35 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "envelope": None,
+                "id": "_id",
+                "keep": {"parent": "Project"},
+                "label": None,
+                "name": "name",
+                "name_prefix": None,
+                "option_value": None,
+                "options": "listValues",
+                "page_param": None,
+                "request": {
+                    "body": {},
+                    "envelope": None,
+                    "id_as": "string",
+                    "id_in_body": None,
+                    "method": "GET",
+                    "path": "/customfields",
+                    "query": {"parent": "Project"},
+                    "remote_query_in": "query",
+                },
+                "required": "isMandatory",
+                "source": "GET /customfields: {_id, name, "
+                "type, parent, isMandatory, "
+                "listValues} "
+                "(planhat.com/developers/api/custom-field); "
+                "[I] the parent query filter, "
+                "so parent is also checked here",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": None,

@@ -224,6 +224,37 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "envelope": "data",
+                "id": "id",
+                "keep": {"context": "project"},
+                "label": "label",
+                "name": "label",
+                "name_prefix": None,
+                "option_value": "value",
+                "options": "configuration.options",
+                "page_param": None,
+                "request": {
+                    "body": {"filter": {"context": "project"}, "page": {"size": 100}},
+                    "envelope": None,
+                    "id_as": "string",
+                    "id_in_body": None,
+                    "method": "POST",
+                    "path": "/customFieldDefinitions.list",
+                    "query": {},
+                    "remote_query_in": "query",
+                },
+                "required": "required",
+                "source": "customFieldDefinitions.list: "
+                "{id, context, type, label, "
+                "required, "
+                "configuration.options[{id, "
+                "value}]} "
+                "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list); "
+                "[I] projects-v2 fields use "
+                "context project",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": "data",
