@@ -218,14 +218,17 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.capsulecrm.com/api/v2",
         "docs": "https://developer.capsulecrm.com/v2/operations/Project",
         "errors": {
+            "meanings": {},
             "message_paths": ["errors.0.message", "message", "error"],
             "source": "{message} for auth/server errors, {message, errors:[{resource, "
             "field, message}]} for validation",
             "validation_statuses": [400, 422],
         },
         "id_pattern": "^[0-9]{1,19}$",
+        "module_check": None,
         "params": {},
         "rate_limit": {
+            "budgets": [{"limit": 4000, "per_seconds": 3600.0}],
             "limit": "X-RateLimit-Limit",
             "remaining": "X-RateLimit-Remaining",
             "reset": "X-RateLimit-Reset",
@@ -238,7 +241,7 @@ MATRIX: Final[dict[str, Any]] = {
     "resources": {
         "projects": {
             "custom_field_definitions": {
-                "envelope": "definitions",
+                "fetch": "field_definitions",
                 "id": "id",
                 "keep": {},
                 "label": None,
@@ -246,17 +249,6 @@ MATRIX: Final[dict[str, Any]] = {
                 "name_prefix": None,
                 "option_value": None,
                 "options": "options",
-                "page_param": "page",
-                "request": {
-                    "body": {},
-                    "envelope": None,
-                    "id_as": "string",
-                    "id_in_body": None,
-                    "method": "GET",
-                    "path": "/kases/fields/definitions",
-                    "query": {"perPage": "100"},
-                    "remote_query_in": "query",
-                },
                 "required": None,
                 "source": "GET /kases/fields/definitions, "
                 "paged like every list (perPage "
@@ -267,6 +259,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": "kase",
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -280,6 +273,24 @@ MATRIX: Final[dict[str, Any]] = {
                 },
                 "field_definitions": {
                     "envelope": "definitions",
+                    "pagination": {
+                        "cursor_param": None,
+                        "has_more_path": None,
+                        "max_size": 100,
+                        "next_cursor_path": None,
+                        "offset_param": None,
+                        "page_param": "page",
+                        "params_in": "query",
+                        "size_param": "perPage",
+                        "source": "perPage "
+                        "1-100 "
+                        "(default "
+                        "50) and "
+                        "Link "
+                        "rel=next "
+                        "(developer.capsulecrm.com/v2/operations/Custom_Field)",
+                        "style": "link_header",
+                    },
                     "request": {
                         "body": {},
                         "envelope": None,

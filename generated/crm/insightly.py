@@ -177,12 +177,14 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.{pod}.insightly.com/v3.1",
         "docs": "https://api.insightly.com/v3.1/Help#!/Projects/UpdateEntity",
         "errors": {
+            "meanings": {"402": "Record limit reached", "417": "Delete failed"},
             "message_paths": ["Message", "message"],
-            "source": "the spec declares no error body (content: {}); 400 for invalid "
-            "data, 404 'Record not found'",
-            "validation_statuses": [400, 417],
+            "source": "v3.1 swagger: 400 'Data validation error', 402 'Record limit "
+            "reached', 404 'Record not found', 417 'Delete failed'",
+            "validation_statuses": [400],
         },
         "id_pattern": "^[0-9]{1,19}$",
+        "module_check": None,
         "params": {
             "pod": {
                 "default": "na1",
@@ -192,6 +194,7 @@ MATRIX: Final[dict[str, Any]] = {
             }
         },
         "rate_limit": {
+            "budgets": [{"limit": 10, "per_seconds": 1.0}],
             "limit": "X-RateLimit-Limit",
             "remaining": "X-RateLimit-Remaining",
             "reset": None,
@@ -204,7 +207,7 @@ MATRIX: Final[dict[str, Any]] = {
     "resources": {
         "projects": {
             "custom_field_definitions": {
-                "envelope": None,
+                "fetch": "field_definitions",
                 "id": None,
                 "keep": {},
                 "label": "FIELD_LABEL",
@@ -212,17 +215,6 @@ MATRIX: Final[dict[str, Any]] = {
                 "name_prefix": None,
                 "option_value": "OPTION_VALUE",
                 "options": "FIELD_OPTIONS",
-                "page_param": None,
-                "request": {
-                    "body": {},
-                    "envelope": None,
-                    "id_as": "string",
-                    "id_in_body": None,
-                    "method": "GET",
-                    "path": "/CustomFields/Projects",
-                    "query": {},
-                    "remote_query_in": "query",
-                },
                 "required": None,
                 "source": "GET /CustomFields/{object}: "
                 "[{FIELD_NAME, FIELD_LABEL, "
@@ -236,6 +228,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": None,
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -246,7 +239,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": None,
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/CustomFields/Projects",
+                        "query": {},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

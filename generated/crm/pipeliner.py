@@ -159,12 +159,14 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://{region}.api.pipelinersales.com/api/v100/rest/spaces/{space_id}",
         "docs": "https://developers.pipelinersales.com/api-docs",
         "errors": {
+            "meanings": {},
             "message_paths": ["field_errors.0.errors.0.message", "message"],
             "source": "components.schemas.Error {http_status, code, name, message, "
             "success: false}; 422 adds field_errors",
             "validation_statuses": [400, 422],
         },
         "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        "module_check": None,
         "params": {
             "region": {
                 "default": None,
@@ -181,6 +183,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
         },
         "rate_limit": {
+            "budgets": [],
             "limit": None,
             "remaining": None,
             "reset": None,
@@ -192,7 +195,7 @@ MATRIX: Final[dict[str, Any]] = {
     "resources": {
         "projects": {
             "custom_field_definitions": {
-                "envelope": "data",
+                "fetch": "field_definitions",
                 "id": "id",
                 "keep": {},
                 "label": "name",
@@ -200,17 +203,6 @@ MATRIX: Final[dict[str, Any]] = {
                 "name_prefix": "cf_",
                 "option_value": "option_name",
                 "options": "data_set",
-                "page_param": None,
-                "request": {
-                    "body": {},
-                    "envelope": None,
-                    "id_as": "string",
-                    "id_in_body": None,
-                    "method": "GET",
-                    "path": "/entities/Fields",
-                    "query": {"filter[entity_name]": "Project", "first": "100"},
-                    "remote_query_in": "query",
-                },
                 "required": None,
                 "source": "Fields carry an Api Field "
                 "Name, a type and a name "
@@ -222,6 +214,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": "data",
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -232,7 +225,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": "data",
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/entities/Fields",
+                        "query": {"filter[entity_name]": "Project", "first": "100"},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

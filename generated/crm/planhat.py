@@ -146,14 +146,17 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.planhat.com",
         "docs": "https://www.planhat.com/developers/api/project",
         "errors": {
+            "meanings": {},
             "message_paths": ["message", "error"],
             "source": "error bodies are 'an object or string'; 400 bad payload, 403 "
             "permission, 404 unknown id",
             "validation_statuses": [400],
         },
         "id_pattern": "^(?:[0-9a-fA-F]{24}|(?:extid|srcid)-[^/?#]{1,200})$",
+        "module_check": None,
         "params": {},
         "rate_limit": {
+            "budgets": [{"limit": 200, "per_seconds": 60.0}],
             "limit": "X-Rate-Limit-Limit",
             "remaining": "X-Rate-Limit-Remaining",
             "reset": None,
@@ -166,7 +169,7 @@ MATRIX: Final[dict[str, Any]] = {
     "resources": {
         "projects": {
             "custom_field_definitions": {
-                "envelope": None,
+                "fetch": "field_definitions",
                 "id": "_id",
                 "keep": {"parent": "Project"},
                 "label": None,
@@ -174,17 +177,6 @@ MATRIX: Final[dict[str, Any]] = {
                 "name_prefix": None,
                 "option_value": None,
                 "options": "listValues",
-                "page_param": None,
-                "request": {
-                    "body": {},
-                    "envelope": None,
-                    "id_as": "string",
-                    "id_in_body": None,
-                    "method": "GET",
-                    "path": "/customfields",
-                    "query": {"parent": "Project"},
-                    "remote_query_in": "query",
-                },
                 "required": "isMandatory",
                 "source": "GET /customfields: {_id, name, "
                 "type, parent, isMandatory, "
@@ -197,6 +189,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": None,
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -207,7 +200,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": None,
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/customfields",
+                        "query": {"parent": "Project"},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

@@ -14,7 +14,14 @@ from unifold.generated.crm import pipeliner as pipeliner_models
 from unifold.generated.crm import planhat as planhat_models
 from unifold.generated.crm import teamleader as teamleader_models
 
-from .conftest import FROZEN_NOW_ISO, REFS, Sandbox, SandboxFactory, provider_call
+from .conftest import (
+    FROZEN_NOW_ISO,
+    REFS,
+    TL_MODULE_CHECK,
+    Sandbox,
+    SandboxFactory,
+    provider_call,
+)
 
 PIPE = REFS["pipeliner"]
 PLAN = REFS["planhat"]
@@ -576,6 +583,7 @@ def test_teamleader_relations_become_separate_calls(
     assert [(r.path, r.json) for r in writes[1:]] == [
         (TL_API + action, {"id": teamleader.pid, **payload}) for action, payload in calls
     ]
-    # The current project is read first (to diff against it) and read back at the end.
-    assert teamleader.received[0].path == TL_API + "info"
+    # After the account's module check, the current project is read first (to diff against
+    # it) and read back at the end.
+    assert [r.path for r in teamleader.received[:2]] == [TL_MODULE_CHECK, TL_API + "info"]
     assert_response(project, expected)

@@ -15,11 +15,10 @@ from pydantic import BaseModel, ConfigDict
 
 from unifold import _errors as errors
 from unifold._engine.connector import Connector, get_path
-from unifold._engine.flows import build_request, unwrap
-from unifold._engine.http import Flow, ProviderResponse
+from unifold._engine.flows import read_fetch
+from unifold._engine.http import Flow
 
 CACHE_TTL_SECONDS = 60.0
-MAX_DEFINITION_PAGES = 50  # a guard against a provider that keeps answering rel=next
 
 
 class CustomFieldDefinition(BaseModel):
@@ -83,40 +82,25 @@ def _wanted(spec: Mapping[str, Any], raw: Mapping[str, Any], name: str) -> bool:
     return all(get_path(raw, path) == value for path, value in (spec.get("keep") or {}).items())
 
 
-def _has_next(resp: ProviderResponse) -> bool:
-    link = resp.headers.get("link") or ""
-    return any('rel="next"' in part or "rel=next" in part for part in link.split(","))
-
-
 def definitions_flow(conn: Connector) -> Flow:
     """Read the account's custom field definitions (every page), as `CustomFieldDefinition`s."""
     spec = conn.resource.get("custom_field_definitions")
     if not spec:
         return []
-    found: list[CustomFieldDefinition] = []
-    page = 1
-    while True:
-        extra = [(spec["page_param"], str(page))] if spec.get("page_param") else None
-        resp = yield build_request(
-            conn, spec["request"], "list custom field definitions", extra_query=extra
+    rows = yield from read_fetch(conn, spec["fetch"], None)
+    if not isinstance(rows, list):
+        raise errors.ProviderError(
+            f"{conn.name} answered its custom field definitions without a list",
+            status_code=502,
+            integration=conn.name,
+            raw_response=rows,
         )
-        rows = unwrap(resp.json(), spec.get("envelope"))
-        if not isinstance(rows, list):
-            raise errors.ProviderError(
-                f"{conn.name} answered its custom field definitions without a list",
-                status_code=502,
-                integration=conn.name,
-                raw_response=resp.body(),
-            )
-        for raw in rows:
-            if not isinstance(raw, Mapping):
-                continue
-            definition = _definition(spec, raw)
-            if definition is not None and _wanted(spec, raw, definition.name):
+    found: list[CustomFieldDefinition] = []
+    for raw in rows:
+        if isinstance(raw, Mapping) and (definition := _definition(spec, raw)) is not None:
+            if _wanted(spec, raw, definition.name):
                 found.append(definition)
-        page += 1
-        if not (spec.get("page_param") and _has_next(resp)) or page > MAX_DEFINITION_PAGES:
-            return found
+    return found
 
 
 class FieldsCache:
