@@ -20,6 +20,7 @@ from unifold import _errors as errors
 from unifold._accounts import AccountStore, IntegratedAccount, new_account, open_store
 from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
+from unifold._engine.discovery import FieldsCache, ProjectFields, definitions_flow
 from unifold._engine.flows import (
     CallOptions,
     check_id,
@@ -66,6 +67,7 @@ class _Core:
         self._sandboxes: dict[str, SandboxProvider] = {}
         # Accounts whose API module (Teamleader projects-v2) this client has confirmed.
         self._module_checked: set[str] = set()
+        self.fields_cache = FieldsCache()
         self._lock = threading.Lock()
 
     def account(self, account_id: Any, tenant: str | None = None) -> IntegratedAccount:
@@ -391,6 +393,25 @@ class Projects:
         first = core.prepare("list", integrated_account_id, next_cursor=next_cursor, **kw)
         return self._records(first, integrated_account_id, kw)
 
+    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> Any:
+        """The unified fields this account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again). Returns
+        `ProjectFields` (awaitable on `AsyncUnifold`)."""
+        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
+        if cached is not None:
+            return cached
+        found = self._client._driver(account, conn).run(definitions_flow(conn))
+        return self._client._core.fields_cache.put(account.id, conn, found)
+
+    def _fields_plan(
+        self, account_id: Any, refresh: bool
+    ) -> tuple[IntegratedAccount, Connector, ProjectFields | None]:
+        account = self._client._core.account(account_id)
+        conn = load_connector(account.integration)
+        cache = self._client._core.fields_cache
+        return account, conn, None if refresh else cache.get(account.id)
+
     def _records(self, prepared: Any, account_id: str, kw: dict[str, Any]) -> Iterator[Any]:
         while True:
             account, conn, flow, _ = prepared
@@ -496,6 +517,15 @@ class AsyncProjects(Projects):
                 return
             del page
             prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
+
+    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> Any:
+        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
+        if cached is not None:
+            return cached
+        found = await self._client._driver(account, conn).run(definitions_flow(conn))
+        return self._client._core.fields_cache.put(account.id, conn, found)
+
+    fields.__doc__ = Projects.fields.__doc__
 
     update = _coroutine("update")
     get = _coroutine("get")

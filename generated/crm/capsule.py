@@ -240,6 +240,22 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "id",
+                "keep": {},
+                "label": None,
+                "name": "name",
+                "name_prefix": None,
+                "option_value": None,
+                "options": "options",
+                "required": None,
+                "source": "GET /kases/fields/definitions, "
+                "paged like every list (perPage "
+                "<= 100, Link rel=next) "
+                "(developer.capsulecrm.com/v2/operations/CustomField)",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": "kase",

@@ -206,6 +206,25 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": None,
+                "keep": {},
+                "label": "FIELD_LABEL",
+                "name": "FIELD_NAME",
+                "name_prefix": None,
+                "option_value": "OPTION_VALUE",
+                "options": "FIELD_OPTIONS",
+                "required": None,
+                "source": "GET /CustomFields/{object}: "
+                "[{FIELD_NAME, FIELD_LABEL, "
+                "FIELD_TYPE, FIELD_OPTIONS: "
+                "[{OPTION_ID, OPTION_VALUE}], "
+                "...}] "
+                "(api.insightly.com/v3.1/Help, "
+                "CustomFields)",
+                "type": "FIELD_TYPE",
+            },
             "fetches": {
                 "current": {
                     "envelope": None,
@@ -220,7 +239,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": None,
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/CustomFields/Projects",
+                        "query": {},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

@@ -194,6 +194,23 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "id",
+                "keep": {},
+                "label": "name",
+                "name": "api_name",
+                "name_prefix": "cf_",
+                "option_value": "option_name",
+                "options": "data_set",
+                "required": None,
+                "source": "Fields carry an Api Field "
+                "Name, a type and a name "
+                "(developers.pipelinersales.com/api-docs/core-api-concepts/fields); "
+                "[I] custom ones are the cf_ "
+                "names",
+                "type": "type_id",
+            },
             "fetches": {
                 "current": {
                     "envelope": "data",
@@ -208,7 +225,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": "data",
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/entities/Fields",
+                        "query": {"filter[entity_name]": "Project", "first": "100"},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

@@ -168,6 +168,24 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "_id",
+                "keep": {"parent": "Project"},
+                "label": None,
+                "name": "name",
+                "name_prefix": None,
+                "option_value": None,
+                "options": "listValues",
+                "required": "isMandatory",
+                "source": "GET /customfields: {_id, name, "
+                "type, parent, isMandatory, "
+                "listValues} "
+                "(planhat.com/developers/api/custom-field); "
+                "[I] the parent query filter, "
+                "so parent is also checked here",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": None,
@@ -182,7 +200,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": None,
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/customfields",
+                        "query": {"parent": "Project"},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

@@ -251,6 +251,26 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "id",
+                "keep": {"context": "project"},
+                "label": "label",
+                "name": "label",
+                "name_prefix": None,
+                "option_value": "value",
+                "options": "configuration.options",
+                "required": "required",
+                "source": "customFieldDefinitions.list: "
+                "{id, context, type, label, "
+                "required, "
+                "configuration.options[{id, "
+                "value}]} "
+                "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list); "
+                "[I] projects-v2 fields use "
+                "context project",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": "data",
@@ -265,7 +285,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": "data",
+                    "pagination": None,
+                    "request": {
+                        "body": {"filter": {"context": "project"}, "page": {"size": 100}},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "POST",
+                        "path": "/customFieldDefinitions.list",
+                        "query": {},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

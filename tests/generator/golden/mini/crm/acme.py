@@ -134,6 +134,7 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": None,
             "fetches": {},
             "operations": {
                 "update": {
