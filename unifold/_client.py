@@ -6,10 +6,10 @@ Both share `_Core` (accounts, validation, flows); only the HTTP driver differs.
 from __future__ import annotations
 
 import functools
-import os
 import threading
 import warnings
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -17,8 +17,10 @@ import httpx
 from pydantic import BaseModel
 
 from unifold import _errors as errors
-from unifold._accounts import AccountStore, IntegratedAccount, new_account
+from unifold._accounts import AccountStore, IntegratedAccount, new_account, open_store
+from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
+from unifold._engine.discovery import FieldsCache, ProjectFields, definitions_flow
 from unifold._engine.flows import (
     CallOptions,
     check_id,
@@ -27,6 +29,7 @@ from unifold._engine.flows import (
     delete_flow,
     get_flow,
     list_flow,
+    module_checked,
     update_flow,
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
@@ -46,7 +49,6 @@ if TYPE_CHECKING:
     from unifold.sandbox import SandboxProvider
 
 ResponseFormat = Literal["unified", "raw", "normalized", "stream"]
-DEFAULT_STORE = os.environ.get("UNIFOLD_STORE", "~/.unifold/accounts.sqlite3")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SANDBOX_ORIGIN = "http://{integration}.sandbox.unifold.invalid"
 
@@ -69,13 +71,18 @@ def _auth_header(conn: Connector, account: IntegratedAccount) -> tuple[str, tupl
 class _Core:
     """What both clients share: the account store, sandboxes and request preparation."""
 
-    def __init__(self, store: str | Path) -> None:
-        self._store = AccountStore(store)
+    def __init__(self, store: str | Path | AccountStore | None) -> None:
+        # A store passed in stays the caller's to close (a server shares one between clients).
+        self._owns_store = not isinstance(store, AccountStore)
+        self._store = store if isinstance(store, AccountStore) else open_store(store)
         self._sandboxes: dict[str, SandboxProvider] = {}
+        # Accounts whose API module (Teamleader projects-v2) this client has confirmed.
+        self._module_checked: set[str] = set()
+        self.fields_cache = FieldsCache()
         self._lock = threading.Lock()
 
-    def account(self, account_id: Any) -> IntegratedAccount:
-        account = self._store.get(account_id) if isinstance(account_id, str) else None
+    def account(self, account_id: Any, tenant: str | None = None) -> IntegratedAccount:
+        account = self._store.get(account_id, tenant) if isinstance(account_id, str) else None
         if account is None:
             raise errors.UnknownAccountError(
                 f"no integrated account with id {account_id!r}; create one with "
@@ -122,6 +129,7 @@ class _Core:
         on_unsupported: OnUnsupported = "error",
         limit: int | None = None,
         next_cursor: str | None = None,
+        updated_after: datetime | None = None,
     ) -> tuple[IntegratedAccount, Connector, Flow, CallOptions]:
         """Validate everything and build the flow; nothing is sent here."""
         account = self.account(integrated_account_id)
@@ -142,6 +150,8 @@ class _Core:
             remote_query=remote_query,
         )
         check_options(conn, options)
+        if operation == "list":
+            options.updated_after = changed_since.check(conn, updated_after, response_format)
         if on_unsupported not in ("error", "drop"):
             raise errors.InvalidParameterError(
                 f"on_unsupported must be 'error' or 'drop', not {on_unsupported!r}",
@@ -170,6 +180,8 @@ class _Core:
         else:
             assert rid is not None
             flow = delete_flow(conn, rid, options)
+        if conn.provider.get("module_check") and account.id not in self._module_checked:
+            flow = module_checked(conn, flow, lambda: self._module_checked.add(account.id))
         return account, conn, flow, options
 
 
@@ -253,23 +265,26 @@ class Accounts:
         params: Mapping[str, str] | None = None,
         base_url: str | None = None,
         allow_remote_base_url: bool = False,
+        tenant: str | None = None,
     ) -> IntegratedAccount:
         """Store an account. Sandbox accounts need no credentials and reach a built-in emulator
         (in-process, or the loopback server at `base_url`)."""
         account = new_account(
-            integration, environment, credentials, params, base_url, allow_remote_base_url
+            integration, environment, credentials, params, base_url, allow_remote_base_url, tenant
         )
         self._core._store.add(account)
         return account
 
-    def get(self, account_id: str) -> IntegratedAccount:
-        return self._core.account(account_id)
+    def get(self, account_id: str, *, tenant: str | None = None) -> IntegratedAccount:
+        """The account; with `tenant`, another tenant's account is not found, like a missing
+        id."""
+        return self._core.account(account_id, tenant)
 
-    def list(self) -> list[IntegratedAccount]:
-        return self._core._store.list()
+    def list(self, *, tenant: str | None = None) -> list[IntegratedAccount]:
+        return self._core._store.list(tenant)
 
-    def delete(self, account_id: str) -> None:
-        if not self._core._store.delete(account_id):
+    def delete(self, account_id: str, *, tenant: str | None = None) -> None:
+        if not self._core._store.delete(account_id, tenant):
             raise errors.UnknownAccountError(f"no integrated account with id {account_id!r}")
 
     def sandbox(self, account_id: str) -> SandboxProvider:
@@ -349,6 +364,7 @@ class Projects:
         integrated_account_id: str,
         limit: int | None = None,
         next_cursor: str | None = None,
+        updated_after: datetime | None = None,
         response_format: ResponseFormat = "unified",
         ignore_remote_data: bool = False,
         exclude_fields: Iterable[str] = (),
@@ -358,12 +374,14 @@ class Projects:
         max_wait: float | None = None,
     ) -> Any:
         """One page: `Page(result, next_cursor, result_count)`; pass `next_cursor` back for the
-        next one (None when there is none)."""
+        next one (None when there is none). `limit` is the page size (default: the provider's
+        maximum); `updated_after` (an aware datetime) keeps the records changed after it."""
         return self._run(
             "list",
             integrated_account_id,
             limit=limit,
             next_cursor=next_cursor,
+            updated_after=updated_after,
             response_format=response_format,
             ignore_remote_data=ignore_remote_data,
             exclude_fields=exclude_fields,
@@ -372,6 +390,72 @@ class Projects:
             max_retries=max_retries,
             max_wait=max_wait,
         )
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        limit: int | None = None,
+        next_cursor: str | None = None,
+        updated_after: datetime | None = None,
+        response_format: Literal["unified", "normalized"] = "unified",
+        ignore_remote_data: bool = False,
+        exclude_fields: Iterable[str] = (),
+        remote_query: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size, default the provider's maximum). The arguments are checked here, before the
+        first page is fetched; an async iterator on `AsyncUnifold`."""
+        if response_format not in ("unified", "normalized"):
+            raise errors.InvalidParameterError(
+                f"iter yields records, so response_format must be 'unified' or 'normalized', "
+                f"not {response_format!r} (use list for raw pages)",
+                field="response_format",
+                accepted=["unified", "normalized"],
+            )
+        kw: dict[str, Any] = {
+            "limit": limit,
+            "updated_after": updated_after,
+            "response_format": response_format,
+            "ignore_remote_data": ignore_remote_data,
+            "exclude_fields": tuple(
+                [exclude_fields] if isinstance(exclude_fields, str) else exclude_fields
+            ),
+            "remote_query": remote_query,
+        }
+        core = self._client._core
+        first = core.prepare("list", integrated_account_id, next_cursor=next_cursor, **kw)
+        return self._records(first, integrated_account_id, kw)
+
+    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> Any:
+        """The unified fields this account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again). Returns
+        `ProjectFields` (awaitable on `AsyncUnifold`)."""
+        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
+        if cached is not None:
+            return cached
+        found = self._client._driver(account, conn).run(definitions_flow(conn))
+        return self._client._core.fields_cache.put(account.id, conn, found)
+
+    def _fields_plan(
+        self, account_id: Any, refresh: bool
+    ) -> tuple[IntegratedAccount, Connector, ProjectFields | None]:
+        account = self._client._core.account(account_id)
+        conn = load_connector(account.integration)
+        cache = self._client._core.fields_cache
+        return account, conn, None if refresh else cache.get(account.id)
+
+    def _records(self, prepared: Any, account_id: str, kw: dict[str, Any]) -> Iterator[Any]:
+        while True:
+            account, conn, flow, _ = prepared
+            page = self._client._driver(account, conn).run(flow)
+            yield from page.result
+            cursor = page.next_cursor
+            if not cursor:
+                return
+            del page  # one page in memory at a time
+            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
 
     def get(
         self,
@@ -482,6 +566,29 @@ class AsyncProjects(Projects):
             return AsyncProviderStream(result.stream, options.warnings)
         return result
 
+    async def _records(  # type: ignore[override]
+        self, prepared: Any, account_id: str, kw: dict[str, Any]
+    ) -> AsyncIterator[Any]:
+        while True:
+            account, conn, flow, _ = prepared
+            page = await self._client._driver(account, conn).run(flow)
+            for record in page.result:
+                yield record
+            cursor = page.next_cursor
+            if not cursor:
+                return
+            del page
+            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
+
+    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> Any:
+        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
+        if cached is not None:
+            return cached
+        found = await self._client._driver(account, conn).run(definitions_flow(conn))
+        return self._client._core.fields_cache.put(account.id, conn, found)
+
+    fields.__doc__ = Projects.fields.__doc__
+
     update = _coroutine("update")
     get = _coroutine("get")
     create = _coroutine("create")
@@ -523,7 +630,7 @@ class _ClientBase:
 
     def __init__(
         self,
-        store: str | Path,
+        store: str | Path | AccountStore | None,
         http_client: Any,
         projects: Any,
         policy: RetryPolicy,
@@ -560,7 +667,9 @@ class _ClientBase:
     def _sandbox_client(self, provider: SandboxProvider) -> Any:
         raise NotImplementedError
 
-    def _driver(self, account: IntegratedAccount, conn: Connector, policy: RetryPolicy) -> Any:
+    def _driver(
+        self, account: IntegratedAccount, conn: Connector, policy: RetryPolicy | None = None
+    ) -> Any:
         client = self._http
         if self._core.in_process(account):
             client = self._sandbox_http.get(account.id)
@@ -568,6 +677,7 @@ class _ClientBase:
                 client = self._sandbox_client(self._core.sandbox(account))
                 self._sandbox_http[account.id] = client
         endpoint = self._core.endpoint(conn, account)
+        policy = policy or self._policy
         return self._driver_class(client, endpoint, policy, self._limits, self._gate, account.id)
 
     def __repr__(self) -> str:
@@ -575,7 +685,9 @@ class _ClientBase:
 
 
 class Unifold(_ClientBase):
-    """The sync client. `Unifold(store=":memory:")` keeps accounts in memory only.
+    """The sync client. `store`: a SQLite path, `":memory:"` (accounts in memory only), a
+    `postgresql://` URL, an open `AccountStore`, or None for the default
+    (`$UNIFOLD_DATABASE_URL`, else `$UNIFOLD_STORE`, else ~/.unifold/accounts.sqlite3).
 
     `timeout`, `max_retries` and `max_wait` are the retry policy (README, "Retries"); each
     call may override them. At most `max_concurrency` provider requests are in flight at once
@@ -588,7 +700,7 @@ class Unifold(_ClientBase):
     def __init__(
         self,
         *,
-        store: str | Path = DEFAULT_STORE,
+        store: str | Path | AccountStore | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_wait: float = DEFAULT_MAX_WAIT,
@@ -619,7 +731,8 @@ class Unifold(_ClientBase):
             self._http.close()
         for client in self._sandbox_http.values():
             client.close()
-        self._core._store.close()
+        if self._core._owns_store:
+            self._core._store.close()
 
     def __enter__(self) -> Unifold:
         return self
@@ -638,7 +751,7 @@ class AsyncUnifold(_ClientBase):
     def __init__(
         self,
         *,
-        store: str | Path = DEFAULT_STORE,
+        store: str | Path | AccountStore | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         max_wait: float = DEFAULT_MAX_WAIT,
@@ -670,7 +783,8 @@ class AsyncUnifold(_ClientBase):
             await self._http.aclose()
         for client in self._sandbox_http.values():
             await client.aclose()
-        self._core._store.close()
+        if self._core._owns_store:
+            self._core._store.close()
 
     async def __aenter__(self) -> AsyncUnifold:
         return self

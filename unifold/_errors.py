@@ -20,6 +20,8 @@ __all__ = [
     "InvalidParameterError",
     "UnknownAccountError",
     "AccountConfigError",
+    "UnsupportedModuleError",
+    "ConflictError",
     "ProviderError",
     "ProviderValidationError",
     "ProviderNotFoundError",
@@ -33,6 +35,12 @@ __all__ = [
     "PartialWriteError",
     "WriteAppliedError",
     "DroppedFieldsWarning",
+    "StoreError",
+    "StoreKeyError",
+    "CorruptAccountError",
+    "CorruptAccountWarning",
+    "OAuthError",
+    "ReauthRequiredError",
 ]
 
 SHOWN_CHARS = 100  # an echoed input value, at most
@@ -172,6 +180,28 @@ class UnknownAccountError(UnifoldError):
 class AccountConfigError(UnifoldValidationError):
     insight_key = "invalid_account_configuration"
     insight_description = "Account settings the integration would not accept"
+
+
+class UnsupportedModuleError(AccountConfigError):
+    """The account uses a provider API module unifold does not target (a Teamleader account
+    still on the legacy projects module): nothing was sent to the project endpoints."""
+
+    insight_key = "unsupported_provider_module"
+    insight_description = "The provider module the account uses, and the one unifold needs"
+
+
+class ConflictError(UnifoldError):
+    """The record changed at the provider between unifold's read and its write (a stale
+    ETag, or a re-read that differs): nothing was written. Read it again and retry."""
+
+    status_code = 409
+
+    def __init__(
+        self, message: str, *, integration: str | None = None, fields: list[str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.integration = integration
+        self.fields = fields or []
 
 
 class ProviderError(UnifoldError):
@@ -336,3 +366,59 @@ class WriteAppliedError(UnifoldError):
 
 class DroppedFieldsWarning(UserWarning):
     """`on_unsupported="drop"` dropped fields from a request (also in the result's `warnings`)."""
+
+
+# --- The account store and OAuth (unifold/_accounts) ---------------------------------------
+
+
+class StoreError(UnifoldError):
+    """The account store cannot be opened, read or written. `location` names it (a file path, or
+    a database URL without its password); the message says what to do."""
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message, status_code=500)
+        self.location = location
+
+
+class StoreKeyError(StoreError):
+    """The encryption key is missing, malformed, or not the one this store was written with."""
+
+
+class CorruptAccountError(StoreError):
+    """One stored account cannot be read back (damaged row); the others are unaffected."""
+
+    def __init__(self, message: str, *, location: str | None = None, account_id: str) -> None:
+        super().__init__(message, location=location)
+        self.account_id = account_id
+
+
+class CorruptAccountWarning(UserWarning):
+    """`accounts.list()` skipped an account it could not read (the message says which, and why)."""
+
+
+class OAuthError(UnifoldError):
+    """An OAuth connect step failed: a state that does not match, or a code the provider refused.
+    `reason` is the provider's error code or description (never a secret)."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, integration: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.integration = integration
+        self.reason = reason
+
+
+class ReauthRequiredError(UnifoldError):
+    """The provider refused to refresh this account's OAuth token: the account is now
+    `needs_reauth` and every call fails fast until it is connected again (or updated with new
+    credentials)."""
+
+    status_code = 401
+
+    def __init__(
+        self, message: str, *, integration: str, account_id: str, reason: str | None
+    ) -> None:
+        super().__init__(message)
+        self.integration = integration
+        self.account_id = account_id
+        self.reason = reason

@@ -39,7 +39,8 @@ class ErrorInsight(UnifiedModel):
 
 class Project(UnifiedModel):
     """
-    A project, as unified across integrations.
+    A project, as unified across integrations. Every field may be absent: the integration does not return it, or the caller excluded it (`truto_exclude_fields[]=id` included).
+
     """
 
     account: AccountRef | None = None
@@ -66,11 +67,15 @@ class Project(UnifiedModel):
     """
     The amount attribute's currency
     """
+    custom_fields: dict[str, Any] | None = None
+    """
+    Custom field values keyed by the custom field's name, as they are written
+    """
     description: str | None = None
     """
     The project's description
     """
-    id: str
+    id: str | None = None
     """
     The project's unique identifier
     """

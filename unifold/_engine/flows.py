@@ -11,15 +11,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from pydantic import ValidationError
 
 from unifold import _errors as errors
-from unifold._engine import formats
+from unifold._engine import changed_since, formats
 from unifold._engine.connector import Connector, deep_merge, get_path, set_path
 from unifold._engine.context import WriteContext
 from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
@@ -35,6 +36,7 @@ class CallOptions:
     exclude_fields: tuple[str, ...] = ()
     remote_query: Mapping[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    updated_after: datetime | None = None  # aware, UTC; checked by changed_since.check
 
 
 def flatten_query(value: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -225,12 +227,44 @@ def _fetch(
     )
 
 
-def _write_steps(
-    steps: list[ProviderRequest],
-) -> Flow:
-    """Send the write's calls in order; a failure after the first raises PartialWriteError,
-    an unusable answer to an accepted call WriteAppliedError."""
-    applied: list[str] = []
+# A paged fetch stops here whatever the provider says, so a broken Link cannot loop forever.
+MAX_FETCH_PAGES = 100
+
+
+def read_fetch(conn: Connector, name: str, resource_id: str | None) -> Flow:
+    """A fetch's unwrapped answer; a paged fetch (Capsule's field definitions) reads every
+    page at the largest size the provider allows and returns the items of all of them."""
+    fetch = conn.resource["fetches"][name]
+    pagination = fetch.get("pagination")
+    if pagination is None:
+        resp = yield _fetch(conn, name, resource_id or "")
+        return unwrap(resp.json(), fetch.get("envelope"))
+    items: list[Any] = []
+    for page in range(1, MAX_FETCH_PAGES + 1):
+        query = [(pagination["size_param"], str(pagination["max_size"]))]
+        if pagination.get("page_param"):
+            query.append((pagination["page_param"], str(page)))
+        resp = yield build_request(
+            conn,
+            fetch["request"],
+            f"fetch {name} page {page}",
+            resource_id,
+            extra_query=query,
+            safe=True,
+        )
+        chunk = unwrap(resp.json(), fetch.get("envelope"))
+        if isinstance(chunk, list):
+            items.extend(chunk)
+        if not _has_next_link(resp):
+            break
+    return items
+
+
+def _write_steps(steps: list[ProviderRequest], done: list[str] | None = None) -> Flow:
+    """Send the write's calls in order; a failure after one was applied (this one's or the
+    `done` ones before) raises PartialWriteError, an unusable answer to an accepted call
+    WriteAppliedError."""
+    applied: list[str] = list(done or [])
     first: ProviderResponse | None = None
     for index, step in enumerate(steps):
         try:
@@ -279,8 +313,7 @@ def _write(
     fetched: dict[str, Any] = {}
     for name in conn.needs(operation, set(data.__pydantic_fields_set__)):
         assert resource_id is not None
-        resp = yield _fetch(conn, name, resource_id)
-        fetched[name] = unwrap(resp.json(), conn.resource["fetches"][name].get("envelope"))
+        fetched[name] = yield from read_fetch(conn, name, resource_id)
     ctx = WriteContext(conn.name, operation, resource_id, body={}, fetched=fetched)
     conn.write(operation, data, ctx)
     read_back = spec["response"].get("read_back")
@@ -302,38 +335,76 @@ def _write(
         for c in ctx.calls
     ]
     resp, applied = yield from _write_steps([main, *calls])
-    try:
-        return (yield from _after_write(conn, spec, resp, resource_id, options))
-    except errors.ProviderError as exc:
-        # Everything was applied; only its answer (or the read-back) failed.
-        raise errors.WriteAppliedError(exc, applied) from exc
-
-
-def _after_write(
-    conn: Connector,
-    spec: Mapping[str, Any],
-    resp: ProviderResponse,
-    resource_id: str | None,
-    options: CallOptions,
-) -> Flow:
     envelope = spec["response"].get("envelope")
-    read_back = spec["response"].get("read_back")
     if read_back:
         new_id = resource_id
         if new_id is None:
-            found = get_path(resp.json(), f"{envelope}.id" if envelope else "id")
-            if not isinstance(found, str | int) or isinstance(found, bool) or found == "":
-                raise errors.ProviderResponseError(
-                    f"{conn.name} answered the create without the new project's id",
-                    provider_status=resp.status_code,
-                    integration=conn.name,
-                    raw_response=resp.body(),
-                )
-            new_id = str(found)
+            try:
+                new_id = _created_id(conn, resp, envelope)
+            except errors.ProviderError as exc:
+                raise errors.WriteAppliedError(exc, applied) from exc
+        label = "read back the project"
         stream = options.response_format == "stream"
-        resp = yield _fetch(conn, read_back, new_id, "read back the project", stream)
         envelope = conn.resource["fetches"][read_back].get("envelope")
-    return finish(conn, resp, envelope, options)
+        if ctx.after:
+            # Calls that depend on the stored record (Teamleader: drop the owner the provider
+            # added on its own), then the record is read again.
+            try:
+                first = yield _fetch(conn, read_back, new_id, label)
+            except errors.ProviderError as exc:
+                raise errors.PartialWriteError(exc, applied, label, []) from exc
+            record = unwrap(first.json(), envelope)
+            settle = [
+                ProviderRequest(c.label, c.method, c.path, json=c.json, has_body=c.json is not None)
+                for after in ctx.after
+                for c in after(new_id, record if isinstance(record, Mapping) else {})
+            ]
+            _, applied = yield from _write_steps(settle, applied)
+            if not settle and not stream:
+                return finish(conn, first, envelope, options)
+        try:
+            resp = yield _fetch(conn, read_back, new_id, label, stream)
+        except errors.ProviderError as exc:
+            # Every write call went through; only reading the result failed.
+            raise errors.WriteAppliedError(exc, applied) from exc
+    try:
+        return finish(conn, resp, envelope, options)
+    except errors.ProviderError as exc:
+        raise errors.WriteAppliedError(exc, applied) from exc
+
+
+def _created_id(conn: Connector, resp: ProviderResponse, envelope: str | None) -> str:
+    found = get_path(resp.json(), f"{envelope}.id" if envelope else "id")
+    if not isinstance(found, str | int) or isinstance(found, bool) or found == "":
+        raise errors.ProviderResponseError(
+            f"{conn.name} answered the create without the new project's id",
+            provider_status=resp.status_code,
+            integration=conn.name,
+            raw_response=resp.body(),
+        )
+    return str(found)
+
+
+def module_checked(conn: Connector, flow: Flow, on_ok: Callable[[], None]) -> Flow:
+    """`flow`, after asking the account which API module it uses (Teamleader: projects-v2 or
+    legacy). A module unifold does not target is refused before any project call."""
+    check = conn.provider["module_check"]
+    try:
+        resp = yield build_request(conn, check["request"], "check the account's API module")
+    except (errors.ProviderNotFoundError, errors.ProviderValidationError):
+        found = check["expected"]  # an account that cannot answer predates the switch: go on
+    else:
+        found = get_path(resp.json(), check["path"])
+    if found != check["expected"]:
+        raise errors.UnsupportedModuleError(
+            f"{conn.name}: this account uses the {found!r} API module; unifold supports "
+            f"{check['expected']!r} only ({check['request']['path']} answered {found!r})",
+            field=check["path"],
+            integration=conn.name,
+            accepted=check["expected"],
+        )
+    on_ok()
+    return (yield from flow)
 
 
 def update_flow(
@@ -428,12 +499,35 @@ def _sane(state: dict[str, Any]) -> bool:
         and count("offset", 0)
         and count("size", 1)
         and (isinstance(state.get("after", ""), str))
+        and (isinstance(state.get("u", ""), str))
     )
+
+
+def _cursor_since(conn: Connector, state: dict[str, Any], given: datetime | None) -> Any:
+    """A cursor remembers its `updated_after`: the next page may omit it, not change it."""
+    if "u" not in state:
+        return given
+    try:
+        remembered = datetime.fromisoformat(state["u"])
+    except ValueError:
+        remembered = None
+    if remembered is None or (given is not None and given != remembered):
+        raise errors.InvalidParameterError(
+            f"updated_after differs from the one this cursor was made with "
+            f"({state['u']}); keep it, or start without a cursor",
+            field="updated_after",
+            integration=conn.name,
+        )
+    return remembered
 
 
 def _encode_cursor(conn: Connector, state: dict[str, Any]) -> str:
     raw = json.dumps({"i": conn.name, **state}, separators=(",", ":"), sort_keys=True)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _with_since(state: dict[str, Any], since: datetime | None) -> dict[str, Any]:
+    return {**state, "u": since.isoformat()} if since is not None else state
 
 
 def _has_next_link(resp: ProviderResponse) -> bool:
@@ -470,6 +564,13 @@ def list_flow(
         params[pagination["offset_param"]] = state.get("offset", 0)
     elif state.get("after"):
         params[pagination["cursor_param"]] = state["after"]
+    request_spec = spec["request"]
+    since = options.updated_after = _cursor_since(conn, state, options.updated_after)
+    if since is not None:
+        filter_params, filter_path = changed_since.push_down(spec, since)
+        params.update(filter_params)
+        if filter_path:
+            request_spec = {**request_spec, "path": filter_path}
     remote = options.remote_query or {}
     if spec["request"].get("remote_query_in") == "body":
         given = {str(k) for k in remote}
@@ -480,8 +581,8 @@ def list_flow(
     clash = sorted(given & controlled)
     if clash:
         raise errors.InvalidParameterError(
-            f"remote_query cannot set {', '.join(clash)}: unifold pages with limit and "
-            f"next_cursor ({conn.name})",
+            f"remote_query cannot set {', '.join(clash)}: unifold sets it from limit, "
+            f"next_cursor and updated_after ({conn.name})",
             field="remote_query",
             integration=conn.name,
         )
@@ -493,9 +594,9 @@ def list_flow(
             set_path(body, key, value)
     else:
         query = [(k, str(v)) for k, v in params.items()]
-    resp = yield build_request(
+    request = build_request(
         conn,
-        spec["request"],
+        request_spec,
         "list projects",
         body=body,
         extra_query=query,
@@ -503,6 +604,23 @@ def list_flow(
         remote_query=options.remote_query,
         safe=True,
     )
+    # Everything above runs now, so a bad argument fails before anything is sent (and before
+    # `iter` returns); the page itself is fetched when the flow runs.
+    return _list_page(conn, options, request, state, size)
+
+
+def _list_page(
+    conn: Connector,
+    options: CallOptions,
+    request: ProviderRequest,
+    state: dict[str, Any],
+    size: int,
+) -> Flow:
+    spec = conn.resource["operations"]["list"]
+    pagination = spec["pagination"]
+    style = pagination["style"]
+    since = options.updated_after
+    resp = yield request
     if options.response_format in ("raw", "stream"):
         return resp if options.response_format == "stream" else resp.body()
     payload = resp.json()
@@ -530,10 +648,15 @@ def list_flow(
             next_state = {"offset": state.get("offset", 0) + len(records)}
     result: list[Any] = []
     skipped = 0
+    changed_at = dict(conn.readers).get("updated_at") if since is not None else None
     for raw in records:
         if not isinstance(raw, Mapping):
             skipped += 1
             continue
+        if changed_at is not None and since is not None:
+            # Exact on our side too: the provider's filter may be coarser (seconds) or absent.
+            if not changed_since.keep(changed_at(raw), since):
+                continue
         try:
             record = to_record(conn, raw, options)
         except errors.ProviderError:
@@ -553,6 +676,8 @@ def list_flow(
     return Page(
         warnings=warnings,
         result=result,
-        next_cursor=_encode_cursor(conn, {**next_state, "size": size}) if next_state else None,
+        next_cursor=_encode_cursor(conn, _with_since({**next_state, "size": size}, since))
+        if next_state
+        else None,
         result_count=len(result),
     )

@@ -164,7 +164,9 @@ class Endpoint:
         if message is None and isinstance(body, str) and body.strip():
             message = body.strip()
         status = resp.status_code
-        text = f"{self.integration} answered {status} to {req.label}" + (
+        meaning = self.provider["errors"].get("meanings", {}).get(str(status))  # JSON keys
+        text = f"{self.integration} answered {status}" + (f" ({meaning})" if meaning else "")
+        text += f" to {req.label}" + (
             f": {errors.provider_text(message, self.secrets)}" if message else ""
         )
         kw: dict[str, Any] = {
@@ -178,7 +180,7 @@ class Endpoint:
         if status == 429:
             return errors.ProviderRateLimitError(text, retry_after=self.retry_after(resp), **kw)
         cls: type[errors.ProviderError] = errors.ProviderError
-        if status in self.provider["errors"]["validation_statuses"] or status in (400, 422):
+        if status in self.provider["errors"]["validation_statuses"]:
             cls = errors.ProviderValidationError
         elif status in (401, 403):
             cls = errors.ProviderAuthError
