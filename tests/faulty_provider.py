@@ -20,7 +20,7 @@ from unifold.sandbox import SANDBOX_CREDENTIALS, SandboxTransport, create_provid
 ORIGIN = "http://127.0.0.1:9"
 SPACE = "nv3_PipelinerDev"
 PARAMS = {"pipeliner": {"space_id": SPACE, "region": "us-east"}, "insightly": {"pod": "na1"}}
-READ_ENDPOINTS = ("projects.info", "projects.list")
+READ_ENDPOINTS = ("projects.info", "projects.list", "projects-v2-status", "Definitions.list")
 
 # (request number, request) -> None to let the emulator answer, or (apply, response): the
 # emulator handles the request first when `apply`, and `response` is sent instead of its answer.

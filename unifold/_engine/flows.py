@@ -390,7 +390,9 @@ def module_checked(conn: Connector, flow: Flow, on_ok: Callable[[], None]) -> Fl
     legacy). A module unifold does not target is refused before any project call."""
     check = conn.provider["module_check"]
     try:
-        resp = yield build_request(conn, check["request"], "check the account's API module")
+        resp = yield build_request(
+            conn, check["request"], "check the account's API module", safe=True
+        )
     except (errors.ProviderNotFoundError, errors.ProviderValidationError):
         found = check["expected"]  # an account that cannot answer predates the switch: go on
     else:
