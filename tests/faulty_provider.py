@@ -89,18 +89,20 @@ class FaultyProvider:
             if s.applied and s.method != "GET" and not s.path.endswith(READ_ENDPOINTS)
         ]
 
+    def _account(self, uf: Unifold | AsyncUnifold, credentials: dict[str, str] | None) -> str:
+        return uf.accounts.create(
+            self.integration,
+            credentials or SANDBOX_CREDENTIALS[self.integration],
+            params=PARAMS.get(self.integration),
+            base_url=self.base_url,
+        ).id
+
     def client(
         self, credentials: dict[str, str] | None = None, **options: Any
     ) -> tuple[Unifold, str]:
         http = httpx.Client(transport=httpx.MockTransport(self.handle))
         uf = Unifold(store=":memory:", http_client=http, **options)
-        acct = uf.accounts.create(
-            self.integration,
-            credentials or SANDBOX_CREDENTIALS[self.integration],
-            params=PARAMS.get(self.integration),
-            base_url=self.base_url,
-        )
-        return uf, acct.id
+        return uf, self._account(uf, credentials)
 
     def async_client(
         self, credentials: dict[str, str] | None = None, **options: Any
@@ -111,10 +113,4 @@ class FaultyProvider:
 
         http = httpx.AsyncClient(transport=httpx.MockTransport(handle))
         uf = AsyncUnifold(store=":memory:", http_client=http, **options)
-        acct = uf.accounts.create(
-            self.integration,
-            credentials or SANDBOX_CREDENTIALS[self.integration],
-            params=PARAMS.get(self.integration),
-            base_url=self.base_url,
-        )
-        return uf, acct.id
+        return uf, self._account(uf, credentials)

@@ -208,28 +208,27 @@ class Endpoint:
             url=self.base_url + req.path,
         )
 
-    def too_large(
-        self, req: ProviderRequest, raw: httpx.Response, why: str
-    ) -> errors.ResponseTooLargeError:
-        return errors.ResponseTooLargeError(
-            f"{self.integration} answered {raw.status_code} to {req.label} with {why}; "
-            f"nothing more was read",
+    def unusable(
+        self,
+        req: ProviderRequest,
+        raw: httpx.Response,
+        what: str,
+        cls: type[errors.ProviderResponseError] = errors.ProviderResponseError,
+    ) -> errors.ProviderResponseError:
+        """The provider answered `raw`, but `what` (too large, broken off) makes it unusable."""
+        return cls(
+            f"{self.integration} answered {raw.status_code} to {req.label} {what}",
             provider_status=raw.status_code,
             integration=self.integration,
             method=req.method,
             url=self.base_url + req.path,
         )
 
-    def broken_answer(
-        self, req: ProviderRequest, raw: httpx.Response, exc: Exception
-    ) -> errors.ProviderResponseError:
-        return errors.ProviderResponseError(
-            f"{self.integration} answered {raw.status_code} to {req.label}, then the answer "
-            f"broke off ({type(exc).__name__})",
-            provider_status=raw.status_code,
-            integration=self.integration,
-            method=req.method,
-            url=self.base_url + req.path,
+    def too_large(
+        self, req: ProviderRequest, raw: httpx.Response, why: str
+    ) -> errors.ProviderError:
+        return self.unusable(
+            req, raw, f"with {why}; nothing more was read", errors.ResponseTooLargeError
         )
 
 
@@ -341,7 +340,8 @@ class _Driver:
         """The status line arrived, then the body broke off. A write answered 2xx took effect:
         say so (never resend it); anything else is a transport failure as usual."""
         if raw.is_success and not req.resendable:
-            raise self.endpoint.broken_answer(req, raw, exc) from exc
+            what = f"then the answer broke off ({type(exc).__name__})"
+            raise self.endpoint.unusable(req, raw, what) from exc
         raise exc
 
 
