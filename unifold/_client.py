@@ -35,6 +35,7 @@ from unifold._engine.flows import (
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
 from unifold._engine.validation import OnUnsupported, validate_body
 from unifold._errors import DroppedFieldsWarning
+from unifold._proxy import AsyncProxy, Proxy
 
 if TYPE_CHECKING:
     from unifold.sandbox import SandboxProvider
@@ -569,12 +570,14 @@ class _ClientBase:
         max_retries: int,
         http_client: Any,
         projects: Any,
+        proxy: Any,
     ):
         self._core = _Core(store, max_retries)
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
         self.accounts = Accounts(self._core)
         self.crm = _Crm(projects(self))
+        self.proxy = proxy(self)
 
     def _sandbox_client(self, provider: SandboxProvider) -> Any:
         raise NotImplementedError
@@ -608,7 +611,7 @@ class Unifold(_ClientBase):
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client, Projects)
+        super().__init__(store, max_retries, http_client, Projects, Proxy)
         self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
@@ -644,7 +647,7 @@ class AsyncUnifold(_ClientBase):
         max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client, AsyncProjects)
+        super().__init__(store, max_retries, http_client, AsyncProjects, AsyncProxy)
         self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:
