@@ -159,7 +159,7 @@ class Proxy:
 class AsyncProxy(Proxy):
     """`auf.proxy` on `AsyncUnifold`: `await auf.proxy.request(...)`."""
 
-    async def request(  # type: ignore[override]
+    async def request(
         self,
         method: str,
         path: str,
