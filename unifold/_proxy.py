@@ -9,6 +9,7 @@ and the URL built from it is checked again against the base before anything is s
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -159,16 +160,7 @@ class Proxy:
 class AsyncProxy(Proxy):
     """`auf.proxy` on `AsyncUnifold`: `await auf.proxy.request(...)`."""
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        integrated_account_id: str,
-        params: Mapping[str, Any] | None = None,
-        json: Any = None,
-    ) -> Any:
-        driver, flow = self._prepare(method, path, integrated_account_id, params, json)
-        return await driver.run(flow)
-
-    request.__doc__ = Proxy.request.__doc__
+    @functools.wraps(Proxy.request)
+    async def request(self, *args: Any, **kwargs: Any) -> Any:
+        # Proxy.request returns what the driver's run returns: here, an awaitable.
+        return await super().request(*args, **kwargs)
