@@ -161,6 +161,6 @@ class AsyncProxy(Proxy):
     """`auf.proxy` on `AsyncUnifold`: `await auf.proxy.request(...)`."""
 
     @functools.wraps(Proxy.request)
-    async def request(self, *args: Any, **kwargs: Any) -> Any:
+    async def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         # Proxy.request returns what the driver's run returns: here, an awaitable.
         return await super().request(*args, **kwargs)
