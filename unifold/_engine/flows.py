@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
@@ -26,6 +26,7 @@ from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
 from unifold._models import RequestModel, ResponseModel
 
 RESPONSE_FORMATS = ("unified", "raw", "normalized", "stream")
+RecordT = TypeVar("RecordT")
 
 
 @dataclass
@@ -350,10 +351,11 @@ def delete_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow
 
 
 @dataclass
-class Page:
-    """One page of `list`: Truto's envelope `{result, next_cursor, result_count}`."""
+class Page(Generic[RecordT]):
+    """One page of `list`: Truto's envelope `{result, next_cursor, result_count}`. `result`
+    holds the integration's `Project`s (or `NormalizedRecord`s for `normalized`)."""
 
-    result: list[Any]
+    result: list[RecordT]
     next_cursor: str | None
     result_count: int
     warnings: list[str] = field(default_factory=list)
@@ -523,7 +525,7 @@ def list_flow(
             f"skipped {skipped} record(s) {conn.name} returned without a usable id "
             f"(see response_format='raw')"
         )
-    return Page(
+    return Page[Any](
         warnings=warnings,
         result=result,
         next_cursor=_encode_cursor(conn, {**next_state, "size": size}) if next_state else None,
