@@ -13,4 +13,5 @@ BENCHMARKS = (
     "stream_memory",
     "generation",
     "import_time",
+    "iter_memory",
 )

@@ -226,11 +226,22 @@ class ReadField(_Strict):
         return self
 
 
+class ChangedSince(_Strict):
+    """The provider's own changed-since filter on `list` (`updated_after=` is pushed down to it)."""
+
+    param: str  # query parameter, or a dotted path in the body when pagination is in the body
+    format: Literal["iso_z", "space_utc"]  # 2024-01-31T09:00:00Z | 2024-01-31 09:00:00
+    path: str | None = None  # the endpoint that takes the filter, when not the list path
+    extra: dict[str, str] = {}  # fixed companions of the filter (Pipeliner's filter-op)
+    source: str
+
+
 class Operation(_Strict):
     request: Request
     response: Response
     fields: dict[str, WriteField] = {}  # request body fields (create, update)
     pagination: Pagination | None = None  # list
+    changed_since: ChangedSince | None = None  # list
     note: str | None = None
 
 

@@ -61,6 +61,12 @@ REQUIRED = {
         "growth_cpu.slope_s_per_integration",
         "growth_wall.slope_s_per_integration",
     ],
+    "iter_memory": [
+        "modes.*.growth_mb",
+        "modes.*.records_per_s",
+        "iter_growth_mb",
+        "ratio_iter_vs_keep",
+    ],
     "import_time": [
         "import_unifold_ms",
         "import_client_ms",

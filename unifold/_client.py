@@ -6,7 +6,6 @@ tree under `crm` is generated (`unifold.generated.crm.client`), on the bases in 
 
 from __future__ import annotations
 
-import os
 import threading
 import warnings
 from collections.abc import Mapping
@@ -17,7 +16,8 @@ import httpx
 from pydantic import BaseModel
 
 from unifold import _errors as errors
-from unifold._accounts import AccountStore, IntegratedAccount, new_account
+from unifold._accounts import AccountStore, IntegratedAccount, new_account, open_store
+from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
 from unifold._engine.flows import (
     CallOptions,
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Unifold", "AsyncUnifold", "ProviderStream", "AsyncProviderStream", "ResponseFormat"]
 
-DEFAULT_STORE = os.environ.get("UNIFOLD_STORE", "~/.unifold/accounts.sqlite3")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SANDBOX_ORIGIN = "http://{integration}.sandbox.unifold.invalid"
 
@@ -61,14 +60,16 @@ def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
 class _Core:
     """What both clients share: the account store, sandboxes and request preparation."""
 
-    def __init__(self, store: str | Path, max_retries: int) -> None:
-        self._store = AccountStore(store)
+    def __init__(self, store: str | Path | AccountStore | None, max_retries: int) -> None:
+        # A store passed in stays the caller's to close (a server shares one between clients).
+        self._owns_store = not isinstance(store, AccountStore)
+        self._store = store if isinstance(store, AccountStore) else open_store(store)
         self._max_retries = max_retries
         self._sandboxes: dict[str, SandboxProvider] = {}
         self._lock = threading.Lock()
 
-    def account(self, account_id: Any) -> IntegratedAccount:
-        account = self._store.get(account_id) if isinstance(account_id, str) else None
+    def account(self, account_id: Any, tenant: str | None = None) -> IntegratedAccount:
+        account = self._store.get(account_id, tenant) if isinstance(account_id, str) else None
         if account is None:
             raise errors.UnknownAccountError(
                 f"no integrated account with id {account_id!r}; create one with "
@@ -112,8 +113,9 @@ class _Core:
         resource_id: Any = None,
         body: Mapping[str, Any] | BaseModel | None = None,
     ) -> tuple[IntegratedAccount, Connector, Flow, CallOptions]:
-        """Validate everything and build the flow; nothing is sent here. `integration` is set
-        by a per-integration client: the account must belong to it."""
+        """Validate everything and build the flow; nothing is sent here. `options` are the
+        call's keyword options (`unifold._options`); `integration` is set by a per-integration
+        client, whose account must belong to it."""
         check_option_names(resource, operation, options)
         account = self.account(integrated_account_id)
         if integration is not None and account.integration != integration:
@@ -143,6 +145,10 @@ class _Core:
             remote_query=options.get("remote_query"),
         )
         check_options(conn, call)
+        if operation == "list":
+            call.updated_after = changed_since.check(
+                conn, options.get("updated_after"), response_format
+            )
         on_unsupported = options.get("on_unsupported", "error")
         if on_unsupported not in ("error", "drop"):
             raise errors.InvalidParameterError(
@@ -188,23 +194,26 @@ class Accounts:
         params: Mapping[str, str] | None = None,
         base_url: str | None = None,
         allow_remote_base_url: bool = False,
+        tenant: str | None = None,
     ) -> IntegratedAccount:
         """Store an account. Sandbox accounts need no credentials and reach a built-in emulator
         (in-process, or the loopback server at `base_url`)."""
         account = new_account(
-            integration, environment, credentials, params, base_url, allow_remote_base_url
+            integration, environment, credentials, params, base_url, allow_remote_base_url, tenant
         )
         self._core._store.add(account)
         return account
 
-    def get(self, account_id: str) -> IntegratedAccount:
-        return self._core.account(account_id)
+    def get(self, account_id: str, *, tenant: str | None = None) -> IntegratedAccount:
+        """The account; with `tenant`, another tenant's account is not found, like a missing
+        id."""
+        return self._core.account(account_id, tenant)
 
-    def list(self) -> list[IntegratedAccount]:
-        return self._core._store.list()
+    def list(self, *, tenant: str | None = None) -> list[IntegratedAccount]:
+        return self._core._store.list(tenant)
 
-    def delete(self, account_id: str) -> None:
-        if not self._core._store.delete(account_id):
+    def delete(self, account_id: str, *, tenant: str | None = None) -> None:
+        if not self._core._store.delete(account_id, tenant):
             raise errors.UnknownAccountError(f"no integrated account with id {account_id!r}")
 
     def sandbox(self, account_id: str) -> SandboxProvider:
@@ -226,7 +235,12 @@ class _ClientBase:
     _http: Any
     _driver_class: Any
 
-    def __init__(self, store: str | Path, max_retries: int, http_client: Any):
+    def __init__(
+        self,
+        store: str | Path | AccountStore | None,
+        max_retries: int,
+        http_client: Any,
+    ):
         self._core = _Core(store, max_retries)
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
@@ -250,14 +264,16 @@ class _ClientBase:
 
 
 class Unifold(_ClientBase):
-    """The sync client. `Unifold(store=":memory:")` keeps accounts in memory only."""
+    """The sync client. `store`: a SQLite path, `":memory:"` (accounts in memory only), a
+    `postgresql://` URL, an open `AccountStore`, or None for the default
+    (`$UNIFOLD_DATABASE_URL`, else `$UNIFOLD_STORE`, else ~/.unifold/accounts.sqlite3)."""
 
     _driver_class = SyncDriver
 
     def __init__(
         self,
         *,
-        store: str | Path = DEFAULT_STORE,
+        store: str | Path | AccountStore | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
@@ -278,7 +294,8 @@ class Unifold(_ClientBase):
             self._http.close()
         for client in self._sandbox_http.values():
             client.close()
-        self._core._store.close()
+        if self._core._owns_store:
+            self._core._store.close()
 
     def __enter__(self) -> Unifold:
         return self
@@ -295,7 +312,7 @@ class AsyncUnifold(_ClientBase):
     def __init__(
         self,
         *,
-        store: str | Path = DEFAULT_STORE,
+        store: str | Path | AccountStore | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
@@ -316,7 +333,8 @@ class AsyncUnifold(_ClientBase):
             await self._http.aclose()
         for client in self._sandbox_http.values():
             await client.aclose()
-        self._core._store.close()
+        if self._core._owns_store:
+            self._core._store.close()
 
     async def __aenter__(self) -> AsyncUnifold:
         return self

@@ -31,6 +31,12 @@ __all__ = [
     "ProviderConnectionError",
     "PartialWriteError",
     "DroppedFieldsWarning",
+    "StoreError",
+    "StoreKeyError",
+    "CorruptAccountError",
+    "CorruptAccountWarning",
+    "OAuthError",
+    "ReauthRequiredError",
 ]
 
 
@@ -250,3 +256,59 @@ class PartialWriteError(UnifoldError):
 
 class DroppedFieldsWarning(UserWarning):
     """`on_unsupported="drop"` dropped fields from a request (also in the result's `warnings`)."""
+
+
+# --- The account store and OAuth (unifold/_accounts) ---------------------------------------
+
+
+class StoreError(UnifoldError):
+    """The account store cannot be opened, read or written. `location` names it (a file path, or
+    a database URL without its password); the message says what to do."""
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message, status_code=500)
+        self.location = location
+
+
+class StoreKeyError(StoreError):
+    """The encryption key is missing, malformed, or not the one this store was written with."""
+
+
+class CorruptAccountError(StoreError):
+    """One stored account cannot be read back (damaged row); the others are unaffected."""
+
+    def __init__(self, message: str, *, location: str | None = None, account_id: str) -> None:
+        super().__init__(message, location=location)
+        self.account_id = account_id
+
+
+class CorruptAccountWarning(UserWarning):
+    """`accounts.list()` skipped an account it could not read (the message says which, and why)."""
+
+
+class OAuthError(UnifoldError):
+    """An OAuth connect step failed: a state that does not match, or a code the provider refused.
+    `reason` is the provider's error code or description (never a secret)."""
+
+    status_code = 400
+
+    def __init__(self, message: str, *, integration: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.integration = integration
+        self.reason = reason
+
+
+class ReauthRequiredError(UnifoldError):
+    """The provider refused to refresh this account's OAuth token: the account is now
+    `needs_reauth` and every call fails fast until it is connected again (or updated with new
+    credentials)."""
+
+    status_code = 401
+
+    def __init__(
+        self, message: str, *, integration: str, account_id: str, reason: str | None
+    ) -> None:
+        super().__init__(message)
+        self.integration = integration
+        self.account_id = account_id
+        self.reason = reason

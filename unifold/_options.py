@@ -9,6 +9,7 @@ runtime checks the same names (`check_option_names`) for callers without a type 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any, Literal, TypedDict
 
 from unifold import _errors as errors
@@ -54,12 +55,14 @@ class GetOptions(ReadOptions, total=False):
 
 
 class ListOptions(ReadOptions, total=False):
-    """Options of `list`."""
+    """Options of `list` (and `iter`, which pages with them)."""
 
     limit: int | None
     """Page size (capped at the provider's maximum)."""
     next_cursor: str | None
     """The `next_cursor` of the previous page."""
+    updated_after: datetime | None
+    """An aware datetime: keep only the records changed after it."""
 
 
 class DeleteOptions(RequestOptions, total=False):

@@ -9,7 +9,7 @@ which implements `CapsuleHooksBase` below.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import date, datetime
 from typing import (
     TYPE_CHECKING,
@@ -291,6 +291,35 @@ class Projects(SyncResource):
         return self._run("list", integrated_account_id, response_format, options)
 
     @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["unified"] = "unified",
+        **options: Unpack[ListOptions],
+    ) -> Iterator[Project]: ...
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["normalized"],
+        **options: Unpack[ListOptions],
+    ) -> Iterator[NormalizedRecord]: ...
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        **options: Unpack[ListOptions],
+    ) -> Iterator[Any]:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size). The arguments are checked here, before the first page is fetched."""
+        return self._iter(integrated_account_id, response_format, options)
+
+    @overload
     def get(
         self,
         id: str,
@@ -553,6 +582,35 @@ class AsyncProjects(AsyncResource):
     ) -> Any:
         """One page in Truto's envelope (`result`, `next_cursor`, `result_count`); pass `next_cursor=` back for the next page."""
         return await self._run("list", integrated_account_id, response_format, options)
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["unified"] = "unified",
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[Project]: ...
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["normalized"],
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[NormalizedRecord]: ...
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[Any]:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size). The arguments are checked here, before the first page is fetched; iterate with `async for`."""
+        return self._iter(integrated_account_id, response_format, options)
 
     @overload
     async def get(
@@ -895,6 +953,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -1024,6 +1083,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -1046,6 +1106,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -1083,6 +1144,17 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": {
+                        "extra": {},
+                        "format": "iso_z",
+                        "param": "since",
+                        "path": None,
+                        "source": "since: 'only "
+                        "entities that "
+                        "have been changed "
+                        "after this date' "
+                        "(developer.capsulecrm.com/v2/operations/Project)",
+                    },
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -1131,6 +1203,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,

@@ -7,7 +7,7 @@ The methods are typed here; the work happens in the hand-written `unifold._resou
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
 
@@ -99,6 +99,35 @@ class Projects(SyncResource):
     ) -> Any:
         """One page in Truto's envelope (`result`, `next_cursor`, `result_count`); pass `next_cursor=` back for the next page."""
         return self._run("list", integrated_account_id, response_format, options)
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["unified"] = "unified",
+        **options: Unpack[ListOptions],
+    ) -> Iterator[Project]: ...
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["normalized"],
+        **options: Unpack[ListOptions],
+    ) -> Iterator[NormalizedRecord]: ...
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        **options: Unpack[ListOptions],
+    ) -> Iterator[Any]:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size). The arguments are checked here, before the first page is fetched."""
+        return self._iter(integrated_account_id, response_format, options)
 
     @overload
     def get(
@@ -362,6 +391,35 @@ class AsyncProjects(AsyncResource):
     ) -> Any:
         """One page in Truto's envelope (`result`, `next_cursor`, `result_count`); pass `next_cursor=` back for the next page."""
         return await self._run("list", integrated_account_id, response_format, options)
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["unified"] = "unified",
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[Project]: ...
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["normalized"],
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[NormalizedRecord]: ...
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[Any]:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size). The arguments are checked here, before the first page is fetched; iterate with `async for`."""
+        return self._iter(integrated_account_id, response_format, options)
 
     @overload
     async def get(

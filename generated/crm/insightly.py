@@ -9,7 +9,7 @@ which implements `InsightlyHooksBase` below.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import date, datetime
 from typing import (
     TYPE_CHECKING,
@@ -265,6 +265,35 @@ class Projects(SyncResource):
     ) -> Any:
         """One page in Truto's envelope (`result`, `next_cursor`, `result_count`); pass `next_cursor=` back for the next page."""
         return self._run("list", integrated_account_id, response_format, options)
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["unified"] = "unified",
+        **options: Unpack[ListOptions],
+    ) -> Iterator[Project]: ...
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["normalized"],
+        **options: Unpack[ListOptions],
+    ) -> Iterator[NormalizedRecord]: ...
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        **options: Unpack[ListOptions],
+    ) -> Iterator[Any]:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size). The arguments are checked here, before the first page is fetched."""
+        return self._iter(integrated_account_id, response_format, options)
 
     @overload
     def get(
@@ -529,6 +558,35 @@ class AsyncProjects(AsyncResource):
     ) -> Any:
         """One page in Truto's envelope (`result`, `next_cursor`, `result_count`); pass `next_cursor=` back for the next page."""
         return await self._run("list", integrated_account_id, response_format, options)
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["unified"] = "unified",
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[Project]: ...
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["normalized"],
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[NormalizedRecord]: ...
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[Any]:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size). The arguments are checked here, before the first page is fetched; iterate with `async for`."""
+        return self._iter(integrated_account_id, response_format, options)
 
     @overload
     async def get(
@@ -839,6 +897,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "close_date": {
                             "enum": None,
@@ -973,6 +1032,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -995,6 +1055,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -1030,6 +1091,20 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": {
+                        "extra": {},
+                        "format": "iso_z",
+                        "param": "updated_after_utc",
+                        "path": "/Projects/Search",
+                        "source": "updated_after_utc "
+                        "is declared on "
+                        "GET "
+                        "/Projects/Search "
+                        "only, not on GET "
+                        "/Projects "
+                        "(api.insightly.com/v3.1/Help, "
+                        "Projects/Search)",
+                    },
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -1079,6 +1154,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "close_date": {
                             "enum": None,

@@ -9,6 +9,7 @@ which implements `PlanhatHooksBase` below.
 from __future__ import annotations
 
 import abc
+from collections.abc import AsyncIterator, Iterator
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -238,6 +239,35 @@ class Projects(SyncResource):
     ) -> Any:
         """One page in Truto's envelope (`result`, `next_cursor`, `result_count`); pass `next_cursor=` back for the next page."""
         return self._run("list", integrated_account_id, response_format, options)
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["unified"] = "unified",
+        **options: Unpack[ListOptions],
+    ) -> Iterator[Project]: ...
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["normalized"],
+        **options: Unpack[ListOptions],
+    ) -> Iterator[NormalizedRecord]: ...
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        **options: Unpack[ListOptions],
+    ) -> Iterator[Any]:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size). The arguments are checked here, before the first page is fetched."""
+        return self._iter(integrated_account_id, response_format, options)
 
     @overload
     def get(
@@ -502,6 +532,35 @@ class AsyncProjects(AsyncResource):
     ) -> Any:
         """One page in Truto's envelope (`result`, `next_cursor`, `result_count`); pass `next_cursor=` back for the next page."""
         return await self._run("list", integrated_account_id, response_format, options)
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["unified"] = "unified",
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[Project]: ...
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["normalized"],
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[NormalizedRecord]: ...
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[Any]:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size). The arguments are checked here, before the first page is fetched; iterate with `async for`."""
+        return self._iter(integrated_account_id, response_format, options)
 
     @overload
     async def get(
@@ -799,6 +858,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -908,6 +968,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -930,6 +991,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -960,6 +1022,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -1001,6 +1064,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,

@@ -9,7 +9,7 @@ which implements `TeamleaderHooksBase` below.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -275,6 +275,35 @@ class Projects(SyncResource):
         return self._run("list", integrated_account_id, response_format, options)
 
     @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["unified"] = "unified",
+        **options: Unpack[ListOptions],
+    ) -> Iterator[Project]: ...
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["normalized"],
+        **options: Unpack[ListOptions],
+    ) -> Iterator[NormalizedRecord]: ...
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        **options: Unpack[ListOptions],
+    ) -> Iterator[Any]:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size). The arguments are checked here, before the first page is fetched."""
+        return self._iter(integrated_account_id, response_format, options)
+
+    @overload
     def get(
         self,
         id: str,
@@ -537,6 +566,35 @@ class AsyncProjects(AsyncResource):
     ) -> Any:
         """One page in Truto's envelope (`result`, `next_cursor`, `result_count`); pass `next_cursor=` back for the next page."""
         return await self._run("list", integrated_account_id, response_format, options)
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["unified"] = "unified",
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[Project]: ...
+
+    @overload
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: Literal["normalized"],
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[NormalizedRecord]: ...
+
+    def iter(
+        self,
+        *,
+        integrated_account_id: str,
+        response_format: ResponseFormat = "unified",
+        **options: Unpack[ListOptions],
+    ) -> AsyncIterator[Any]:
+        """Every record across pages, fetched lazily one page at a time (`limit` is the page
+        size). The arguments are checked here, before the first page is fetched; iterate with `async for`."""
+        return self._iter(integrated_account_id, response_format, options)
 
     @overload
     async def get(
@@ -875,6 +933,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
             "operations": {
                 "create": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,
@@ -1014,6 +1073,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "delete": {
+                    "changed_since": None,
                     "fields": {},
                     "note": "Truto lists no delete for "
                     "Teamleader; unifold unlinks tasks "
@@ -1039,6 +1099,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "get": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": None,
@@ -1073,6 +1134,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "list": {
+                    "changed_since": None,
                     "fields": {},
                     "note": None,
                     "pagination": {
@@ -1122,6 +1184,7 @@ MATRIX: Final[dict[str, Any]] = {
                     },
                 },
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "account": {
                             "enum": None,

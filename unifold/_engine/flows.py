@@ -13,13 +13,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
 
 from unifold import _errors as errors
-from unifold._engine import formats
+from unifold._engine import changed_since, formats
 from unifold._engine.connector import Connector, deep_merge, get_path, set_path
 from unifold._engine.context import WriteContext
 from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
@@ -36,6 +37,7 @@ class CallOptions:
     exclude_fields: tuple[str, ...] = ()
     remote_query: Mapping[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    updated_after: datetime | None = None  # aware, UTC; checked by changed_since.check
 
 
 def flatten_query(value: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
@@ -404,12 +406,35 @@ def _sane(state: dict[str, Any]) -> bool:
         and count("offset", 0)
         and count("size", 1)
         and (isinstance(state.get("after", ""), str))
+        and (isinstance(state.get("u", ""), str))
     )
+
+
+def _cursor_since(conn: Connector, state: dict[str, Any], given: datetime | None) -> Any:
+    """A cursor remembers its `updated_after`: the next page may omit it, not change it."""
+    if "u" not in state:
+        return given
+    try:
+        remembered = datetime.fromisoformat(state["u"])
+    except ValueError:
+        remembered = None
+    if remembered is None or (given is not None and given != remembered):
+        raise errors.InvalidParameterError(
+            f"updated_after differs from the one this cursor was made with "
+            f"({state['u']}); keep it, or start without a cursor",
+            field="updated_after",
+            integration=conn.name,
+        )
+    return remembered
 
 
 def _encode_cursor(conn: Connector, state: dict[str, Any]) -> str:
     raw = json.dumps({"i": conn.name, **state}, separators=(",", ":"), sort_keys=True)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _with_since(state: dict[str, Any], since: datetime | None) -> dict[str, Any]:
+    return {**state, "u": since.isoformat()} if since is not None else state
 
 
 def _has_next_link(resp: ProviderResponse) -> bool:
@@ -446,6 +471,13 @@ def list_flow(
         params[pagination["offset_param"]] = state.get("offset", 0)
     elif state.get("after"):
         params[pagination["cursor_param"]] = state["after"]
+    request_spec = spec["request"]
+    since = options.updated_after = _cursor_since(conn, state, options.updated_after)
+    if since is not None:
+        filter_params, filter_path = changed_since.push_down(spec, since)
+        params.update(filter_params)
+        if filter_path:
+            request_spec = {**request_spec, "path": filter_path}
     remote = options.remote_query or {}
     if spec["request"].get("remote_query_in") == "body":
         given = {str(k) for k in remote}
@@ -456,8 +488,8 @@ def list_flow(
     clash = sorted(given & controlled)
     if clash:
         raise errors.InvalidParameterError(
-            f"remote_query cannot set {', '.join(clash)}: unifold pages with limit and "
-            f"next_cursor ({conn.name})",
+            f"remote_query cannot set {', '.join(clash)}: unifold sets it from limit, "
+            f"next_cursor and updated_after ({conn.name})",
             field="remote_query",
             integration=conn.name,
         )
@@ -469,15 +501,32 @@ def list_flow(
             set_path(body, key, value)
     else:
         query = [(k, str(v)) for k, v in params.items()]
-    resp = yield build_request(
+    request = build_request(
         conn,
-        spec["request"],
+        request_spec,
         "list projects",
         body=body,
         extra_query=query,
         stream=options.response_format == "stream",
         remote_query=options.remote_query,
     )
+    # Everything above runs now, so a bad argument fails before anything is sent (and before
+    # `iter` returns); the page itself is fetched when the flow runs.
+    return _list_page(conn, options, request, state, size)
+
+
+def _list_page(
+    conn: Connector,
+    options: CallOptions,
+    request: ProviderRequest,
+    state: dict[str, Any],
+    size: int,
+) -> Flow:
+    spec = conn.resource["operations"]["list"]
+    pagination = spec["pagination"]
+    style = pagination["style"]
+    since = options.updated_after
+    resp = yield request
     if options.response_format in ("raw", "stream"):
         return resp if options.response_format == "stream" else resp.body()
     payload = resp.json()
@@ -505,10 +554,15 @@ def list_flow(
             next_state = {"offset": state.get("offset", 0) + len(records)}
     result: list[Any] = []
     skipped = 0
+    changed_at = dict(conn.readers).get("updated_at") if since is not None else None
     for raw in records:
         if not isinstance(raw, Mapping):
             skipped += 1
             continue
+        if changed_at is not None and since is not None:
+            # Exact on our side too: the provider's filter may be coarser (seconds) or absent.
+            if not changed_since.keep(changed_at(raw), since):
+                continue
         try:
             record = to_record(conn, raw, options)
         except errors.ProviderError:
@@ -528,6 +582,8 @@ def list_flow(
     return Page[Any](
         warnings=warnings,
         result=result,
-        next_cursor=_encode_cursor(conn, {**next_state, "size": size}) if next_state else None,
+        next_cursor=_encode_cursor(conn, _with_since({**next_state, "size": size}, since))
+        if next_state
+        else None,
         result_count=len(result),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from unifold.sandbox._base import Abort, Request, Route, SandboxProvider, SandboxResponse
@@ -162,6 +162,7 @@ class InsightlySandbox(SandboxProvider):
         i = re.IGNORECASE
         return [
             route("GET", r"/projects", self._list, i),
+            route("GET", r"/projects/search", self._search, i),
             route("POST", r"/projects", self._create, i),
             route("PUT", r"/projects", self._update, i),
             route("GET", r"/projects/(?P<id>[^/]+)", self._get, i),
@@ -215,18 +216,35 @@ class InsightlySandbox(SandboxProvider):
         return out
 
     def _list(self, request: Request) -> SandboxResponse:
+        return self._page(request, [self._projects[k] for k in sorted(self._projects)])
+
+    def _page(self, request: Request, records: list[Json]) -> SandboxResponse:
         skip = int_arg(request.arg("skip"), 0)
         top = int_arg(request.arg("top"), 100)
         if skip is None or top is None or top > 500:
             # Default 100, max 500 (research §B7); [?] over-limit handling: we answer 400.
             return json_response(400, {"Message": "skip/top must be integers, top at most 500"})
         brief = (request.arg("brief") or "").lower() == "true"
-        records = [self._projects[k] for k in sorted(self._projects)]
         body = [self._render(r, brief) for r in records[skip : skip + top]]
         headers = []
         if (request.arg("count_total") or "").lower() == "true":
             headers.append(("X-Total-Count", str(len(records))))
         return json_response(200, body, headers)
+
+    def _search(self, request: Request) -> SandboxResponse:
+        """`GET /Projects/Search`: field_name/field_value (exact), updated_after_utc, brief,
+        skip/top, count_total (v3.1 spec, Projects/Search)."""
+        records = [self._projects[k] for k in sorted(self._projects)]
+        if since_text := request.arg("updated_after_utc"):
+            since = _instant(since_text)
+            if since is None:
+                return json_response(400, {"Message": "updated_after_utc must be a date-time"})
+            # [?] whether the bound is inclusive is undocumented; we keep records at or after it.
+            records = [r for r in records if (_instant(r["DATE_UPDATED_UTC"]) or since) >= since]
+        name, value = request.arg("field_name"), request.arg("field_value")
+        if name:
+            records = [r for r in records if str(r.get(name)) == (value or "")]
+        return self._page(request, records)
 
     def _get(self, request: Request) -> SandboxResponse:
         record = self._find(request.params["id"])
@@ -350,3 +368,14 @@ class InsightlySandbox(SandboxProvider):
             values.setdefault("DATE_UPDATED_UTC", stamp)
             self._projects[project_id] = self._record(project_id, **values)
             return str(project_id)
+
+
+def _instant(text: Any) -> datetime | None:
+    """`2024-02-01 12:00:00` (UTC, response bodies) or ISO 8601 with an offset or Z."""
+    if not isinstance(text, str):
+        return None
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)

@@ -9,7 +9,7 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from unifold.sandbox._base import Abort, Request, Route, SandboxProvider, SandboxResponse
@@ -366,6 +366,32 @@ class PipelinerSandbox(SandboxProvider):
     def _get(self, request: Request) -> SandboxResponse:
         return self._ok(200, self._render(request, self._find(request)))
 
+    def _filters(self, request: Request) -> list[Any]:
+        """`filter[<field>]=value` with `filter-op[<field>]=eq|gt|gte|lt|lte` (spec v100,
+        parameters filter/filter-op); dates compare as instants."""
+        ops = {"eq": lambda a, b: a == b, "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b}
+        ops.update({"lt": lambda a, b: a < b, "lte": lambda a, b: a <= b})
+        out = []
+        for key, value in request.query:
+            match = re.fullmatch(r"filter\[([a-z_]+)\]", key)
+            if not match:
+                continue
+            name = match[1]
+            op = request.arg(f"filter-op[{name}]") or "eq"
+            if op not in ops or name not in ("modified", "created", "name", "end_date"):
+                # [?] sandbox: only these fields and operators are emulated.
+                raise Abort(self._error(400, f"Unsupported filter {name!r} with operator {op!r}."))
+            wanted = _instant(value) if name in ("modified", "created") else value
+            if wanted is None:
+                raise Abort(self._error(400, f"Filter value {value!r} is not a date-time."))
+
+            def test(record: Json, name: str = name, wanted: Any = wanted, op: str = op) -> bool:
+                have = _instant(record[name]) if name in ("modified", "created") else record[name]
+                return have is not None and bool(ops[op](have, wanted))
+
+            out.append(test)
+        return out
+
     def _list(self, request: Request) -> SandboxResponse:
         first_raw = request.arg("first") or "30"
         if not first_raw.isdigit() or not 1 <= int(first_raw) <= 100:
@@ -373,9 +399,14 @@ class PipelinerSandbox(SandboxProvider):
             return self._error(400, "Parameter 'first' must be between 1 and 100.")
         first = int(first_raw)
         include_deleted = (request.arg("include-deleted") or "").lower() == "true"
-        # [?] sandbox: filter, filter-op, order-by, expand and load-only are accepted but ignored.
+        # [?] sandbox: order-by, expand and load-only are accepted but ignored.
+        wanted = self._filters(request)
         records = sorted(
-            (r for r in self._projects.values() if include_deleted or not r["is_deleted"]),
+            (
+                r
+                for r in self._projects.values()
+                if (include_deleted or not r["is_deleted"]) and all(f(r) for f in wanted)
+            ),
             key=lambda r: (r["created"], r["id"]),
         )
         start = 0
@@ -621,3 +652,12 @@ class PipelinerSandbox(SandboxProvider):
                 record["end_date"] = "2030-12-31"
             self._projects[project_id] = record
             return project_id
+
+
+def _instant(text: Any) -> datetime | None:
+    """A Pipeliner date-time (`2024-02-01 12:00:00.000000+00:00`); naive values are UTC [?]."""
+    try:
+        stamp = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)

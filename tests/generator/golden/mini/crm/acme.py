@@ -322,6 +322,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {},
             "operations": {
                 "update": {
+                    "changed_since": None,
                     "fields": {
                         "name": {
                             "enum": None,

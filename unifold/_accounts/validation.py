@@ -1,64 +1,23 @@
-"""Integrated accounts: which provider, whose credentials, which provider parameters.
-
-The embedded default store is SQLite (a file, or ":memory:"). Credentials never appear in a
-repr, a log line or an error message.
+"""Account validation: an account is checked against its integration's matrix before it is
+stored, so a bad one is refused before any request. Values of credentials never reach a message.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
-import sqlite3
-import threading
 import uuid
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from unifold import _errors as errors
+from unifold._accounts.model import Credentials, IntegratedAccount
 
-Environment = Literal["production", "sandbox"]
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 _SINGLE_LINE = re.compile(r"[^\x00-\x1f\x7f]+")
-
-
-class Credentials(Mapping[str, str]):
-    """A read-only mapping of secrets whose repr and str never show the values."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = dict(values)
-
-    def __getitem__(self, key: str) -> str:
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def __repr__(self) -> str:
-        return "Credentials(" + ", ".join(f"{k}='**********'" for k in sorted(self._values)) + ")"
-
-    __str__ = __repr__
-
-
-@dataclass(frozen=True)
-class IntegratedAccount:
-    id: str
-    integration: str
-    environment: Environment
-    credentials: Credentials = field(repr=True)
-    params: dict[str, str]
-    base_url: str | None = None
-    allow_remote_base_url: bool = False
-    created_at: str = ""
+_TENANT = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 
 
 def is_loopback(host: str) -> bool:
@@ -68,6 +27,15 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def check_tenant(tenant: Any) -> None:
+    """A tenant is an opaque name chosen by the server's operator: short, one printable line."""
+    if tenant is not None and (not isinstance(tenant, str) or not _TENANT.fullmatch(tenant)):
+        raise errors.AccountConfigError(
+            "tenant must be None or 1-200 printable characters on one line",
+            field="tenant",
+        )
 
 
 def _base_url_ok(base_url: Any) -> bool:
@@ -191,98 +159,6 @@ def check_account(
     return out
 
 
-class AccountStore:
-    """Accounts in SQLite. One connection, guarded by a lock (safe across threads)."""
-
-    SCHEMA = """
-    CREATE TABLE IF NOT EXISTS integrated_accounts (
-        id TEXT PRIMARY KEY,
-        integration TEXT NOT NULL,
-        environment TEXT NOT NULL,
-        credentials TEXT NOT NULL,
-        params TEXT NOT NULL,
-        base_url TEXT,
-        allow_remote_base_url INTEGER NOT NULL DEFAULT 0,
-        created_at TEXT NOT NULL
-    )"""
-
-    def __init__(self, path: str | Path) -> None:
-        target = str(path)
-        if target != ":memory:":
-            file = Path(target).expanduser()
-            # Credentials are stored as given: keep the folder and file private to the user.
-            file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            file.touch(mode=0o600, exist_ok=True)
-            file.chmod(0o600)  # also a store an older version created world-readable
-            target = str(file)
-        self._db = sqlite3.connect(target, check_same_thread=False)
-        self._lock = threading.Lock()
-        self._cache: dict[str, IntegratedAccount] = {}
-        with self._lock, self._db:
-            self._db.execute(self.SCHEMA)
-
-    def add(self, account: IntegratedAccount) -> None:
-        with self._lock, self._db:
-            self._db.execute(
-                "INSERT INTO integrated_accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    account.id,
-                    account.integration,
-                    account.environment,
-                    json.dumps(dict(account.credentials)),
-                    json.dumps(account.params, sort_keys=True),
-                    account.base_url,
-                    int(account.allow_remote_base_url),
-                    account.created_at,
-                ),
-            )
-            self._cache[account.id] = account
-
-    def get(self, account_id: str) -> IntegratedAccount | None:
-        cached = self._cache.get(account_id)
-        if cached is not None:
-            return cached
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM integrated_accounts WHERE id = ?", (account_id,)
-            ).fetchone()
-        if row is None:
-            return None
-        account = self._row(row)
-        self._cache[account_id] = account
-        return account
-
-    def list(self) -> list[IntegratedAccount]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT * FROM integrated_accounts ORDER BY created_at, id"
-            ).fetchall()
-        return [self._row(r) for r in rows]
-
-    def delete(self, account_id: str) -> bool:
-        with self._lock, self._db:
-            self._cache.pop(account_id, None)
-            cur = self._db.execute("DELETE FROM integrated_accounts WHERE id = ?", (account_id,))
-            return cur.rowcount > 0
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    @staticmethod
-    def _row(row: tuple[Any, ...]) -> IntegratedAccount:
-        return IntegratedAccount(
-            id=row[0],
-            integration=row[1],
-            environment=row[2],
-            credentials=Credentials(json.loads(row[3])),
-            params=json.loads(row[4]),
-            base_url=row[5],
-            allow_remote_base_url=bool(row[6]),
-            created_at=row[7],
-        )
-
-
 def new_account(
     integration: str,
     environment: str,
@@ -290,7 +166,9 @@ def new_account(
     params: Mapping[str, Any] | None,
     base_url: str | None,
     allow_remote_base_url: bool,
+    tenant: str | None = None,
 ) -> IntegratedAccount:
+    check_tenant(tenant)
     if credentials is None and environment == "sandbox":
         from unifold.sandbox import SANDBOX_CREDENTIALS
 
@@ -304,6 +182,7 @@ def new_account(
     checked = check_account(
         integration, environment, credentials, params or {}, base_url, allow_remote_base_url
     )
+    now = datetime.now(UTC).isoformat()
     return IntegratedAccount(
         id=str(uuid.uuid4()),
         integration=integration,
@@ -312,5 +191,7 @@ def new_account(
         params=checked,
         base_url=base_url,
         allow_remote_base_url=allow_remote_base_url,
-        created_at=datetime.now(UTC).isoformat(),
+        created_at=now,
+        updated_at=now,
+        tenant=tenant,
     )
