@@ -107,28 +107,17 @@ class _Types:
                 return name
         return None
 
-    def request(self, schema: dict[str, Any], enum: list[str] | None) -> str:
+    def request(
+        self, schema: dict[str, Any], enum: list[str] | None, as_param: bool = False
+    ) -> str:
+        """A request field's annotation: in the model, or (`as_param`) in the `TypedDict` of a
+        dict body, where a reference may be the model or its dict form and a date-time an ISO
+        string too (pydantic parses them)."""
         ref = self._ref_name(schema)
         if ref:
             self.imports.add(ref)
-            return ref
-        resolved = resolve(self.schemas, schema)
-        values = enum if enum is not None else resolved.get("enum")
-        if values:
-            return "Literal[" + ", ".join(repr(v) for v in values) + "]"
-        kind = resolved.get("type")
-        if kind == "array":
-            return f"list[{self.request(resolved['items'], None)}]"
-        if kind == "string" and resolved.get("format") == "date-time":
-            return "AwareDatetime | date"
-        return self._scalar(resolved)
-
-    def param(self, schema: dict[str, Any], enum: list[str] | None) -> str:
-        """The annotation in a `TypedDict` body: the model or its dict form, date-times as
-        ISO strings too (pydantic parses them)."""
-        ref = self._ref_name(schema)
-        if ref:
-            self.imports.add(ref)
+            if not as_param:
+                return ref
             self.param_imports.add(f"{ref}Param")
             return f"{ref} | {ref}Param"
         resolved = resolve(self.schemas, schema)
@@ -137,10 +126,13 @@ class _Types:
             return "Literal[" + ", ".join(repr(v) for v in values) + "]"
         kind = resolved.get("type")
         if kind == "array":
-            return f"list[{self.param(resolved['items'], None)}]"
+            return f"list[{self.request(resolved['items'], None, as_param)}]"
         if kind == "string" and resolved.get("format") == "date-time":
-            return "str | datetime | date"
+            return "str | datetime | date" if as_param else "AwareDatetime | date"
         return self._scalar(resolved)
+
+    def param(self, schema: dict[str, Any], enum: list[str] | None) -> str:
+        return self.request(schema, enum, as_param=True)
 
     def response(self, schema: dict[str, Any]) -> str:
         ref = self._ref_name(schema)

@@ -151,9 +151,10 @@ def _docs(inputs: Inputs, contexts: list[IntegrationCtx], input_names: list[str]
             call = PYTHON_CALLS[op_name].format(body='{"name": "Relaunch"}')
             first = min(m.integration for m in inputs.matrices.values() if resource in m.resources)
             out[f"docs/crm/{resource}/{op_name}.md"] = template.render(
-                python_typed=f"uf.crm.{first}.{resource}.{call}  # typed: "
-                f"unifold.generated.crm.{first} models, only {first} accounts",
-                python_unified=f"uf.crm.{resource}.{call}  # any integration's account",
+                python_typed=f"# typed: unifold.generated.crm.{first} models, {first} accounts "
+                f"only\nuf.crm.{first}.{resource}.{call}",
+                python_unified="# unified: an account of any integration\n"
+                f"uf.crm.{resource}.{call}",
                 header_md=header(input_names, comment="").strip(),
                 title=f"{verb} {resource.capitalize()}",
                 method=method,

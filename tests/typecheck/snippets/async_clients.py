@@ -24,3 +24,10 @@ async def forgot_await(auf: AsyncUnifold, acct: str) -> capsule.Project:
 def sync_result_is_not_awaitable(uf: Unifold, acct: str) -> None:
     async def inner() -> None:
         await uf.crm.capsule.projects.get("1", integrated_account_id=acct)  # error: Incompatible types in "await" (actual type "Project"
+
+
+async def async_paging(auf: AsyncUnifold, acct: str) -> None:
+    records = auf.crm.projects.iter(integrated_account_id=acct, response_format="normalized")
+    reveal_type(records)  # reveal: typing.AsyncIterator[unifold._engine.formats.NormalizedRecord]
+    async for record in auf.crm.capsule.projects.iter(integrated_account_id=acct):
+        reveal_type(record)  # reveal: unifold.generated.crm.capsule.Project

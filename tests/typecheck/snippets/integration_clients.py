@@ -49,3 +49,8 @@ def another_integrations_model(uf: Unifold, acct: str) -> None:
 
 def typo_keyword(uf: Unifold, acct: str) -> None:
     uf.crm.capsule.projects.get("1", integrated_account_id=acct, exclude_feilds=["id"])  # error: Unexpected keyword argument "exclude_feilds"
+
+
+def paging(uf: Unifold, acct: str) -> None:
+    reveal_type(uf.crm.capsule.projects.iter(integrated_account_id=acct, limit=50))  # reveal: typing.Iterator[unifold.generated.crm.capsule.Project]
+    uf.crm.capsule.projects.iter(integrated_account_id=acct, response_format="raw")  # error: [call-overload]
