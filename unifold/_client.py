@@ -27,6 +27,7 @@ from unifold._engine.flows import (
     delete_flow,
     get_flow,
     list_flow,
+    module_checked,
     update_flow,
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, SyncDriver
@@ -66,6 +67,8 @@ class _Core:
         self._store = store if isinstance(store, AccountStore) else open_store(store)
         self._max_retries = max_retries
         self._sandboxes: dict[str, SandboxProvider] = {}
+        # Accounts whose API module (Teamleader projects-v2) this client has confirmed.
+        self._module_checked: set[str] = set()
         self._lock = threading.Lock()
 
     def account(self, account_id: Any, tenant: str | None = None) -> IntegratedAccount:
@@ -178,6 +181,8 @@ class _Core:
         else:
             assert rid is not None
             flow = delete_flow(conn, rid, call)
+        if conn.provider.get("module_check") and account.id not in self._module_checked:
+            flow = module_checked(conn, flow, lambda: self._module_checked.add(account.id))
         return account, conn, flow, call
 
 

@@ -189,6 +189,8 @@ class Project(unified.Project):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -863,6 +865,10 @@ class CapsuleHooksBase(abc.ABC):
         """Read hook for projects.record.contact."""
 
     @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
+
+    @abc.abstractmethod
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         """Read hook for projects.record.opportunity."""
 
@@ -904,14 +910,17 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.capsulecrm.com/api/v2",
         "docs": "https://developer.capsulecrm.com/v2/operations/Project",
         "errors": {
+            "meanings": {},
             "message_paths": ["errors.0.message", "message", "error"],
             "source": "{message} for auth/server errors, {message, errors:[{resource, "
             "field, message}]} for validation",
             "validation_statuses": [400, 422],
         },
         "id_pattern": "^[0-9]{1,19}$",
+        "module_check": None,
         "params": {},
         "rate_limit": {
+            "budgets": [{"limit": 4000, "per_seconds": 3600.0}],
             "limit": "X-RateLimit-Limit",
             "remaining": "X-RateLimit-Remaining",
             "reset": "X-RateLimit-Reset",
@@ -926,6 +935,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": "kase",
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -939,6 +949,24 @@ MATRIX: Final[dict[str, Any]] = {
                 },
                 "field_definitions": {
                     "envelope": "definitions",
+                    "pagination": {
+                        "cursor_param": None,
+                        "has_more_path": None,
+                        "max_size": 100,
+                        "next_cursor_path": None,
+                        "offset_param": None,
+                        "page_param": "page",
+                        "params_in": "query",
+                        "size_param": "perPage",
+                        "source": "perPage "
+                        "1-100 "
+                        "(default "
+                        "50) and "
+                        "Link "
+                        "rel=next "
+                        "(developer.capsulecrm.com/v2/operations/Custom_Field)",
+                        "style": "link_header",
+                    },
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -1056,7 +1084,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "POST",
                         "path": "/kases",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -1076,6 +1104,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1117,7 +1146,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "GET",
                         "path": "/kases/{id}",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -1137,6 +1166,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1176,7 +1206,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "GET",
                         "path": "/kases",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -1196,6 +1226,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1367,7 +1398,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "PUT",
                         "path": "/kases/{id}",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -1387,6 +1418,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1434,6 +1466,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "embed=fields: {definition name: value}",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -1579,6 +1621,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -1601,6 +1644,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -1622,6 +1666,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -1679,6 +1724,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",

@@ -169,6 +169,8 @@ class Project(unified.Project):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -827,6 +829,10 @@ class InsightlyHooksBase(abc.ABC):
     INTEGRATION: ClassVar[str] = "insightly"
 
     @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
+
+    @abc.abstractmethod
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         """Read hook for projects.record.opportunity."""
 
@@ -854,12 +860,14 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.{pod}.insightly.com/v3.1",
         "docs": "https://api.insightly.com/v3.1/Help#!/Projects/UpdateEntity",
         "errors": {
+            "meanings": {"402": "Record limit reached", "417": "Delete failed"},
             "message_paths": ["Message", "message"],
-            "source": "the spec declares no error body (content: {}); 400 for invalid "
-            "data, 404 'Record not found'",
-            "validation_statuses": [400, 417],
+            "source": "v3.1 swagger: 400 'Data validation error', 402 'Record limit "
+            "reached', 404 'Record not found', 417 'Delete failed'",
+            "validation_statuses": [400],
         },
         "id_pattern": "^[0-9]{1,19}$",
+        "module_check": None,
         "params": {
             "pod": {
                 "default": "na1",
@@ -869,6 +877,7 @@ MATRIX: Final[dict[str, Any]] = {
             }
         },
         "rate_limit": {
+            "budgets": [{"limit": 10, "per_seconds": 1.0}],
             "limit": "X-RateLimit-Limit",
             "remaining": "X-RateLimit-Remaining",
             "reset": None,
@@ -883,6 +892,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": None,
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -1025,6 +1035,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1084,6 +1095,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1147,6 +1159,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1282,6 +1295,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1309,6 +1323,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "CUSTOMFIELDS: {FIELD_NAME: FIELD_VALUE}",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -1471,6 +1495,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -1491,6 +1516,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -1510,6 +1536,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -1569,6 +1596,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",

@@ -156,6 +156,8 @@ class Project(unified.Project):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -811,6 +813,10 @@ class PipelinerHooksBase(abc.ABC):
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         """Read hook for projects.record.contact."""
 
+    @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
+
 
 MATRIX: Final[dict[str, Any]] = {
     "display_name": "Pipeliner",
@@ -830,12 +836,14 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://{region}.api.pipelinersales.com/api/v100/rest/spaces/{space_id}",
         "docs": "https://developers.pipelinersales.com/api-docs",
         "errors": {
+            "meanings": {},
             "message_paths": ["field_errors.0.errors.0.message", "message"],
             "source": "components.schemas.Error {http_status, code, name, message, "
             "success: false}; 422 adds field_errors",
             "validation_statuses": [400, 422],
         },
         "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        "module_check": None,
         "params": {
             "region": {
                 "default": None,
@@ -852,6 +860,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
         },
         "rate_limit": {
+            "budgets": [],
             "limit": None,
             "remaining": None,
             "reset": None,
@@ -865,6 +874,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": "data",
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -987,6 +997,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1044,6 +1055,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1108,6 +1120,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1221,6 +1234,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1268,6 +1282,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "the record's custom fields, flat keys by Api Field Name (cf_...)",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -1362,6 +1386,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -1380,6 +1405,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -1397,6 +1423,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -1436,6 +1463,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",

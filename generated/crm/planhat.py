@@ -149,6 +149,8 @@ class Project(unified.Project):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -822,14 +824,17 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.planhat.com",
         "docs": "https://www.planhat.com/developers/api/project",
         "errors": {
+            "meanings": {},
             "message_paths": ["message", "error"],
             "source": "error bodies are 'an object or string'; 400 bad payload, 403 "
             "permission, 404 unknown id",
             "validation_statuses": [400],
         },
         "id_pattern": "^(?:[0-9a-fA-F]{24}|(?:extid|srcid)-[^/?#]{1,200})$",
+        "module_check": None,
         "params": {},
         "rate_limit": {
+            "budgets": [{"limit": 200, "per_seconds": 60.0}],
             "limit": "X-Rate-Limit-Limit",
             "remaining": "X-Rate-Limit-Remaining",
             "reset": None,
@@ -844,6 +849,7 @@ MATRIX: Final[dict[str, Any]] = {
             "fetches": {
                 "current": {
                     "envelope": None,
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -961,6 +967,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1015,6 +1022,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1057,6 +1065,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1190,6 +1199,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -1234,6 +1244,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "hook": None,
                     "note": None,
                     "path": "currency",
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": None,
+                    "note": "keyed by the field's display name",
+                    "path": "custom",
                     "ref": None,
                     "ref_transform": None,
                     "transform": None,
@@ -1301,6 +1321,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -1316,6 +1337,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -1330,6 +1352,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -1361,6 +1384,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",

@@ -85,6 +85,8 @@ class TeamleaderSandbox(SandboxProvider):
             cf[3]: {"type": "multiple_choice", "options": ["Design", "Build", "Launch"]},
         }
         self._projects: dict[str, Json] = {}
+        # Which projects module the account uses: "projects-v2" or "legacy" (tests set it).
+        self.projects_module = "projects-v2"
         self._counter = 0x100
         self._seed()
 
@@ -198,9 +200,16 @@ class TeamleaderSandbox(SandboxProvider):
             "removeQuotation": self._link("quotations", "quotation_id", add=False),
         }
         return [
-            route("POST", rf"/projects-v2/projects\.{name}", handler)
-            for name, handler in actions.items()
+            route("POST", r"/accounts\.projects-v2-status", self._module_status),
+            *(
+                route("POST", rf"/projects-v2/projects\.{name}", handler)
+                for name, handler in actions.items()
+            ),
         ]
+
+    def _module_status(self, request: Request) -> SandboxResponse:
+        # data.status is projects-v2 or legacy (teamleadercrm/api src/99-other/accounts.apib).
+        return json_response(200, {"data": {"status": self.projects_module}})
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         return bearer_token(headers) == self.credentials["access_token"]
@@ -423,8 +432,13 @@ class TeamleaderSandbox(SandboxProvider):
             # Idempotent: "Doesn't fail if … already added/removed" (research §4a).
             if add:
                 self._add(record, field, item)
-            else:  # [?] undocumented: removing the last owner is allowed
-                record[field] = [x for x in record[field] if self._same(field, x, item) is False]
+            else:
+                kept = [x for x in record[field] if self._same(field, x, item) is False]
+                if field == "owners" and not kept:
+                    # [?] no provider source: the project's own rule that a project keeps one
+                    # owner (issue 11); Teamleader's docs say nothing either way.
+                    return self._error(400, "a project must keep at least one owner")
+                record[field] = kept
             return empty_response(204)
 
         return handler
