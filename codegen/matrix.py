@@ -11,7 +11,7 @@ Validation is strict (`extra="forbid"` everywhere) so a typo is an error naming 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -145,7 +145,7 @@ class Request(_Strict):
     id_in_body: str | None = None
     id_as: Literal["string", "integer"] = "string"
     # Fixed body members (Teamleader's `delete_strategy`).
-    body: dict[str, str | int | bool] = {}
+    body: dict[str, str | int | bool | dict[str, Any]] = {}
     # Where `remote_query` goes: the query string, or the JSON body of RPC-style APIs whose
     # parameters live there (Teamleader).
     remote_query_in: Literal["query", "body"] = "query"
@@ -283,10 +283,38 @@ class Fetch(_Strict):
         return value
 
 
+class CustomFieldDefinitions(_Strict):
+    """How an account's custom field definitions read (`projects.fields()`): the fetch that
+    lists them and the dotted paths of each definition's parts."""
+
+    fetch: str  # a name in `fetches` (paged there if the provider pages them)
+    name: str  # the key `custom_fields` takes
+    type: str
+    label: str | None = None
+    id: str | None = None
+    options: str | None = None  # the list of choices
+    option_value: str | None = None  # inside each choice, when choices are objects
+    required: str | None = None  # a boolean
+    keep: dict[str, str] = {}  # only definitions whose path has this value (Planhat parent)
+    name_prefix: str | None = None  # only definitions whose name starts with it
+    source: str
+
+
 class Resource(_Strict):
     record: dict[str, ReadField]
     fetches: dict[str, Fetch] = {}
+    custom_field_definitions: CustomFieldDefinitions | None = None
     operations: dict[str, Operation]
+
+    @model_validator(mode="after")
+    def _definitions_fetch(self) -> Resource:
+        wanted = self.custom_field_definitions
+        if wanted is not None and wanted.fetch not in self.fetches:
+            raise ValueError(
+                f"custom_field_definitions.fetch {wanted.fetch!r} is not one of the fetches "
+                f"{sorted(self.fetches)}"
+            )
+        return self
 
     @field_validator("operations")
     @classmethod

@@ -23,6 +23,8 @@ _EXPORTS = {
     "AsyncProviderStream": "unifold._client",
     "IntegratedAccount": "unifold._accounts",
     "Credentials": "unifold._accounts",
+    "ProjectFields": "unifold._engine.discovery",
+    "CustomFieldDefinition": "unifold._engine.discovery",
 }
 _EXPORTS.update({name: "unifold._errors" for name in _ERRORS})
 
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from unifold._client import AsyncUnifold as AsyncUnifold
     from unifold._client import ProviderStream as ProviderStream
     from unifold._client import Unifold as Unifold
+    from unifold._engine.discovery import CustomFieldDefinition as CustomFieldDefinition
+    from unifold._engine.discovery import ProjectFields as ProjectFields
     from unifold._errors import *  # noqa: F403
 
 

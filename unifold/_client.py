@@ -19,6 +19,7 @@ from unifold import _errors as errors
 from unifold._accounts import AccountStore, IntegratedAccount, new_account, open_store
 from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
+from unifold._engine.discovery import FieldsCache
 from unifold._engine.flows import (
     CallOptions,
     check_id,
@@ -69,6 +70,7 @@ class _Core:
         self._sandboxes: dict[str, SandboxProvider] = {}
         # Accounts whose API module (Teamleader projects-v2) this client has confirmed.
         self._module_checked: set[str] = set()
+        self.fields_cache = FieldsCache()
         self._lock = threading.Lock()
 
     def account(self, account_id: Any, tenant: str | None = None) -> IntegratedAccount:
@@ -104,6 +106,20 @@ class _Core:
     def in_process(self, account: IntegratedAccount) -> bool:
         return account.environment == "sandbox" and not account.base_url
 
+    def check_integration(
+        self, account: IntegratedAccount, integration: str | None, resource: str
+    ) -> None:
+        """A per-integration client (`integration` set) takes only that integration's accounts."""
+        if integration is not None and account.integration != integration:
+            raise errors.IntegrationMismatchError(
+                f"account {account.id} is a {account.integration} account, but "
+                f"crm.{integration}.{resource} only takes {integration} accounts; use "
+                f"crm.{account.integration}.{resource} or the unified crm.{resource}",
+                field="integrated_account_id",
+                integration=account.integration,
+                accepted=integration,
+            )
+
     def prepare(
         self,
         resource: str,
@@ -121,15 +137,7 @@ class _Core:
         client, whose account must belong to it."""
         check_option_names(resource, operation, options)
         account = self.account(integrated_account_id)
-        if integration is not None and account.integration != integration:
-            raise errors.IntegrationMismatchError(
-                f"account {account.id} is a {account.integration} account, but "
-                f"crm.{integration}.{resource} only takes {integration} accounts; use "
-                f"crm.{account.integration}.{resource} or the unified crm.{resource}",
-                field="integrated_account_id",
-                integration=account.integration,
-                accepted=integration,
-            )
+        self.check_integration(account, integration, resource)
         conn = load_connector(account.integration)
         if operation not in conn.operations:
             raise errors.UnifoldValidationError(

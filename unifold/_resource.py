@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from unifold import _errors as errors
+from unifold._engine.connector import Connector, load_connector
+from unifold._engine.discovery import ProjectFields, definitions_flow
 from unifold._engine.http import Flow, ProviderResponse
 from unifold._streams import AsyncProviderStream, ProviderStream
 
@@ -21,7 +23,6 @@ if TYPE_CHECKING:
 
     from unifold._accounts import IntegratedAccount
     from unifold._client import AsyncUnifold, Unifold, _ClientBase
-    from unifold._engine.connector import Connector
     from unifold._engine.flows import CallOptions
 
 Prepared = tuple["IntegratedAccount", "Connector", Flow, "CallOptions"]
@@ -67,6 +68,15 @@ class _Resource:
             )
         return self._prepare("list", integrated_account_id, response_format, options)
 
+    def _fields_plan(
+        self, integrated_account_id: str, refresh: bool
+    ) -> tuple[IntegratedAccount, Connector, ProjectFields | None]:
+        account = self._client._core.account(integrated_account_id)
+        self._client._core.check_integration(account, self.INTEGRATION, self.RESOURCE)
+        conn = load_connector(account.integration)
+        cache = self._client._core.fields_cache
+        return account, conn, None if refresh else cache.get(account.id)
+
 
 class SyncResource(_Resource):
     def __init__(self, client: Unifold) -> None:
@@ -89,6 +99,14 @@ class SyncResource(_Resource):
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return ProviderStream(result.stream, call.warnings)
         return result
+
+    def _fields(self, integrated_account_id: str, refresh: bool) -> ProjectFields:
+        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
+        if cached is not None:
+            return cached
+        found = self._client._driver(account, conn).run(definitions_flow(conn))
+        fields: ProjectFields = self._client._core.fields_cache.put(account.id, conn, found)
+        return fields
 
     def _iter(
         self, integrated_account_id: str, response_format: str, options: Mapping[str, Any]
@@ -133,6 +151,14 @@ class AsyncResource(_Resource):
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, call.warnings)
         return result
+
+    async def _fields(self, integrated_account_id: str, refresh: bool) -> ProjectFields:
+        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
+        if cached is not None:
+            return cached
+        found = await self._client._driver(account, conn).run(definitions_flow(conn))
+        fields: ProjectFields = self._client._core.fields_cache.put(account.id, conn, found)
+        return fields
 
     def _iter(
         self, integrated_account_id: str, response_format: str, options: Mapping[str, Any]

@@ -26,6 +26,7 @@ from typing import (
 from pydantic import AwareDatetime, ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
+from unifold._engine.discovery import ProjectFields
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -245,6 +246,12 @@ class Projects(SyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "capsule"
+
+    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return self._fields(integrated_account_id, refresh)
 
     @overload
     def list(
@@ -538,6 +545,12 @@ class AsyncProjects(AsyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "capsule"
+
+    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return await self._fields(integrated_account_id, refresh)
 
     @overload
     async def list(
@@ -932,6 +945,22 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "id",
+                "keep": {},
+                "label": None,
+                "name": "name",
+                "name_prefix": None,
+                "option_value": None,
+                "options": "options",
+                "required": None,
+                "source": "GET /kases/fields/definitions, "
+                "paged like every list (perPage "
+                "<= 100, Link rel=next) "
+                "(developer.capsulecrm.com/v2/operations/CustomField)",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": "kase",

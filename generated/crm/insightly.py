@@ -26,6 +26,7 @@ from typing import (
 from pydantic import AwareDatetime, ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
+from unifold._engine.discovery import ProjectFields
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -221,6 +222,12 @@ class Projects(SyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "insightly"
+
+    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return self._fields(integrated_account_id, refresh)
 
     @overload
     def list(
@@ -514,6 +521,12 @@ class AsyncProjects(AsyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "insightly"
+
+    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return await self._fields(integrated_account_id, refresh)
 
     @overload
     async def list(
@@ -889,6 +902,25 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": None,
+                "keep": {},
+                "label": "FIELD_LABEL",
+                "name": "FIELD_NAME",
+                "name_prefix": None,
+                "option_value": "OPTION_VALUE",
+                "options": "FIELD_OPTIONS",
+                "required": None,
+                "source": "GET /CustomFields/{object}: "
+                "[{FIELD_NAME, FIELD_LABEL, "
+                "FIELD_TYPE, FIELD_OPTIONS: "
+                "[{OPTION_ID, OPTION_VALUE}], "
+                "...}] "
+                "(api.insightly.com/v3.1/Help, "
+                "CustomFields)",
+                "type": "FIELD_TYPE",
+            },
             "fetches": {
                 "current": {
                     "envelope": None,
@@ -903,7 +935,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": None,
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/CustomFields/Projects",
+                        "query": {},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

@@ -25,6 +25,7 @@ from typing import (
 
 from pydantic import AwareDatetime, ValidationInfo, field_validator
 
+from unifold._engine.discovery import ProjectFields
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -202,6 +203,12 @@ class Projects(SyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "pipeliner"
+
+    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return self._fields(integrated_account_id, refresh)
 
     @overload
     def list(
@@ -495,6 +502,12 @@ class AsyncProjects(AsyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "pipeliner"
+
+    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return await self._fields(integrated_account_id, refresh)
 
     @overload
     async def list(
@@ -871,6 +884,23 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "id",
+                "keep": {},
+                "label": "name",
+                "name": "api_name",
+                "name_prefix": "cf_",
+                "option_value": "option_name",
+                "options": "data_set",
+                "required": None,
+                "source": "Fields carry an Api Field "
+                "Name, a type and a name "
+                "(developers.pipelinersales.com/api-docs/core-api-concepts/fields); "
+                "[I] custom ones are the cf_ "
+                "names",
+                "type": "type_id",
+            },
             "fetches": {
                 "current": {
                     "envelope": "data",
@@ -885,7 +915,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": "data",
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/entities/Fields",
+                        "query": {"filter[entity_name]": "Project", "first": "100"},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

@@ -25,6 +25,7 @@ from typing import (
 from pydantic import ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
+from unifold._engine.discovery import ProjectFields
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -195,6 +196,12 @@ class Projects(SyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "planhat"
+
+    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return self._fields(integrated_account_id, refresh)
 
     @overload
     def list(
@@ -488,6 +495,12 @@ class AsyncProjects(AsyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "planhat"
+
+    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return await self._fields(integrated_account_id, refresh)
 
     @overload
     async def list(
@@ -846,6 +859,24 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "_id",
+                "keep": {"parent": "Project"},
+                "label": None,
+                "name": "name",
+                "name_prefix": None,
+                "option_value": None,
+                "options": "listValues",
+                "required": "isMandatory",
+                "source": "GET /customfields: {_id, name, "
+                "type, parent, isMandatory, "
+                "listValues} "
+                "(planhat.com/developers/api/custom-field); "
+                "[I] the parent query filter, "
+                "so parent is also checked here",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": None,
@@ -860,7 +891,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": None,
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/customfields",
+                        "query": {"parent": "Project"},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

@@ -25,6 +25,7 @@ from typing import (
 from pydantic import ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
+from unifold._engine.discovery import ProjectFields
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -227,6 +228,12 @@ class Projects(SyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "teamleader"
+
+    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return self._fields(integrated_account_id, refresh)
 
     @overload
     def list(
@@ -520,6 +527,12 @@ class AsyncProjects(AsyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "teamleader"
+
+    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return await self._fields(integrated_account_id, refresh)
 
     @overload
     async def list(
@@ -943,6 +956,26 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "id",
+                "keep": {"context": "project"},
+                "label": "label",
+                "name": "label",
+                "name_prefix": None,
+                "option_value": "value",
+                "options": "configuration.options",
+                "required": "required",
+                "source": "customFieldDefinitions.list: "
+                "{id, context, type, label, "
+                "required, "
+                "configuration.options[{id, "
+                "value}]} "
+                "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list); "
+                "[I] projects-v2 fields use "
+                "context project",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": "data",
@@ -957,7 +990,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": "data",
+                    "pagination": None,
+                    "request": {
+                        "body": {"filter": {"context": "project"}, "page": {"size": 100}},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "POST",
+                        "path": "/customFieldDefinitions.list",
+                        "query": {},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {

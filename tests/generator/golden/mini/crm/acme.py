@@ -25,6 +25,7 @@ from typing import (
 from pydantic import ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
+from unifold._engine.discovery import ProjectFields
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -125,6 +126,12 @@ class Projects(SyncResource):
     RESOURCE = "projects"
     INTEGRATION = "acme"
 
+    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return self._fields(integrated_account_id, refresh)
+
     @overload
     def update(
         self,
@@ -189,6 +196,12 @@ class AsyncProjects(AsyncResource):
 
     RESOURCE = "projects"
     INTEGRATION = "acme"
+
+    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return await self._fields(integrated_account_id, refresh)
 
     @overload
     async def update(
@@ -322,6 +335,7 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": None,
             "fetches": {},
             "operations": {
                 "update": {

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
 
 from pydantic import BaseModel
 
+from unifold._engine.discovery import ProjectFields
 from unifold._options import (
     ResponseFormat,
     UpdateOptions,
@@ -43,6 +44,12 @@ class Projects(SyncResource):
     `Project` (at run time, the account's integration's subclass of it)."""
 
     RESOURCE = "projects"
+
+    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return self._fields(integrated_account_id, refresh)
 
     @overload
     def update(
@@ -107,6 +114,12 @@ class AsyncProjects(AsyncResource):
     """The async twin of `Projects`."""
 
     RESOURCE = "projects"
+
+    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> ProjectFields:
+        """The unified fields the account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again)."""
+        return await self._fields(integrated_account_id, refresh)
 
     @overload
     async def update(
