@@ -1,15 +1,14 @@
-"""`Unifold` and `AsyncUnifold`: accounts plus the unified CRM resources.
+"""`Unifold` and `AsyncUnifold`: accounts plus the CRM resources.
 
-Both share `_Core` (accounts, validation, flows); only the HTTP driver differs.
+Both share `_Core` (accounts, validation, flows); only the HTTP driver differs. The resource
+tree under `crm` is generated (`unifold.generated.crm.client`), on the bases in `_resource.py`.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 import warnings
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,7 +19,7 @@ from unifold import _errors as errors
 from unifold._accounts import AccountStore, IntegratedAccount, new_account, open_store
 from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
-from unifold._engine.discovery import FieldsCache, ProjectFields, definitions_flow
+from unifold._engine.discovery import FieldsCache
 from unifold._engine.flows import (
     CallOptions,
     check_id,
@@ -32,7 +31,7 @@ from unifold._engine.flows import (
     module_checked,
     update_flow,
 )
-from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
+from unifold._engine.http import AsyncDriver, Endpoint, Flow, SyncDriver
 from unifold._engine.limits import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_DECOMPRESSION_RATIO,
@@ -42,13 +41,18 @@ from unifold._engine.limits import (
     SyncGate,
 )
 from unifold._engine.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_WAIT, RetryPolicy, as_timeout
-from unifold._engine.validation import OnUnsupported, validate_body
+from unifold._engine.validation import validate_body
 from unifold._errors import DroppedFieldsWarning
+from unifold._options import ResponseFormat, check_option_names
+from unifold._proxy import AsyncProxy, Proxy
+from unifold._streams import AsyncProviderStream, ProviderStream
+from unifold.generated.crm.client import AsyncCrm, Crm
 
 if TYPE_CHECKING:
     from unifold.sandbox import SandboxProvider
 
-ResponseFormat = Literal["unified", "raw", "normalized", "stream"]
+__all__ = ["Unifold", "AsyncUnifold", "ProviderStream", "AsyncProviderStream", "ResponseFormat"]
+
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SANDBOX_ORIGIN = "http://{integration}.sandbox.unifold.invalid"
 
@@ -115,43 +119,61 @@ class _Core:
     def in_process(self, account: IntegratedAccount) -> bool:
         return account.environment == "sandbox" and not account.base_url
 
+    def check_integration(
+        self, account: IntegratedAccount, integration: str | None, resource: str
+    ) -> None:
+        """A per-integration client (`integration` set) takes only that integration's accounts."""
+        if integration is not None and account.integration != integration:
+            raise errors.IntegrationMismatchError(
+                f"account {account.id} is a {account.integration} account, but "
+                f"crm.{integration}.{resource} only takes {integration} accounts; use "
+                f"crm.{account.integration}.{resource} or the unified crm.{resource}",
+                field="integrated_account_id",
+                integration=account.integration,
+                accepted=integration,
+            )
+
     def prepare(
         self,
+        resource: str,
         operation: str,
+        integration: str | None,
         integrated_account_id: Any,
+        response_format: str,
+        options: Mapping[str, Any],
         *,
         resource_id: Any = None,
         body: Mapping[str, Any] | BaseModel | None = None,
-        response_format: str = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-        limit: int | None = None,
-        next_cursor: str | None = None,
-        updated_after: datetime | None = None,
     ) -> tuple[IntegratedAccount, Connector, Flow, CallOptions]:
-        """Validate everything and build the flow; nothing is sent here."""
+        """Validate everything and build the flow; nothing is sent here. `options` are the
+        call's keyword options (`unifold._options`); `integration` is set by a per-integration
+        client, whose account must belong to it."""
+        check_option_names(resource, operation, options)
         account = self.account(integrated_account_id)
+        self.check_integration(account, integration, resource)
         conn = load_connector(account.integration)
         if operation not in conn.operations:
             raise errors.UnifoldValidationError(
-                f"{account.integration} does not support projects.{operation}; it supports "
+                f"{account.integration} does not support {resource}.{operation}; it supports "
                 f"{', '.join(sorted(conn.operations))}",
                 integration=account.integration,
                 accepted=sorted(conn.operations),
             )
+        exclude_fields = options.get("exclude_fields", ())
         if isinstance(exclude_fields, str):
             exclude_fields = [exclude_fields]
-        options = CallOptions(
+        call = CallOptions(
             response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
+            ignore_remote_data=options.get("ignore_remote_data", False),
             exclude_fields=tuple(exclude_fields),
-            remote_query=remote_query,
+            remote_query=options.get("remote_query"),
         )
-        check_options(conn, options)
+        check_options(conn, call)
         if operation == "list":
-            options.updated_after = changed_since.check(conn, updated_after, response_format)
+            call.updated_after = changed_since.check(
+                conn, options.get("updated_after"), response_format
+            )
+        on_unsupported = options.get("on_unsupported", "error")
         if on_unsupported not in ("error", "drop"):
             raise errors.InvalidParameterError(
                 f"on_unsupported must be 'error' or 'drop', not {on_unsupported!r}",
@@ -162,94 +184,27 @@ class _Core:
         flow: Flow
         if operation in ("update", "create"):
             if body is None:
-                raise errors.InvalidFieldValueError(f"projects.{operation} needs a body")
+                raise errors.InvalidFieldValueError(f"{resource}.{operation} needs a body")
             data, dropped = validate_body(conn, operation, body, on_unsupported)
-            options.warnings.extend(dropped)
+            call.warnings.extend(dropped)
             for note in dropped:  # also for `raw`, whose result has no place for them
                 warnings.warn(DroppedFieldsWarning(note), stacklevel=4)
             if operation == "update":
                 assert rid is not None
-                flow = update_flow(conn, rid, data, options)
+                flow = update_flow(conn, rid, data, call)
             else:
-                flow = create_flow(conn, data, options)
+                flow = create_flow(conn, data, call)
         elif operation == "get":
             assert rid is not None
-            flow = get_flow(conn, rid, options)
+            flow = get_flow(conn, rid, call)
         elif operation == "list":
-            flow = list_flow(conn, options, limit, next_cursor)
+            flow = list_flow(conn, call, options.get("limit"), options.get("next_cursor"))
         else:
             assert rid is not None
-            flow = delete_flow(conn, rid, options)
+            flow = delete_flow(conn, rid, call)
         if conn.provider.get("module_check") and account.id not in self._module_checked:
             flow = module_checked(conn, flow, lambda: self._module_checked.add(account.id))
-        return account, conn, flow, options
-
-
-def _stream_error(response: httpx.Response, exc: Exception) -> errors.ProviderConnectionError:
-    return errors.ProviderConnectionError(
-        f"the provider's stream broke off ({type(exc).__name__})",
-        status_code=502,
-        integration=response.request.url.host,
-        method=response.request.method,
-        url=str(response.request.url.copy_with(query=None)),
-    )
-
-
-class ProviderStream:
-    """The provider's response, not buffered: iterate it, then close it (or use `with`)."""
-
-    def __init__(self, response: httpx.Response, warnings: list[str] | None = None) -> None:
-        self._response = response
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.warnings = warnings or []
-
-    def iter_bytes(self, chunk_size: int | None = 65536) -> Iterator[bytes]:
-        try:
-            yield from self._response.iter_bytes(chunk_size)
-        except httpx.RequestError as exc:
-            raise _stream_error(self._response, exc) from exc
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self.iter_bytes()
-
-    def close(self) -> None:
-        self._response.close()
-
-    def __enter__(self) -> ProviderStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncProviderStream:
-    """The async twin of `ProviderStream`."""
-
-    def __init__(self, response: httpx.Response, warnings: list[str] | None = None) -> None:
-        self._response = response
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.warnings = warnings or []
-
-    async def aiter_bytes(self, chunk_size: int | None = 65536) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._response.aiter_bytes(chunk_size):
-                yield chunk
-        except httpx.RequestError as exc:
-            raise _stream_error(self._response, exc) from exc
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self.aiter_bytes()
-
-    async def aclose(self) -> None:
-        await self._response.aclose()
-
-    async def __aenter__(self) -> AsyncProviderStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+        return account, conn, flow, call
 
 
 class Accounts:
@@ -299,329 +254,9 @@ class Accounts:
         return self._core.sandbox(account)
 
 
-class Projects:
-    """`/unified/crm/projects`. Each method returns what `_run` returns: the result for the
-    sync client, an awaitable of it for the async one (`AsyncProjects`), so the signatures are
-    written once."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def _run(
-        self,
-        operation: str,
-        account_id: Any,
-        *,
-        timeout: Any = None,
-        max_retries: Any = None,
-        max_wait: Any = None,
-        **kw: Any,
-    ) -> Any:
-        policy = self._client._policy_for(timeout, max_retries, max_wait)
-        account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
-        result = self._client._driver(account, conn, policy).run(flow)
-        if options.response_format == "stream" and isinstance(result, ProviderResponse):
-            return ProviderStream(result.stream, options.warnings)
-        return result
-
-    def update(
-        self,
-        id: str,
-        body: Mapping[str, Any] | BaseModel,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        max_wait: float | None = None,
-    ) -> Any:
-        """PATCH semantics: omitted fields stay, `None` clears, arrays are the final state.
-
-        Returns the integration's `Project` (unified), a dict (normalized), the provider's body
-        (raw) or a `ProviderStream` (stream)."""
-        return self._run(
-            "update",
-            integrated_account_id,
-            resource_id=id,
-            body=body,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-            on_unsupported=on_unsupported,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_wait=max_wait,
-        )
-
-    def list(
-        self,
-        *,
-        integrated_account_id: str,
-        limit: int | None = None,
-        next_cursor: str | None = None,
-        updated_after: datetime | None = None,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        max_wait: float | None = None,
-    ) -> Any:
-        """One page: `Page(result, next_cursor, result_count)`; pass `next_cursor` back for the
-        next one (None when there is none). `limit` is the page size (default: the provider's
-        maximum); `updated_after` (an aware datetime) keeps the records changed after it."""
-        return self._run(
-            "list",
-            integrated_account_id,
-            limit=limit,
-            next_cursor=next_cursor,
-            updated_after=updated_after,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_wait=max_wait,
-        )
-
-    def iter(
-        self,
-        *,
-        integrated_account_id: str,
-        limit: int | None = None,
-        next_cursor: str | None = None,
-        updated_after: datetime | None = None,
-        response_format: Literal["unified", "normalized"] = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """Every record across pages, fetched lazily one page at a time (`limit` is the page
-        size, default the provider's maximum). The arguments are checked here, before the
-        first page is fetched; an async iterator on `AsyncUnifold`."""
-        if response_format not in ("unified", "normalized"):
-            raise errors.InvalidParameterError(
-                f"iter yields records, so response_format must be 'unified' or 'normalized', "
-                f"not {response_format!r} (use list for raw pages)",
-                field="response_format",
-                accepted=["unified", "normalized"],
-            )
-        kw: dict[str, Any] = {
-            "limit": limit,
-            "updated_after": updated_after,
-            "response_format": response_format,
-            "ignore_remote_data": ignore_remote_data,
-            "exclude_fields": tuple(
-                [exclude_fields] if isinstance(exclude_fields, str) else exclude_fields
-            ),
-            "remote_query": remote_query,
-        }
-        core = self._client._core
-        first = core.prepare("list", integrated_account_id, next_cursor=next_cursor, **kw)
-        return self._records(first, integrated_account_id, kw)
-
-    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> Any:
-        """The unified fields this account's integration supports per operation, plus the
-        account's own custom fields as the provider describes them (name, type, options,
-        required), read live and cached for a minute (`refresh=True` reads again). Returns
-        `ProjectFields` (awaitable on `AsyncUnifold`)."""
-        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
-        if cached is not None:
-            return cached
-        found = self._client._driver(account, conn).run(definitions_flow(conn))
-        return self._client._core.fields_cache.put(account.id, conn, found)
-
-    def _fields_plan(
-        self, account_id: Any, refresh: bool
-    ) -> tuple[IntegratedAccount, Connector, ProjectFields | None]:
-        account = self._client._core.account(account_id)
-        conn = load_connector(account.integration)
-        cache = self._client._core.fields_cache
-        return account, conn, None if refresh else cache.get(account.id)
-
-    def _records(self, prepared: Any, account_id: str, kw: dict[str, Any]) -> Iterator[Any]:
-        while True:
-            account, conn, flow, _ = prepared
-            page = self._client._driver(account, conn).run(flow)
-            yield from page.result
-            cursor = page.next_cursor
-            if not cursor:
-                return
-            del page  # one page in memory at a time
-            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
-
-    def get(
-        self,
-        id: str,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        max_wait: float | None = None,
-    ) -> Any:
-        return self._run(
-            "get",
-            integrated_account_id,
-            resource_id=id,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_wait=max_wait,
-        )
-
-    def create(
-        self,
-        body: Mapping[str, Any] | BaseModel,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        max_wait: float | None = None,
-    ) -> Any:
-        return self._run(
-            "create",
-            integrated_account_id,
-            body=body,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-            on_unsupported=on_unsupported,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_wait=max_wait,
-        )
-
-    def delete(
-        self,
-        id: str,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        remote_query: Mapping[str, Any] | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int | None = None,
-        max_wait: float | None = None,
-    ) -> Any:
-        return self._run(
-            "delete",
-            integrated_account_id,
-            resource_id=id,
-            response_format=response_format,
-            remote_query=remote_query,
-            timeout=timeout,
-            max_retries=max_retries,
-            max_wait=max_wait,
-        )
-
-
-def _coroutine(name: str) -> Any:
-    """`Projects.<name>` as a real coroutine function (for `inspect`, mocks and tracebacks),
-    with the same signature and docstring."""
-    method = getattr(Projects, name)
-
-    @functools.wraps(method)
-    async def awaited(self: AsyncProjects, *args: Any, **kwargs: Any) -> Any:
-        return await method(self, *args, **kwargs)
-
-    return awaited
-
-
-class AsyncProjects(Projects):
-    """`/unified/crm/projects` for `AsyncUnifold`: the same methods, each awaited."""
-
-    async def _run(
-        self,
-        operation: str,
-        account_id: Any,
-        *,
-        timeout: Any = None,
-        max_retries: Any = None,
-        max_wait: Any = None,
-        **kw: Any,
-    ) -> Any:
-        policy = self._client._policy_for(timeout, max_retries, max_wait)
-        account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
-        result = await self._client._driver(account, conn, policy).run(flow)
-        if options.response_format == "stream" and isinstance(result, ProviderResponse):
-            return AsyncProviderStream(result.stream, options.warnings)
-        return result
-
-    async def _records(  # type: ignore[override]
-        self, prepared: Any, account_id: str, kw: dict[str, Any]
-    ) -> AsyncIterator[Any]:
-        while True:
-            account, conn, flow, _ = prepared
-            page = await self._client._driver(account, conn).run(flow)
-            for record in page.result:
-                yield record
-            cursor = page.next_cursor
-            if not cursor:
-                return
-            del page
-            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
-
-    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> Any:
-        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
-        if cached is not None:
-            return cached
-        found = await self._client._driver(account, conn).run(definitions_flow(conn))
-        return self._client._core.fields_cache.put(account.id, conn, found)
-
-    fields.__doc__ = Projects.fields.__doc__
-
-    update = _coroutine("update")
-    get = _coroutine("get")
-    create = _coroutine("create")
-    delete = _coroutine("delete")
-    list = _coroutine("list")
-
-
-class _Crm:
-    def __init__(self, projects: Any) -> None:
-        self.projects = projects
-
-    @staticmethod
-    def support(integration: str | None = None) -> dict[str, Any]:
-        """The field-support table, as data: per integration, resource and operation, the
-        request fields (required, nullable, enum values, max items) and the response fields.
-        A meta endpoint in Python; no account needed."""
-        from unifold.generated.crm.support import SUPPORT
-
-        if integration is None:
-            return SUPPORT
-        if integration not in SUPPORT:
-            raise errors.UnifoldValidationError(
-                f"unknown integration {integration!r}; available: {', '.join(sorted(SUPPORT))}",
-                field="integration",
-                accepted=sorted(SUPPORT),
-            )
-        return SUPPORT[integration]
-
-
 class _ClientBase:
-    """What the two clients share: the core, accounts, the resources, the retry policy and
-    limits, and the choice of HTTP client per account (the shared one, or an in-process
-    sandbox's own)."""
+    """What the two clients share: the core, accounts, the retry policy and limits, and the
+    choice of HTTP client per account (the shared one, or an in-process sandbox's own)."""
 
     _http: Any
     _gate: Any
@@ -632,7 +267,6 @@ class _ClientBase:
         self,
         store: str | Path | AccountStore | None,
         http_client: Any,
-        projects: Any,
         policy: RetryPolicy,
         limits: Limits,
     ):
@@ -648,7 +282,6 @@ class _ClientBase:
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
         self.accounts = Accounts(self._core)
-        self.crm = _Crm(projects(self))
 
     def _own_http(self, timeout: Any) -> Any:
         """The client's own pool, as large as its in-flight bound: no request waits in it."""
@@ -659,7 +292,9 @@ class _ClientBase:
             limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
         )
 
-    def _policy_for(self, timeout: Any, max_retries: Any, max_wait: Any) -> RetryPolicy:
+    def _policy_for(self, options: Mapping[str, Any]) -> RetryPolicy:
+        """The client's retry policy with a call's `timeout`, `max_retries`, `max_wait`."""
+        timeout, max_retries, max_wait = (options.get(k) for k in RetryPolicy.OPTIONS)
         if timeout is None and max_retries is None and max_wait is None:
             return self._policy
         return RetryPolicy.build(timeout, max_retries, max_wait, base=self._policy)
@@ -684,16 +319,21 @@ class _ClientBase:
         return f"{type(self).__name__}()"
 
 
+_LIMITS_DOC = """
+
+    `timeout`, `max_retries` and `max_wait` are the retry policy (README, "Retries, timeouts and
+    limits"); each call may override them. At most `max_concurrency` provider requests are in
+    flight at once (`max_concurrency_per_account` per account), the rest wait for a slot;
+    answers larger than `max_response_bytes`, or decompressing more than
+    `max_decompression_ratio`-fold, raise `ResponseTooLargeError`."""
+
+
 class Unifold(_ClientBase):
     """The sync client. `store`: a SQLite path, `":memory:"` (accounts in memory only), a
     `postgresql://` URL, an open `AccountStore`, or None for the default
-    (`$UNIFOLD_DATABASE_URL`, else `$UNIFOLD_STORE`, else ~/.unifold/accounts.sqlite3).
+    (`$UNIFOLD_DATABASE_URL`, else `$UNIFOLD_STORE`, else ~/.unifold/accounts.sqlite3)."""
 
-    `timeout`, `max_retries` and `max_wait` are the retry policy (README, "Retries"); each
-    call may override them. At most `max_concurrency` provider requests are in flight at once
-    (`max_concurrency_per_account` per account); answers larger than `max_response_bytes`, or
-    decompressing more than `max_decompression_ratio`-fold, raise `ResponseTooLargeError`."""
-
+    __doc__ = (__doc__ or "") + _LIMITS_DOC
     _driver_class = SyncDriver
     _http_class = httpx.Client
 
@@ -712,13 +352,15 @@ class Unifold(_ClientBase):
     ) -> None:
         policy = RetryPolicy.build(None, max_retries, max_wait)
         limits = Limits.build(
-            max_concurrency,
-            max_concurrency_per_account,
-            max_response_bytes,
-            max_decompression_ratio,
+            max_concurrency, max_concurrency_per_account, max_response_bytes, max_decompression_ratio
         )
-        super().__init__(store, http_client, Projects, policy, limits)
+        super().__init__(store, http_client, policy, limits)
         self._gate = SyncGate(limits)
+        self.crm: Crm = Crm(self)
+        """The unified CRM API (`crm.projects`, any account) and one typed client per
+        integration (`crm.capsule.projects`, ...)."""
+        self.proxy = Proxy(self)
+        """Raw calls to an account's provider (`proxy.request`)."""
         self._http = http_client or self._own_http(timeout)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
@@ -742,8 +384,8 @@ class Unifold(_ClientBase):
 
 
 class AsyncUnifold(_ClientBase):
-    """The async client: the same API and options as `Unifold`, each call awaited. A burst of
-    calls queues cheaply for one of the `max_concurrency` in-flight slots."""
+    """The async client: the same API and options, each call awaited. A burst of calls queues
+    cheaply (in asyncio) for one of the `max_concurrency` in-flight slots."""
 
     _driver_class = AsyncDriver
     _http_class = httpx.AsyncClient
@@ -763,13 +405,14 @@ class AsyncUnifold(_ClientBase):
     ) -> None:
         policy = RetryPolicy.build(None, max_retries, max_wait)
         limits = Limits.build(
-            max_concurrency,
-            max_concurrency_per_account,
-            max_response_bytes,
-            max_decompression_ratio,
+            max_concurrency, max_concurrency_per_account, max_response_bytes, max_decompression_ratio
         )
-        super().__init__(store, http_client, AsyncProjects, policy, limits)
+        super().__init__(store, http_client, policy, limits)
         self._gate = AsyncGate(limits)
+        self.crm: AsyncCrm = AsyncCrm(self)
+        """The async twin of `Unifold.crm`."""
+        self.proxy = AsyncProxy(self)
+        """The async twin of `Unifold.proxy`."""
         self._http = http_client or self._own_http(timeout)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -37,6 +37,8 @@ class RetryPolicy:
     max_retries: int = DEFAULT_MAX_RETRIES
     max_wait: float = DEFAULT_MAX_WAIT
     timeout: httpx.Timeout | None = None  # None: the HTTP client's own
+
+    OPTIONS: ClassVar[tuple[str, str, str]] = ("timeout", "max_retries", "max_wait")
 
     @classmethod
     def build(
