@@ -352,7 +352,10 @@ class Unifold(_ClientBase):
     ) -> None:
         policy = RetryPolicy.build(None, max_retries, max_wait)
         limits = Limits.build(
-            max_concurrency, max_concurrency_per_account, max_response_bytes, max_decompression_ratio
+            max_concurrency,
+            max_concurrency_per_account,
+            max_response_bytes,
+            max_decompression_ratio,
         )
         super().__init__(store, http_client, policy, limits)
         self._gate = SyncGate(limits)
@@ -405,7 +408,10 @@ class AsyncUnifold(_ClientBase):
     ) -> None:
         policy = RetryPolicy.build(None, max_retries, max_wait)
         limits = Limits.build(
-            max_concurrency, max_concurrency_per_account, max_response_bytes, max_decompression_ratio
+            max_concurrency,
+            max_concurrency_per_account,
+            max_response_bytes,
+            max_decompression_ratio,
         )
         super().__init__(store, http_client, policy, limits)
         self._gate = AsyncGate(limits)
