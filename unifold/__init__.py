@@ -23,18 +23,26 @@ _EXPORTS = {
     "AsyncProviderStream": "unifold._client",
     "IntegratedAccount": "unifold._accounts",
     "Credentials": "unifold._accounts",
+    "AccountStore": "unifold._accounts",
+    "ApiToken": "unifold._accounts",
+    "open_store": "unifold._accounts",
+    "OAuthApp": "unifold._oauth",
 }
 _EXPORTS.update({name: "unifold._errors" for name in _ERRORS})
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
+    from unifold._accounts import AccountStore as AccountStore
+    from unifold._accounts import ApiToken as ApiToken
     from unifold._accounts import Credentials as Credentials
+    from unifold._accounts import open_store as open_store
     from unifold._accounts import IntegratedAccount as IntegratedAccount
     from unifold._client import AsyncProviderStream as AsyncProviderStream
     from unifold._client import AsyncUnifold as AsyncUnifold
     from unifold._client import ProviderStream as ProviderStream
     from unifold._client import Unifold as Unifold
+    from unifold._oauth import OAuthApp as OAuthApp
     from unifold._errors import *  # noqa: F403
 
 
