@@ -55,6 +55,7 @@ def measure(integration: str, iterations: int) -> dict[str, Any]:
     pid = SEED_PROJECT_IDS[integration][0]
     uf = Unifold(store=":memory:")
     acct = uf.accounts.create(integration, environment="sandbox")
+    uf.crm.projects.get(pid, integrated_account_id=acct.id)  # once-per-account checks, untimed
     requests, answers = _record(uf, acct, pid)
     core = uf._core
     wire_bodies = [r.json for r in requests if r.has_body]

@@ -11,7 +11,7 @@ Validation is strict (`extra="forbid"` everywhere) so a typo is an error naming 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -85,7 +85,16 @@ class Auth(_Strict):
         return self
 
 
+class Budget(_Strict):
+    """A documented request budget: at most `limit` requests per `per_seconds`."""
+
+    limit: int = Field(ge=1)
+    per_seconds: float = Field(gt=0)
+
+
 class RateLimit(_Strict):
+    # Proactive pacing: every budget holds at once (Insightly: per second and per day).
+    budgets: list[Budget] = []
     limit: str | None = None
     remaining: str | None = None
     reset: str | None = None
@@ -97,6 +106,8 @@ class Errors(_Strict):
     # Dotted paths tried in order to find a human message in the provider's error body.
     message_paths: list[str] = Field(min_length=1)
     validation_statuses: list[int] = [400, 422]
+    # What other statuses mean at this provider (Insightly 417 "Delete failed"), for messages.
+    meanings: dict[int, str] = {}
     source: str
 
 
@@ -110,6 +121,7 @@ class Provider(_Strict):
     ref_id_pattern: str | None = None
     rate_limit: RateLimit
     errors: Errors
+    module_check: ModuleCheck | None = None
 
     @model_validator(mode="after")
     def _params_used(self) -> Provider:
@@ -133,10 +145,20 @@ class Request(_Strict):
     id_in_body: str | None = None
     id_as: Literal["string", "integer"] = "string"
     # Fixed body members (Teamleader's `delete_strategy`).
-    body: dict[str, str | int | bool] = {}
+    body: dict[str, str | int | bool | dict[str, Any]] = {}
     # Where `remote_query` goes: the query string, or the JSON body of RPC-style APIs whose
     # parameters live there (Teamleader).
     remote_query_in: Literal["query", "body"] = "query"
+
+
+class ModuleCheck(_Strict):
+    """A call that tells whether the account uses the API module this matrix targets
+    (Teamleader: `accounts.projects-v2-status`); made once per account before other calls."""
+
+    request: Request
+    path: str  # dotted path to the answer in the response body
+    expected: str
+    source: str
 
 
 class Pagination(_Strict):
@@ -250,12 +272,49 @@ class Fetch(_Strict):
 
     request: Request
     envelope: str | None = None
+    # A paged list (Capsule's field definitions): every page is read, at the largest size.
+    pagination: Pagination | None = None
+
+    @field_validator("pagination")
+    @classmethod
+    def _followed(cls, value: Pagination | None) -> Pagination | None:
+        if value is not None and value.style != "link_header":
+            raise ValueError("a paged fetch is followed by its Link header: style link_header")
+        return value
+
+
+class CustomFieldDefinitions(_Strict):
+    """How an account's custom field definitions read (`projects.fields()`): the fetch that
+    lists them and the dotted paths of each definition's parts."""
+
+    fetch: str  # a name in `fetches` (paged there if the provider pages them)
+    name: str  # the key `custom_fields` takes
+    type: str
+    label: str | None = None
+    id: str | None = None
+    options: str | None = None  # the list of choices
+    option_value: str | None = None  # inside each choice, when choices are objects
+    required: str | None = None  # a boolean
+    keep: dict[str, str] = {}  # only definitions whose path has this value (Planhat parent)
+    name_prefix: str | None = None  # only definitions whose name starts with it
+    source: str
 
 
 class Resource(_Strict):
     record: dict[str, ReadField]
     fetches: dict[str, Fetch] = {}
+    custom_field_definitions: CustomFieldDefinitions | None = None
     operations: dict[str, Operation]
+
+    @model_validator(mode="after")
+    def _definitions_fetch(self) -> Resource:
+        wanted = self.custom_field_definitions
+        if wanted is not None and wanted.fetch not in self.fetches:
+            raise ValueError(
+                f"custom_field_definitions.fetch {wanted.fetch!r} is not one of the fetches "
+                f"{sorted(self.fetches)}"
+            )
+        return self
 
     @field_validator("operations")
     @classmethod

@@ -104,6 +104,8 @@ def test_teamleader_calls_match_their_request_schemas() -> None:
     checked = set()
     for req in received:
         path = req.path
+        if path == "/accounts.projects-v2-status":
+            continue  # the module check, outside the projects spec
         if path not in spec["paths"]:
             # removeCustomer/removeOwner/removeDeal are not in the stored excerpt of the spec.
             assert path.rsplit(".", 1)[-1] in {"removeCustomer", "removeOwner", "removeDeal"}

@@ -28,6 +28,7 @@ from unifold._accounts import (
 from unifold._accounts.validation import updated_account
 from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
+from unifold._engine.discovery import FieldsCache, ProjectFields, definitions_flow
 from unifold._engine.flows import (
     CallOptions,
     check_id,
@@ -36,6 +37,7 @@ from unifold._engine.flows import (
     delete_flow,
     get_flow,
     list_flow,
+    module_checked,
     update_flow,
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
@@ -85,6 +87,9 @@ class _Core:
         self._max_retries = max_retries
         self._on_token_refresh = on_token_refresh
         self._sandboxes: dict[str, SandboxProvider] = {}
+        # Accounts whose API module (Teamleader projects-v2) this client has confirmed.
+        self._module_checked: set[str] = set()
+        self.fields_cache = FieldsCache()
         self._lock = threading.Lock()
 
     def account(self, account_id: Any, tenant: str | None = None) -> IntegratedAccount:
@@ -238,6 +243,8 @@ class _Core:
         else:
             assert rid is not None
             flow = delete_flow(conn, rid, options)
+        if conn.provider.get("module_check") and account.id not in self._module_checked:
+            flow = module_checked(conn, flow, lambda: self._module_checked.add(account.id))
         return account, conn, flow, options
 
 
@@ -534,6 +541,25 @@ class Projects:
         first = core.prepare("list", integrated_account_id, next_cursor=next_cursor, **kw)
         return self._records(first, integrated_account_id, kw)
 
+    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> Any:
+        """The unified fields this account's integration supports per operation, plus the
+        account's own custom fields as the provider describes them (name, type, options,
+        required), read live and cached for a minute (`refresh=True` reads again). Returns
+        `ProjectFields` (awaitable on `AsyncUnifold`)."""
+        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
+        if cached is not None:
+            return cached
+        found = self._client._driver(account, conn).run(definitions_flow(conn))
+        return self._client._core.fields_cache.put(account.id, conn, found)
+
+    def _fields_plan(
+        self, account_id: Any, refresh: bool
+    ) -> tuple[IntegratedAccount, Connector, ProjectFields | None]:
+        account = self._client._core.account(account_id)
+        conn = load_connector(account.integration)
+        cache = self._client._core.fields_cache
+        return account, conn, None if refresh else cache.get(account.id)
+
     def _records(self, prepared: Any, account_id: str, kw: dict[str, Any]) -> Iterator[Any]:
         while True:
             account, conn, flow, _ = prepared
@@ -639,6 +665,15 @@ class AsyncProjects(Projects):
                 return
             del page
             prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
+
+    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> Any:
+        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
+        if cached is not None:
+            return cached
+        found = await self._client._driver(account, conn).run(definitions_flow(conn))
+        return self._client._core.fields_cache.put(account.id, conn, found)
+
+    fields.__doc__ = Projects.fields.__doc__
 
     update = _coroutine("update")
     get = _coroutine("get")

@@ -20,6 +20,8 @@ __all__ = [
     "InvalidParameterError",
     "UnknownAccountError",
     "AccountConfigError",
+    "UnsupportedModuleError",
+    "ConflictError",
     "ProviderError",
     "ProviderValidationError",
     "ProviderNotFoundError",
@@ -136,6 +138,28 @@ class UnknownAccountError(UnifoldError):
 class AccountConfigError(UnifoldValidationError):
     insight_key = "invalid_account_configuration"
     insight_description = "Account settings the integration would not accept"
+
+
+class UnsupportedModuleError(AccountConfigError):
+    """The account uses a provider API module unifold does not target (a Teamleader account
+    still on the legacy projects module): nothing was sent to the project endpoints."""
+
+    insight_key = "unsupported_provider_module"
+    insight_description = "The provider module the account uses, and the one unifold needs"
+
+
+class ConflictError(UnifoldError):
+    """The record changed at the provider between unifold's read and its write (a stale
+    ETag, or a re-read that differs): nothing was written. Read it again and retry."""
+
+    status_code = 409
+
+    def __init__(
+        self, message: str, *, integration: str | None = None, fields: list[str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.integration = integration
+        self.fields = fields or []
 
 
 class ProviderError(UnifoldError):

@@ -146,6 +146,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -169,6 +171,10 @@ class CapsuleHooksBase(abc.ABC):
     @abc.abstractmethod
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         """Read hook for projects.record.contact."""
+
+    @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
 
     @abc.abstractmethod
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
@@ -212,14 +218,17 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.capsulecrm.com/api/v2",
         "docs": "https://developer.capsulecrm.com/v2/operations/Project",
         "errors": {
+            "meanings": {},
             "message_paths": ["errors.0.message", "message", "error"],
             "source": "{message} for auth/server errors, {message, errors:[{resource, "
             "field, message}]} for validation",
             "validation_statuses": [400, 422],
         },
         "id_pattern": "^[0-9]{1,19}$",
+        "module_check": None,
         "params": {},
         "rate_limit": {
+            "budgets": [{"limit": 4000, "per_seconds": 3600.0}],
             "limit": "X-RateLimit-Limit",
             "remaining": "X-RateLimit-Remaining",
             "reset": "X-RateLimit-Reset",
@@ -231,9 +240,26 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "id",
+                "keep": {},
+                "label": None,
+                "name": "name",
+                "name_prefix": None,
+                "option_value": None,
+                "options": "options",
+                "required": None,
+                "source": "GET /kases/fields/definitions, "
+                "paged like every list (perPage "
+                "<= 100, Link rel=next) "
+                "(developer.capsulecrm.com/v2/operations/CustomField)",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": "kase",
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -247,6 +273,24 @@ MATRIX: Final[dict[str, Any]] = {
                 },
                 "field_definitions": {
                     "envelope": "definitions",
+                    "pagination": {
+                        "cursor_param": None,
+                        "has_more_path": None,
+                        "max_size": 100,
+                        "next_cursor_path": None,
+                        "offset_param": None,
+                        "page_param": "page",
+                        "params_in": "query",
+                        "size_param": "perPage",
+                        "source": "perPage "
+                        "1-100 "
+                        "(default "
+                        "50) and "
+                        "Link "
+                        "rel=next "
+                        "(developer.capsulecrm.com/v2/operations/Custom_Field)",
+                        "style": "link_header",
+                    },
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -364,7 +408,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "POST",
                         "path": "/kases",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -384,6 +428,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -425,7 +470,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "GET",
                         "path": "/kases/{id}",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -445,6 +490,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -484,7 +530,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "GET",
                         "path": "/kases",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -504,6 +550,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -675,7 +722,7 @@ MATRIX: Final[dict[str, Any]] = {
                         "id_in_body": None,
                         "method": "PUT",
                         "path": "/kases/{id}",
-                        "query": {"embed": "tags,party"},
+                        "query": {"embed": "tags,fields,party"},
                         "remote_query_in": "query",
                     },
                     "response": {
@@ -695,6 +742,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -742,6 +790,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "embed=fields: {definition name: value}",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -887,6 +945,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -909,6 +968,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -930,6 +990,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -987,6 +1048,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",

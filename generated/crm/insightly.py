@@ -131,6 +131,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -142,6 +144,10 @@ class InsightlyHooksBase(abc.ABC):
     """
 
     INTEGRATION: ClassVar[str] = "insightly"
+
+    @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
 
     @abc.abstractmethod
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
@@ -171,12 +177,14 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.{pod}.insightly.com/v3.1",
         "docs": "https://api.insightly.com/v3.1/Help#!/Projects/UpdateEntity",
         "errors": {
+            "meanings": {"402": "Record limit reached", "417": "Delete failed"},
             "message_paths": ["Message", "message"],
-            "source": "the spec declares no error body (content: {}); 400 for invalid "
-            "data, 404 'Record not found'",
-            "validation_statuses": [400, 417],
+            "source": "v3.1 swagger: 400 'Data validation error', 402 'Record limit "
+            "reached', 404 'Record not found', 417 'Delete failed'",
+            "validation_statuses": [400],
         },
         "id_pattern": "^[0-9]{1,19}$",
+        "module_check": None,
         "params": {
             "pod": {
                 "default": "na1",
@@ -186,6 +194,7 @@ MATRIX: Final[dict[str, Any]] = {
             }
         },
         "rate_limit": {
+            "budgets": [{"limit": 10, "per_seconds": 1.0}],
             "limit": "X-RateLimit-Limit",
             "remaining": "X-RateLimit-Remaining",
             "reset": None,
@@ -197,9 +206,29 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": None,
+                "keep": {},
+                "label": "FIELD_LABEL",
+                "name": "FIELD_NAME",
+                "name_prefix": None,
+                "option_value": "OPTION_VALUE",
+                "options": "FIELD_OPTIONS",
+                "required": None,
+                "source": "GET /CustomFields/{object}: "
+                "[{FIELD_NAME, FIELD_LABEL, "
+                "FIELD_TYPE, FIELD_OPTIONS: "
+                "[{OPTION_ID, OPTION_VALUE}], "
+                "...}] "
+                "(api.insightly.com/v3.1/Help, "
+                "CustomFields)",
+                "type": "FIELD_TYPE",
+            },
             "fetches": {
                 "current": {
                     "envelope": None,
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -210,7 +239,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": None,
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/CustomFields/Projects",
+                        "query": {},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {
@@ -342,6 +385,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -401,6 +445,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -464,6 +509,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -599,6 +645,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -626,6 +673,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "CUSTOMFIELDS: {FIELD_NAME: FIELD_VALUE}",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -788,6 +845,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -808,6 +866,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -827,6 +886,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",
@@ -886,6 +946,7 @@ SUPPORT: Final[dict[str, Any]] = {
             "response": [
                 "close_date",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "last_activity_at",

@@ -66,6 +66,10 @@ class Project(UnifiedModel):
     """
     The amount attribute's currency
     """
+    custom_fields: dict[str, Any] | None = None
+    """
+    Custom field values keyed by the custom field's name, as they are written
+    """
     description: str | None = None
     """
     The project's description

@@ -118,6 +118,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -133,6 +135,10 @@ class PipelinerHooksBase(abc.ABC):
     @abc.abstractmethod
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         """Read hook for projects.record.contact."""
+
+    @abc.abstractmethod
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Read hook for projects.record.custom_fields."""
 
 
 MATRIX: Final[dict[str, Any]] = {
@@ -153,12 +159,14 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://{region}.api.pipelinersales.com/api/v100/rest/spaces/{space_id}",
         "docs": "https://developers.pipelinersales.com/api-docs",
         "errors": {
+            "meanings": {},
             "message_paths": ["field_errors.0.errors.0.message", "message"],
             "source": "components.schemas.Error {http_status, code, name, message, "
             "success: false}; 422 adds field_errors",
             "validation_statuses": [400, 422],
         },
         "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        "module_check": None,
         "params": {
             "region": {
                 "default": None,
@@ -175,6 +183,7 @@ MATRIX: Final[dict[str, Any]] = {
             },
         },
         "rate_limit": {
+            "budgets": [],
             "limit": None,
             "remaining": None,
             "reset": None,
@@ -185,9 +194,27 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "id",
+                "keep": {},
+                "label": "name",
+                "name": "api_name",
+                "name_prefix": "cf_",
+                "option_value": "option_name",
+                "options": "data_set",
+                "required": None,
+                "source": "Fields carry an Api Field "
+                "Name, a type and a name "
+                "(developers.pipelinersales.com/api-docs/core-api-concepts/fields); "
+                "[I] custom ones are the cf_ "
+                "names",
+                "type": "type_id",
+            },
             "fetches": {
                 "current": {
                     "envelope": "data",
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -198,7 +225,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": "data",
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/entities/Fields",
+                        "query": {"filter[entity_name]": "Project", "first": "100"},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {
@@ -310,6 +351,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -367,6 +409,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -431,6 +474,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -544,6 +588,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "close_date",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -591,6 +636,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "ref": None,
                     "ref_transform": None,
                     "transform": "datetime",
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": "read_custom_fields",
+                    "note": "the record's custom fields, flat keys by Api Field Name (cf_...)",
+                    "path": None,
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
                 },
                 "description": {
                     "each": None,
@@ -685,6 +740,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -703,6 +759,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -720,6 +777,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",
@@ -759,6 +817,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "close_date",
                 "contact",
                 "created_at",
+                "custom_fields",
                 "description",
                 "id",
                 "name",

@@ -110,6 +110,8 @@ class Project(ResponseModel):
     """The date and time of the project's creation"""
     updated_at: str | None = None
     """The date and time of the project's last update"""
+    custom_fields: dict[str, Any] | None = None
+    """Custom field values keyed by the custom field's name, as they are written"""
     remote_data: dict[str, Any] | None = None
     """Raw data returned from the remote API call."""
 
@@ -144,14 +146,17 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.planhat.com",
         "docs": "https://www.planhat.com/developers/api/project",
         "errors": {
+            "meanings": {},
             "message_paths": ["message", "error"],
             "source": "error bodies are 'an object or string'; 400 bad payload, 403 "
             "permission, 404 unknown id",
             "validation_statuses": [400],
         },
         "id_pattern": "^(?:[0-9a-fA-F]{24}|(?:extid|srcid)-[^/?#]{1,200})$",
+        "module_check": None,
         "params": {},
         "rate_limit": {
+            "budgets": [{"limit": 200, "per_seconds": 60.0}],
             "limit": "X-Rate-Limit-Limit",
             "remaining": "X-Rate-Limit-Remaining",
             "reset": None,
@@ -163,9 +168,28 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "_id",
+                "keep": {"parent": "Project"},
+                "label": None,
+                "name": "name",
+                "name_prefix": None,
+                "option_value": None,
+                "options": "listValues",
+                "required": "isMandatory",
+                "source": "GET /customfields: {_id, name, "
+                "type, parent, isMandatory, "
+                "listValues} "
+                "(planhat.com/developers/api/custom-field); "
+                "[I] the parent query filter, "
+                "so parent is also checked here",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": None,
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -176,7 +200,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": None,
+                    "pagination": None,
+                    "request": {
+                        "body": {},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "GET",
+                        "path": "/customfields",
+                        "query": {"parent": "Project"},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {
@@ -283,6 +321,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -337,6 +376,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -379,6 +419,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -512,6 +553,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "account",
                             "created_at",
                             "updated_at",
+                            "custom_fields",
                         ],
                         "note": None,
                         "read_back": None,
@@ -556,6 +598,16 @@ MATRIX: Final[dict[str, Any]] = {
                     "hook": None,
                     "note": None,
                     "path": "currency",
+                    "ref": None,
+                    "ref_transform": None,
+                    "transform": None,
+                },
+                "custom_fields": {
+                    "each": None,
+                    "enum": None,
+                    "hook": None,
+                    "note": "keyed by the field's display name",
+                    "path": "custom",
                     "ref": None,
                     "ref_transform": None,
                     "transform": None,
@@ -623,6 +675,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -638,6 +691,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -652,6 +706,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",
@@ -683,6 +738,7 @@ SUPPORT: Final[dict[str, Any]] = {
                 "amount",
                 "created_at",
                 "currency",
+                "custom_fields",
                 "id",
                 "name",
                 "updated_at",

@@ -159,8 +159,16 @@ class TeamleaderHooksBase(abc.ABC):
         """Read hook for projects.record.account."""
 
     @abc.abstractmethod
+    def read_amount(self, record: Mapping[str, Any]) -> float | None:
+        """Read hook for projects.record.amount."""
+
+    @abc.abstractmethod
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         """Read hook for projects.record.contact."""
+
+    @abc.abstractmethod
+    def read_currency(self, record: Mapping[str, Any]) -> str | None:
+        """Read hook for projects.record.currency."""
 
     @abc.abstractmethod
     def read_owner(self, record: Mapping[str, Any]) -> RefDict | None:
@@ -206,13 +214,32 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.focus.teamleader.eu",
         "docs": "https://developer.focus.teamleader.eu/docs/api/nextgen-projects-update",
         "errors": {
+            "meanings": {},
             "message_paths": ["errors.0.title", "message"],
             "source": '{"errors":[{"title", "code"?, "status"?, "meta"?}]}',
             "validation_statuses": [400, 422],
         },
         "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        "module_check": {
+            "expected": "projects-v2",
+            "path": "data.status",
+            "request": {
+                "body": {},
+                "envelope": None,
+                "id_as": "string",
+                "id_in_body": None,
+                "method": "POST",
+                "path": "/accounts.projects-v2-status",
+                "query": {},
+                "remote_query_in": "query",
+            },
+            "source": "accounts.projects-v2-status answers data.status "
+            "projects-v2 or legacy (teamleadercrm/api "
+            "src/99-other/accounts.apib)",
+        },
         "params": {},
         "rate_limit": {
+            "budgets": [{"limit": 200, "per_seconds": 60.0}],
             "limit": "X-RateLimit-Limit",
             "remaining": "X-RateLimit-Remaining",
             "reset": "X-RateLimit-Reset",
@@ -224,9 +251,30 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": {
+                "fetch": "field_definitions",
+                "id": "id",
+                "keep": {"context": "project"},
+                "label": "label",
+                "name": "label",
+                "name_prefix": None,
+                "option_value": "value",
+                "options": "configuration.options",
+                "required": "required",
+                "source": "customFieldDefinitions.list: "
+                "{id, context, type, label, "
+                "required, "
+                "configuration.options[{id, "
+                "value}]} "
+                "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list); "
+                "[I] projects-v2 fields use "
+                "context project",
+                "type": "type",
+            },
             "fetches": {
                 "current": {
                     "envelope": "data",
+                    "pagination": None,
                     "request": {
                         "body": {},
                         "envelope": None,
@@ -237,7 +285,21 @@ MATRIX: Final[dict[str, Any]] = {
                         "query": {},
                         "remote_query_in": "query",
                     },
-                }
+                },
+                "field_definitions": {
+                    "envelope": "data",
+                    "pagination": None,
+                    "request": {
+                        "body": {"filter": {"context": "project"}, "page": {"size": 100}},
+                        "envelope": None,
+                        "id_as": "string",
+                        "id_in_body": None,
+                        "method": "POST",
+                        "path": "/customFieldDefinitions.list",
+                        "query": {},
+                        "remote_query_in": "query",
+                    },
+                },
             },
             "operations": {
                 "create": {
@@ -263,7 +325,16 @@ MATRIX: Final[dict[str, Any]] = {
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
-                            "note": None,
+                            "note": "external_budget, "
+                            "with "
+                            "billing_method "
+                            "time_and_materials "
+                            "unless "
+                            "remote_data.billing_method "
+                            "says "
+                            "fixed_price "
+                            "(then "
+                            "fixed_price)",
                             "nullable": True,
                             "required": False,
                             "to": None,
@@ -328,7 +399,14 @@ MATRIX: Final[dict[str, Any]] = {
                             "merge": False,
                             "needs": [],
                             "not_nullable_reason": None,
-                            "note": None,
+                            "note": "owner_ids adds "
+                            "owners to the "
+                            "API user, who "
+                            "is removed "
+                            "afterwards so "
+                            "the owner "
+                            "given is the "
+                            "only one",
                             "nullable": True,
                             "required": False,
                             "to": None,
@@ -375,7 +453,14 @@ MATRIX: Final[dict[str, Any]] = {
                             "status",
                             "close_date",
                         ],
-                        "note": "create answers {data: {type, id}}; unifold reads the project back",
+                        "note": "create answers {data: "
+                        "{type, id}}; unifold "
+                        "reads the project back "
+                        "(and, when an owner "
+                        "was given, removes the "
+                        "API user Teamleader "
+                        "added as owner, then "
+                        "reads it again)",
                         "read_back": "current",
                         "status": [201],
                     },
@@ -527,7 +612,19 @@ MATRIX: Final[dict[str, Any]] = {
                             "merge": False,
                             "needs": ["current"],
                             "not_nullable_reason": None,
-                            "note": "external_budget.amount",
+                            "note": "the field the "
+                            "project's "
+                            "billing "
+                            "method keeps "
+                            "its value in: "
+                            "external_budget "
+                            "(time_and_materials) "
+                            "or "
+                            "fixed_price "
+                            "(fixed_price); "
+                            "refused on "
+                            "non_billable "
+                            "projects",
                             "nullable": True,
                             "required": False,
                             "to": None,
@@ -563,7 +660,7 @@ MATRIX: Final[dict[str, Any]] = {
                             "with "
                             "amount: "
                             "null",
-                            "note": "external_budget.currency",
+                            "note": "the currency of that amount (EUR only)",
                             "nullable": False,
                             "required": False,
                             "to": None,
@@ -643,10 +740,15 @@ MATRIX: Final[dict[str, Any]] = {
                             "transform": None,
                         },
                     },
-                    "note": "projects.update changes title, "
-                    "description and budgets only; "
-                    "customers, owners and deals change "
-                    "through addCustomer/removeCustomer, "
+                    "note": "`name` is required because the "
+                    "unified reference (Truto) requires "
+                    "it for Teamleader; Teamleader "
+                    "itself requires only `id` in "
+                    "projects.update. projects.update "
+                    "changes title, description and "
+                    "budgets only; customers, owners and "
+                    "deals change through "
+                    "addCustomer/removeCustomer, "
                     "addOwner/removeOwner and "
                     "addDeal/removeDeal.\n",
                     "pagination": None,
@@ -699,12 +801,14 @@ MATRIX: Final[dict[str, Any]] = {
                 "amount": {
                     "each": None,
                     "enum": None,
-                    "hook": None,
-                    "note": "the external budget",
-                    "path": "external_budget.amount",
+                    "hook": "read_amount",
+                    "note": "external_budget (time_and_materials) or "
+                    "fixed_price (fixed_price), by "
+                    "billing_method",
+                    "path": None,
                     "ref": None,
                     "ref_transform": None,
-                    "transform": "number",
+                    "transform": None,
                 },
                 "close_date": {
                     "each": None,
@@ -729,9 +833,9 @@ MATRIX: Final[dict[str, Any]] = {
                 "currency": {
                     "each": None,
                     "enum": None,
-                    "hook": None,
-                    "note": None,
-                    "path": "external_budget.currency",
+                    "hook": "read_currency",
+                    "note": "the currency of that amount",
+                    "path": None,
                     "ref": None,
                     "ref_transform": None,
                     "transform": None,

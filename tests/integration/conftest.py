@@ -43,6 +43,9 @@ UNKNOWN_PROJECT = {
     "teamleader": "a0000000-7e57-4d1e-9a1b-0000000000ff",
 }
 
+# Teamleader's "which projects module does this account use" call, made once per account.
+TL_MODULE_CHECK = "/accounts.projects-v2-status"
+
 # Where each provider's main update goes (method, path template).
 MAIN_WRITE = {
     "capsule": ("PUT", "/api/v2/kases/{id}"),
@@ -111,7 +114,9 @@ def expected_wire(integration: str, pid: str, fields: dict[str, Any]) -> dict[st
 
 
 def is_read(request: ReceivedRequest) -> bool:
-    return request.method == "GET" or request.path.endswith("/projects-v2/projects.info")
+    return request.method == "GET" or request.path.endswith(
+        ("/projects-v2/projects.info", TL_MODULE_CHECK)
+    )
 
 
 @dataclass

@@ -81,7 +81,7 @@ async def test_full_update_matches_the_sync_wire(make_async_sandbox: AsyncFactor
 
     put = sb.received[-1]
     assert (put.method, put.path) == ("PUT", "/api/v2/kases/12")
-    assert put.query == (("embed", "tags,party"), ("filter[name]", "x"))
+    assert put.query == (("embed", "tags,fields,party"), ("filter[name]", "x"))
     assert put.json == {
         "kase": {
             "name": "A",
@@ -166,7 +166,7 @@ async def test_teamleader_relations(make_async_sandbox: AsyncFactory) -> None:
         {"name": "Website rebuild", "owner": {"id": TL["users"][1]}, "contact": []}
     )
     paths = [r.path.rsplit(".", 1)[-1] for r in sb.received]
-    assert paths == ["info", "update", "addOwner", "removeOwner", "info"]
+    assert paths == ["projects-v2-status", "info", "update", "addOwner", "removeOwner", "info"]
     assert project.owner.id == TL["users"][1]
 
 

@@ -14,7 +14,14 @@ from unifold.generated.crm import pipeliner as pipeliner_models
 from unifold.generated.crm import planhat as planhat_models
 from unifold.generated.crm import teamleader as teamleader_models
 
-from .conftest import FROZEN_NOW_ISO, REFS, Sandbox, SandboxFactory, provider_call
+from .conftest import (
+    FROZEN_NOW_ISO,
+    REFS,
+    TL_MODULE_CHECK,
+    Sandbox,
+    SandboxFactory,
+    provider_call,
+)
 
 PIPE = REFS["pipeliner"]
 PLAN = REFS["planhat"]
@@ -245,7 +252,7 @@ def test_capsule_full_update(capsule: Sandbox) -> None:
     )
 
     put = capsule.main_write()
-    assert put.query == (("embed", "tags,party"),)
+    assert put.query == (("embed", "tags,fields,party"),)
     assert put.json == {
         "kase": {
             "name": "N",
@@ -278,6 +285,7 @@ def test_capsule_full_update(capsule: Sandbox) -> None:
         "close_date": "2024-12-31T00:00:00Z",
         "created_at": "2024-01-08T09:30:00Z",
         "updated_at": FROZEN_NOW_ISO,
+        "custom_fields": {"Budget": "15000", "Notes": "hello"},  # Capsule returns numbers as text,
     }
     assert project.remote_data is not None and project.remote_data["id"] == 12
     stored = provider_call(capsule, "GET", "/api/v2/kases/12", [("embed", "fields")])["kase"]
@@ -349,6 +357,7 @@ def test_insightly_full_update(insightly: Sandbox) -> None:
         "close_date": "2024-12-31T10:00:00Z",
         "created_at": "2024-01-08T09:30:00Z",
         "updated_at": FROZEN_NOW_ISO,
+        "custom_fields": {"Budget__c": 12000, "Kickoff__c": "2024-02-01", "Region__c": "APAC"},
     }
     assert project.remote_data is not None
     assert project.remote_data["CUSTOMFIELDS"] == put.json["CUSTOMFIELDS"]
@@ -401,6 +410,7 @@ def test_pipeliner_full_update(pipeliner: Sandbox) -> None:
         "close_date": "2024-12-31T00:00:00Z",
         "created_at": "2024-01-01T09:30:00Z",
         "updated_at": FROZEN_NOW_ISO,
+        "custom_fields": {"cf_budget_code": "WEB-24", "cf_region": "APAC"},
     }
     assert project.remote_data is not None
     assert project.remote_data["cf_region"] == "APAC"
@@ -438,6 +448,12 @@ def test_planhat_full_update(planhat: Sandbox) -> None:
         "account": {"id": PLAN["companies"][1], "name": "Globex Ltd"},
         "created_at": "2024-01-08T09:30:00Z",
         "updated_at": FROZEN_NOW_ISO,
+        "custom_fields": {
+            "Days in Phase": 12,
+            "Owner": "x",
+            "Phase": "Launch",
+            "Products": ["Web"],
+        },
     }
     assert project.remote_data is not None
     assert project.remote_data["custom"] == put.json["custom"]
@@ -567,6 +583,7 @@ def test_teamleader_relations_become_separate_calls(
     assert [(r.path, r.json) for r in writes[1:]] == [
         (TL_API + action, {"id": teamleader.pid, **payload}) for action, payload in calls
     ]
-    # The current project is read first (to diff against it) and read back at the end.
-    assert teamleader.received[0].path == TL_API + "info"
+    # After the account's module check, the current project is read first (to diff against
+    # it) and read back at the end.
+    assert [r.path for r in teamleader.received[:2]] == [TL_MODULE_CHECK, TL_API + "info"]
     assert_response(project, expected)

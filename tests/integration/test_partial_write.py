@@ -7,7 +7,7 @@ import pytest
 
 from unifold import PartialWriteError, ProviderValidationError
 
-from .conftest import REFS, Sandbox
+from .conftest import REFS, TL_MODULE_CHECK, Sandbox
 
 TL = REFS["teamleader"]
 TL_API = "/projects-v2/projects."
@@ -56,6 +56,7 @@ def test_unknown_deal_after_a_valid_account_change(teamleader: Sandbox) -> None:
 
     # The calls stop at the failure: removeDeal was never sent, and nothing was read back.
     assert [r.path.removeprefix(TL_API) for r in teamleader.received] == [
+        TL_MODULE_CHECK,
         "info",
         "update",
         "addCustomer",
@@ -93,5 +94,9 @@ def test_failure_of_the_first_call_is_a_plain_provider_error(teamleader: Sandbox
 
     assert not isinstance(caught.value, PartialWriteError)
     assert caught.value.to_dict()["truto_is_remote_error"] is True
-    assert [r.path.removeprefix(TL_API) for r in teamleader.received] == ["info", "update"]
+    assert [r.path.removeprefix(TL_API) for r in teamleader.received] == [
+        TL_MODULE_CHECK,
+        "info",
+        "update",
+    ]
     assert [o.id for o in teamleader.get().opportunity] == [TL["deals"][0]]

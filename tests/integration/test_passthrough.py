@@ -13,7 +13,7 @@ from .conftest import INTEGRATIONS, RAW_NAME_KEY, SandboxFactory, needs_name
 
 # The query the matrix itself puts on each provider's update request.
 OWN_QUERY = {
-    "capsule": (("embed", "tags,party"),),
+    "capsule": (("embed", "tags,fields,party"),),
     "insightly": (),
     "pipeliner": (),
     "planhat": (),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -31,6 +32,10 @@ class WriteContext:
     given: dict[str, Any] = field(default_factory=dict)
     # Deep-merged into the provider's wire body as is, after every mapped field.
     remote_data: dict[str, Any] | None = None
+    # After a create: (new id, stored record) -> the further calls the write needs.
+    after: list[Callable[[str, Mapping[str, Any]], list[ProviderCall]]] = field(
+        default_factory=list
+    )
 
     @property
     def current(self) -> dict[str, Any]:

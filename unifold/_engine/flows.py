@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -225,11 +225,38 @@ def _fetch(
     )
 
 
-def _write_steps(
-    steps: list[ProviderRequest],
-) -> Flow:
-    """Send the write's calls in order; a failure after the first raises PartialWriteError."""
-    applied: list[str] = []
+# A paged fetch stops here whatever the provider says, so a broken Link cannot loop forever.
+MAX_FETCH_PAGES = 100
+
+
+def read_fetch(conn: Connector, name: str, resource_id: str | None) -> Flow:
+    """A fetch's unwrapped answer; a paged fetch (Capsule's field definitions) reads every
+    page at the largest size the provider allows and returns the items of all of them."""
+    fetch = conn.resource["fetches"][name]
+    pagination = fetch.get("pagination")
+    if pagination is None:
+        resp = yield _fetch(conn, name, resource_id or "")
+        return unwrap(resp.json(), fetch.get("envelope"))
+    items: list[Any] = []
+    for page in range(1, MAX_FETCH_PAGES + 1):
+        query = [(pagination["size_param"], str(pagination["max_size"]))]
+        if pagination.get("page_param"):
+            query.append((pagination["page_param"], str(page)))
+        resp = yield build_request(
+            conn, fetch["request"], f"fetch {name} page {page}", resource_id, extra_query=query
+        )
+        chunk = unwrap(resp.json(), fetch.get("envelope"))
+        if isinstance(chunk, list):
+            items.extend(chunk)
+        if not _has_next_link(resp):
+            break
+    return items
+
+
+def _write_steps(steps: list[ProviderRequest], done: list[str] | None = None) -> Flow:
+    """Send the write's calls in order; a failure after one was applied (this one's or the
+    `done` ones before) raises PartialWriteError."""
+    applied: list[str] = list(done or [])
     first: ProviderResponse | None = None
     for index, step in enumerate(steps):
         try:
@@ -275,8 +302,7 @@ def _write(
     fetched: dict[str, Any] = {}
     for name in conn.needs(operation, set(data.__pydantic_fields_set__)):
         assert resource_id is not None
-        resp = yield _fetch(conn, name, resource_id)
-        fetched[name] = unwrap(resp.json(), conn.resource["fetches"][name].get("envelope"))
+        fetched[name] = yield from read_fetch(conn, name, resource_id)
     ctx = WriteContext(conn.name, operation, resource_id, body={}, fetched=fetched)
     conn.write(operation, data, ctx)
     read_back = spec["response"].get("read_back")
@@ -305,12 +331,50 @@ def _write(
             new_id = str(get_path(resp.json(), f"{envelope}.id" if envelope else "id"))
         label = "read back the project"
         stream = options.response_format == "stream"
+        envelope = conn.resource["fetches"][read_back].get("envelope")
+        if ctx.after:
+            # Calls that depend on the stored record (Teamleader: drop the owner the provider
+            # added on its own), then the record is read again.
+            try:
+                first = yield _fetch(conn, read_back, new_id, label)
+            except errors.ProviderError as exc:
+                raise errors.PartialWriteError(exc, applied, label, []) from exc
+            record = unwrap(first.json(), envelope)
+            settle = [
+                ProviderRequest(c.label, c.method, c.path, json=c.json, has_body=c.json is not None)
+                for after in ctx.after
+                for c in after(new_id, record if isinstance(record, Mapping) else {})
+            ]
+            _, applied = yield from _write_steps(settle, applied)
+            if not settle and not stream:
+                return finish(conn, first, envelope, options)
         try:
             resp = yield _fetch(conn, read_back, new_id, label, stream)
         except errors.ProviderError as exc:
             raise errors.PartialWriteError(exc, applied, label, []) from exc
-        envelope = conn.resource["fetches"][read_back].get("envelope")
     return finish(conn, resp, envelope, options)
+
+
+def module_checked(conn: Connector, flow: Flow, on_ok: Callable[[], None]) -> Flow:
+    """`flow`, after asking the account which API module it uses (Teamleader: projects-v2 or
+    legacy). A module unifold does not target is refused before any project call."""
+    check = conn.provider["module_check"]
+    try:
+        resp = yield build_request(conn, check["request"], "check the account's API module")
+    except (errors.ProviderNotFoundError, errors.ProviderValidationError):
+        found = check["expected"]  # an account that cannot answer predates the switch: go on
+    else:
+        found = get_path(resp.json(), check["path"])
+    if found != check["expected"]:
+        raise errors.UnsupportedModuleError(
+            f"{conn.name}: this account uses the {found!r} API module; unifold supports "
+            f"{check['expected']!r} only ({check['request']['path']} answered {found!r})",
+            field=check["path"],
+            integration=conn.name,
+            accepted=check["expected"],
+        )
+    on_ok()
+    return (yield from flow)
 
 
 def update_flow(

@@ -115,9 +115,9 @@ class Endpoint:
         if message is None:
             message = body.strip()[:500] if isinstance(body, str) and body.strip() else None
         status = resp.status_code
-        text = f"{self.integration} answered {status} to {req.label}" + (
-            f": {message}" if message else ""
-        )
+        meaning = self.provider["errors"].get("meanings", {}).get(str(status))  # JSON keys
+        text = f"{self.integration} answered {status}" + (f" ({meaning})" if meaning else "")
+        text += f" to {req.label}" + (f": {message}" if message else "")
         kw: dict[str, Any] = {
             "status_code": status,
             "integration": self.integration,
@@ -129,7 +129,7 @@ class Endpoint:
         if status == 429:
             return errors.ProviderRateLimitError(text, retry_after=self.retry_after(resp), **kw)
         cls: type[errors.ProviderError] = errors.ProviderError
-        if status in self.provider["errors"]["validation_statuses"] or status in (400, 422):
+        if status in self.provider["errors"]["validation_statuses"]:
             cls = errors.ProviderValidationError
         elif status in (401, 403):
             cls = errors.ProviderAuthError

@@ -22,6 +22,20 @@ def _party_name(party: Mapping[str, Any]) -> str | None:
 
 
 class CapsuleHooks(CapsuleHooksBase):
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        # embed=fields: [{id, value, definition: {id, name}}], keyed here by the definition's
+        # name, the key write_custom_fields takes. Absent without embed=fields: None, not {}.
+        fields = record.get("fields")
+        if not isinstance(fields, list):
+            return None
+        return {
+            str(f["definition"]["name"]): f.get("value")
+            for f in fields
+            if isinstance(f, Mapping)
+            and isinstance(f.get("definition"), Mapping)
+            and f["definition"].get("name")
+        }
+
     # A project has one main `party` (required): an organisation reads as the account, a
     # person as the contact (Capsule v2 Project model: "party ... the main contact").
     def read_account(self, record: Mapping[str, Any]) -> RefDict | None:

@@ -12,6 +12,17 @@ from unifold.hooks._common import ref
 
 
 class InsightlyHooks(InsightlyHooksBase):
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        # CUSTOMFIELDS [{FIELD_NAME, FIELD_VALUE}]; left out with brief=true, then None.
+        fields = record.get("CUSTOMFIELDS")
+        if not isinstance(fields, list):
+            return None
+        return {
+            str(f["FIELD_NAME"]): f.get("FIELD_VALUE")
+            for f in fields
+            if isinstance(f, Mapping) and f.get("FIELD_NAME")
+        }
+
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         # OPPORTUNITY_ID: the opportunity the project was converted from (read-only via PUT).
         found = ref(record.get("OPPORTUNITY_ID"))

@@ -14,6 +14,12 @@ _uri_id = READ["uri_id"]
 
 
 class PipelinerHooks(PipelinerHooksBase):
+    def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        # Custom fields are flat keys named by their Api Field Name
+        # (developers.pipelinersales.com/api-docs/core-api-concepts/fields); [I] custom ones
+        # carry the cf_ prefix, which no field of the published Project schema has.
+        return {key: value for key, value in record.items() if key.startswith("cf_")}
+
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         # primary_contact is a relation URI (.../entities/Contacts/<uuid>) unless expanded.
         value = record.get("primary_contact")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from unifold._engine.context import WriteContext
+from unifold._engine.context import ProviderCall, WriteContext
 from unifold._engine.types import RefDict
 from unifold._errors import InvalidFieldValueError
 from unifold._models import RequestModel
@@ -29,6 +29,34 @@ def _customers(record: Mapping[str, Any], kind: str) -> list[str]:
         for c in record.get("customers") or []
         if isinstance(c, Mapping) and c.get("type") == kind
     ]
+
+
+# The field each billing method keeps the project's value in (Teamleader API Blueprint).
+VALUE_FIELD = {"time_and_materials": "external_budget", "fixed_price": "fixed_price"}
+
+
+def _value_money(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    target = VALUE_FIELD.get(str(record.get("billing_method") or "time_and_materials"))
+    money = record.get(target) if target else None
+    return money if isinstance(money, Mapping) else {}
+
+
+def _given_billing(ctx: WriteContext) -> str | None:
+    """The billing method this very write sets through remote_data (a string on create, an
+    object {value, update_strategy} on update)."""
+    given = (ctx.given.get("remote_data") or {}).get("billing_method")
+    if isinstance(given, Mapping):
+        given = given.get("value")
+    return str(given) if given else None
+
+
+def _billing_method(ctx: WriteContext) -> str:
+    given = _given_billing(ctx)
+    if given:
+        return given
+    if ctx.operation == "create":
+        return "time_and_materials"
+    return str(ctx.current.get("billing_method") or "time_and_materials")
 
 
 def _related_ids(record: Mapping[str, Any], key: str) -> list[str]:
@@ -111,29 +139,71 @@ class TeamleaderHooks(TeamleaderHooksBase):
             return  # what reads back as the owner already: co-owners stay (a round trip is a no-op)
         self._reach(ctx, current, [str(value.id)], "Owner", "user_id")
 
+    def read_amount(self, record: Mapping[str, Any]) -> float | None:
+        money = _value_money(record)
+        amount = money.get("amount")
+        return float(amount) if isinstance(amount, int | float) else None
+
+    def read_currency(self, record: Mapping[str, Any]) -> str | None:
+        currency = _value_money(record).get("currency")
+        return str(currency) if currency else None
+
     def write_budget(self, value: float | str | None, ctx: WriteContext) -> None:
-        # amount and currency are one Money object, external_budget; map them together once.
+        # amount and currency are one Money object, in the field the billing method keeps its
+        # value in: external_budget for time_and_materials, fixed_price for fixed_price
+        # (both "Only allowed for" that method, Teamleader API Blueprint); non_billable has none.
         if "budget" in ctx.done:
             return
         ctx.done.add("budget")
+        method = _billing_method(ctx)
+        target = VALUE_FIELD.get(method)
+        if target is None:
+            ctx.invalid(
+                "amount" if "amount" in ctx.given else "currency",
+                f"this project's billing method is {method}, which holds no amount; "
+                f"Teamleader keeps one only for {' or '.join(VALUE_FIELD)}",
+                accepted=sorted(VALUE_FIELD),
+            )
+        if ctx.operation == "create" and not _given_billing(ctx):
+            ctx.body["billing_method"] = method  # explicit: the account default is undocumented
         current = ctx.fetched.get("current") or {}
-        budget = current.get("external_budget") if isinstance(current, Mapping) else None
-        budget = budget if isinstance(budget, Mapping) else {}
-        amount = ctx.given.get("amount", budget.get("amount"))
-        currency = ctx.given.get("currency", budget.get("currency"))
+        money = current.get(target) if isinstance(current, Mapping) else None
+        money = money if isinstance(money, Mapping) else {}
+        amount = ctx.given.get("amount", money.get("amount"))
+        currency = ctx.given.get("currency", money.get("currency"))
         if "amount" in ctx.given and amount is None:
-            ctx.body["external_budget"] = None
+            ctx.body[target] = None
             return
         if amount is None:
             ctx.invalid(
                 "currency",
-                "Teamleader stores amount and currency together (external_budget); give an amount",
+                f"Teamleader stores amount and currency together ({target}); give an amount",
                 accepted="amount with currency",
             )
-        ctx.body["external_budget"] = {"amount": amount, "currency": currency or DEFAULT_CURRENCY}
+        ctx.body[target] = {"amount": amount, "currency": currency or DEFAULT_CURRENCY}
 
     def create_owner(self, value: OwnerRef | None, ctx: WriteContext) -> None:
-        ctx.body["owner_ids"] = [str(value.id)] if value is not None else []
+        if value is None:
+            return
+        wanted = str(value.id)
+        ctx.body["owner_ids"] = [wanted]
+
+        # owner_ids are *additional* owners: "The creator is automatically added as an owner"
+        # (Teamleader OpenAPI 1.220.0, projects-v2 create). The requested owner must be the
+        # owner, so every other one is removed once the project exists.
+        def drop_others(project_id: str, record: Mapping[str, Any]) -> list[ProviderCall]:
+            return [
+                ProviderCall(
+                    f"removeOwner {other}",
+                    "POST",
+                    f"{API}removeOwner",
+                    {"id": project_id, "user_id": other},
+                )
+                for other in _related_ids(record, "owners")
+                if other != wanted
+            ]
+
+        ctx.after.append(drop_others)
 
     def create_account(self, value: AccountRef | None, ctx: WriteContext) -> None:
         if value is not None:

@@ -282,33 +282,42 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
 
     # ------------------------------------------------------------------ handlers
 
-    def _list(self, request: Request) -> SandboxResponse:
+    def _page(
+        self, request: Request, items: list[Json], path: str
+    ) -> tuple[list[Json], list[tuple[str, str]]]:
+        """One page of `items` and its RFC 5988 Link header: `page` and `perPage` (1-100,
+        default 50), as every Capsule list pages (developer.capsulecrm.com/v2, pagination)."""
         page = request.arg("page") or "1"
         per_page = request.arg("perPage") or "50"
         if not page.isdigit() or int(page) < 1 or not per_page.isdigit():
-            return json_response(400, {"message": "page and perPage must be positive integers"})
+            raise Abort(
+                json_response(400, {"message": "page and perPage must be positive integers"})
+            )
         if not 1 <= int(per_page) <= 100:
             # [?] undocumented: perPage outside 1..100 is rejected, not clamped.
-            return json_response(400, {"message": "perPage must be between 1 and 100"})
+            raise Abort(json_response(400, {"message": "perPage must be between 1 and 100"}))
         number, size = int(page), int(per_page)
-        kases = sorted(self._kases.values(), key=lambda k: k["id"])
-        since = request.arg("since")
-        if since:
-            kases = [k for k in kases if k["updatedAt"] > since.replace("+00:00", "Z")]
-        embed = self._embed(request)
-        chunk = kases[(number - 1) * size : number * size]
+        chunk = items[(number - 1) * size : number * size]
         links = []
         extra = [(k, v) for k, v in request.query if k not in ("page", "perPage")]
 
         def link(target: int, rel: str) -> str:
             query = urlencode([*extra, ("page", str(target)), ("perPage", str(size))])
-            return f'<{request.origin}{request.prefix}/kases?{query}>; rel="{rel}"'
+            return f'<{request.origin}{request.prefix}{path}?{query}>; rel="{rel}"'
 
         if number > 1:
             links.append(link(number - 1, "prev"))
-        if number * size < len(kases):
+        if number * size < len(items):
             links.append(link(number + 1, "next"))
-        headers = [("Link", ", ".join(links))] if links else []
+        return chunk, [("Link", ", ".join(links))] if links else []
+
+    def _list(self, request: Request) -> SandboxResponse:
+        kases = sorted(self._kases.values(), key=lambda k: k["id"])
+        since = request.arg("since")
+        if since:
+            kases = [k for k in kases if k["updatedAt"] > since.replace("+00:00", "Z")]
+        embed = self._embed(request)
+        chunk, headers = self._page(request, kases, "/kases")
         return json_response(200, {"kases": [self._render(k, embed) for k in chunk]}, headers)
 
     def _get(self, request: Request) -> SandboxResponse:
@@ -386,7 +395,11 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
         return json_response(200, {"tags": [dict(t) for t in self._tags.values()]})
 
     def _definitions_list(self, request: Request) -> SandboxResponse:
-        return json_response(200, {"definitions": [dict(d) for d in self._definitions.values()]})
+        # Paged like every list: "perPage ... 1 and 100. Default: 50" with Link rel="next"
+        # (developer.capsulecrm.com/v2/operations/Custom_Field).
+        definitions = [dict(d) for _, d in sorted(self._definitions.items())]
+        chunk, headers = self._page(request, definitions, "/kases/fields/definitions")
+        return json_response(200, {"definitions": chunk}, headers)
 
     # Additional parties: the endpoint shape is [I] (research §A2 cites C8 §3).
     def _parties_list(self, request: Request) -> SandboxResponse:
@@ -589,6 +602,13 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
         return value
 
     # ------------------------------------------------------------------ bench helper
+
+    def define_field(self, name: str, kind: str = "text") -> int:
+        """Add a project custom field definition (an account can have many more than 50)."""
+        with self._lock:
+            ident = max(self._definitions) + 1
+            self._definitions[ident] = {"id": ident, "name": name, "type": kind}
+            return ident
 
     def put_project(self, raw: dict[str, Any]) -> str:
         with self._lock:

@@ -12,6 +12,7 @@ from unifold.sandbox._common import (
     SlidingWindow,
     bearer_token,
     empty_response,
+    is_int,
     is_number,
     json_response,
     parse_ymd,
@@ -84,12 +85,19 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
         }
         cf = _REFS["custom_field_definitions"]
         self._definitions: dict[str, Json] = {
-            cf[0]: {"type": "single_line"},
-            cf[1]: {"type": "number"},
-            cf[2]: {"type": "yes_no"},
-            cf[3]: {"type": "multiple_choice", "options": ["Design", "Build", "Launch"]},
+            cf[0]: {"type": "single_line", "label": "PO number", "required": False},
+            cf[1]: {"type": "number", "label": "Hours sold", "required": False},
+            cf[2]: {"type": "yes_no", "label": "Billable", "required": True},
+            cf[3]: {
+                "type": "multiple_choice",
+                "label": "Phase",
+                "required": False,
+                "options": ["Design", "Build", "Launch"],
+            },
         }
         self._projects: dict[str, Json] = {}
+        # Which projects module the account uses: "projects-v2" or "legacy" (tests set it).
+        self.projects_module = "projects-v2"
         self._counter = 0x100
         self._seed()
 
@@ -203,9 +211,51 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
             "removeQuotation": self._link("quotations", "quotation_id", add=False),
         }
         return [
-            route("POST", rf"/projects-v2/projects\.{name}", handler)
-            for name, handler in actions.items()
+            route("POST", r"/accounts\.projects-v2-status", self._module_status),
+            *(
+                route("POST", rf"/projects-v2/projects\.{name}", handler)
+                for name, handler in actions.items()
+            ),
+            route("POST", r"/customFieldDefinitions\.list", self._definitions_list),
         ]
+
+    def _definitions_list(self, request: Request) -> SandboxResponse:
+        """customFieldDefinitions.list: filter.context/ids, page.size/number; each definition
+        {id, context, type, label, group, required, configuration.options[{id, value}]}."""
+        body = request.json if isinstance(request.json, dict) else {}
+        wanted = body.get("filter") or {}
+        page = body.get("page") or {}
+        size, number = page.get("size", 20), page.get("number", 1)
+        if not (is_int(size) and is_int(number) and size >= 1 and number >= 1):
+            return self._error(400, "page.size and page.number must be positive integers")
+        rows = [
+            {
+                "id": ident,
+                "context": "project",
+                "type": d["type"],
+                "label": d["label"],
+                "group": None,
+                "required": d["required"],
+                "configuration": {
+                    "options": [
+                        {"id": f"{ident[:-2]}{i:02x}", "value": o}
+                        for i, o in enumerate(d.get("options", []))
+                    ]
+                }
+                if d.get("options")
+                else None,
+            }
+            for ident, d in self._definitions.items()
+        ]
+        if wanted.get("context"):
+            rows = [r for r in rows if r["context"] == wanted["context"]]
+        if wanted.get("ids"):
+            rows = [r for r in rows if r["id"] in wanted["ids"]]
+        return json_response(200, {"data": rows[(number - 1) * size : number * size]})
+
+    def _module_status(self, request: Request) -> SandboxResponse:
+        # data.status is projects-v2 or legacy (teamleadercrm/api src/99-other/accounts.apib).
+        return json_response(200, {"data": {"status": self.projects_module}})
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         token = bearer_token(headers)
@@ -438,8 +488,13 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
             # Idempotent: "Doesn't fail if … already added/removed" (research §4a).
             if add:
                 self._add(record, field, item)
-            else:  # [?] undocumented: removing the last owner is allowed
-                record[field] = [x for x in record[field] if self._same(field, x, item) is False]
+            else:
+                kept = [x for x in record[field] if self._same(field, x, item) is False]
+                if field == "owners" and not kept:
+                    # [?] no provider source: the project's own rule that a project keeps one
+                    # owner (issue 11); Teamleader's docs say nothing either way.
+                    return self._error(400, "a project must keep at least one owner")
+                record[field] = kept
             return empty_response(204)
 
         return handler

@@ -107,11 +107,13 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://{tenant}.acme.invalid/api",
         "docs": "https://acme.invalid/docs",
         "errors": {
+            "meanings": {},
             "message_paths": ["message"],
             "source": "{message}",
             "validation_statuses": [400, 422],
         },
         "id_pattern": "^[0-9]+$",
+        "module_check": None,
         "params": {
             "tenant": {
                 "default": None,
@@ -121,6 +123,7 @@ MATRIX: Final[dict[str, Any]] = {
             }
         },
         "rate_limit": {
+            "budgets": [],
             "limit": None,
             "remaining": None,
             "reset": None,
@@ -131,6 +134,7 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "custom_field_definitions": None,
             "fetches": {},
             "operations": {
                 "update": {
