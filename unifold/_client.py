@@ -1,6 +1,7 @@
-"""`Unifold` and `AsyncUnifold`: accounts plus the unified CRM resources.
+"""`Unifold` and `AsyncUnifold`: accounts plus the CRM resources.
 
-Both share `_Core` (accounts, validation, flows); only the HTTP driver differs.
+Both share `_Core` (accounts, validation, flows); only the HTTP driver differs. The resource
+tree under `crm` is generated (`unifold.generated.crm.client`), on the bases in `_resource.py`.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ import dataclasses
 import functools
 import threading
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -28,7 +28,7 @@ from unifold._accounts import (
 from unifold._accounts.validation import updated_account
 from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
-from unifold._engine.discovery import FieldsCache, ProjectFields, definitions_flow
+from unifold._engine.discovery import FieldsCache
 from unifold._engine.flows import (
     CallOptions,
     check_id,
@@ -40,8 +40,8 @@ from unifold._engine.flows import (
     module_checked,
     update_flow,
 )
-from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
-from unifold._engine.validation import OnUnsupported, validate_body
+from unifold._engine.http import AsyncDriver, Endpoint, Flow, SyncDriver
+from unifold._engine.validation import validate_body
 from unifold._errors import DroppedFieldsWarning
 from unifold._oauth import OAUTH_CREDENTIALS, OAuthApp, OAuthProvider, is_oauth
 from unifold._oauth import PROVIDERS as OAUTH_PROVIDERS
@@ -49,11 +49,15 @@ from unifold._oauth.connect import authorization_url, check_callback, exchange_c
 from unifold._oauth.providers import origin_of
 from unifold._oauth.sandbox_grant import sandbox_grant
 from unifold._oauth.session import OnRefresh, auth_for, reauth_error
+from unifold._options import ResponseFormat, check_option_names
+from unifold._streams import AsyncProviderStream, ProviderStream
+from unifold.generated.crm.client import AsyncCrm, Crm
 
 if TYPE_CHECKING:
     from unifold.sandbox import SandboxProvider
 
-ResponseFormat = Literal["unified", "raw", "normalized", "stream"]
+__all__ = ["Unifold", "AsyncUnifold", "ProviderStream", "AsyncProviderStream", "ResponseFormat"]
+
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SANDBOX_ORIGIN = "http://{integration}.sandbox.unifold.invalid"
 
@@ -176,45 +180,63 @@ class _Core:
     def in_process(self, account: IntegratedAccount) -> bool:
         return account.environment == "sandbox" and not account.base_url
 
+    def check_integration(
+        self, account: IntegratedAccount, integration: str | None, resource: str
+    ) -> None:
+        """A per-integration client (`integration` set) takes only that integration's accounts."""
+        if integration is not None and account.integration != integration:
+            raise errors.IntegrationMismatchError(
+                f"account {account.id} is a {account.integration} account, but "
+                f"crm.{integration}.{resource} only takes {integration} accounts; use "
+                f"crm.{account.integration}.{resource} or the unified crm.{resource}",
+                field="integrated_account_id",
+                integration=account.integration,
+                accepted=integration,
+            )
+
     def prepare(
         self,
+        resource: str,
         operation: str,
+        integration: str | None,
         integrated_account_id: Any,
+        response_format: str,
+        options: Mapping[str, Any],
         *,
         resource_id: Any = None,
         body: Mapping[str, Any] | BaseModel | None = None,
-        response_format: str = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-        limit: int | None = None,
-        next_cursor: str | None = None,
-        updated_after: datetime | None = None,
     ) -> tuple[IntegratedAccount, Connector, Flow, CallOptions]:
-        """Validate everything and build the flow; nothing is sent here."""
+        """Validate everything and build the flow; nothing is sent here. `options` are the
+        call's keyword options (`unifold._options`); `integration` is set by a per-integration
+        client, whose account must belong to it."""
+        check_option_names(resource, operation, options)
         account = self.account(integrated_account_id)
         if account.status == "needs_reauth":  # fail fast: no request, no refresh attempt
             raise reauth_error(account)
+        self.check_integration(account, integration, resource)
         conn = load_connector(account.integration)
         if operation not in conn.operations:
             raise errors.UnifoldValidationError(
-                f"{account.integration} does not support projects.{operation}; it supports "
+                f"{account.integration} does not support {resource}.{operation}; it supports "
                 f"{', '.join(sorted(conn.operations))}",
                 integration=account.integration,
                 accepted=sorted(conn.operations),
             )
+        exclude_fields = options.get("exclude_fields", ())
         if isinstance(exclude_fields, str):
             exclude_fields = [exclude_fields]
-        options = CallOptions(
+        call = CallOptions(
             response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
+            ignore_remote_data=options.get("ignore_remote_data", False),
             exclude_fields=tuple(exclude_fields),
-            remote_query=remote_query,
+            remote_query=options.get("remote_query"),
         )
-        check_options(conn, options)
+        check_options(conn, call)
         if operation == "list":
-            options.updated_after = changed_since.check(conn, updated_after, response_format)
+            call.updated_after = changed_since.check(
+                conn, options.get("updated_after"), response_format
+            )
+        on_unsupported = options.get("on_unsupported", "error")
         if on_unsupported not in ("error", "drop"):
             raise errors.InvalidParameterError(
                 f"on_unsupported must be 'error' or 'drop', not {on_unsupported!r}",
@@ -225,94 +247,27 @@ class _Core:
         flow: Flow
         if operation in ("update", "create"):
             if body is None:
-                raise errors.InvalidFieldValueError(f"projects.{operation} needs a body")
+                raise errors.InvalidFieldValueError(f"{resource}.{operation} needs a body")
             data, dropped = validate_body(conn, operation, body, on_unsupported)
-            options.warnings.extend(dropped)
+            call.warnings.extend(dropped)
             for note in dropped:  # also for `raw`, whose result has no place for them
                 warnings.warn(DroppedFieldsWarning(note), stacklevel=4)
             if operation == "update":
                 assert rid is not None
-                flow = update_flow(conn, rid, data, options)
+                flow = update_flow(conn, rid, data, call)
             else:
-                flow = create_flow(conn, data, options)
+                flow = create_flow(conn, data, call)
         elif operation == "get":
             assert rid is not None
-            flow = get_flow(conn, rid, options)
+            flow = get_flow(conn, rid, call)
         elif operation == "list":
-            flow = list_flow(conn, options, limit, next_cursor)
+            flow = list_flow(conn, call, options.get("limit"), options.get("next_cursor"))
         else:
             assert rid is not None
-            flow = delete_flow(conn, rid, options)
+            flow = delete_flow(conn, rid, call)
         if conn.provider.get("module_check") and account.id not in self._module_checked:
             flow = module_checked(conn, flow, lambda: self._module_checked.add(account.id))
-        return account, conn, flow, options
-
-
-def _stream_error(response: httpx.Response, exc: Exception) -> errors.ProviderConnectionError:
-    return errors.ProviderConnectionError(
-        f"the provider's stream broke off ({type(exc).__name__})",
-        status_code=502,
-        integration=response.request.url.host,
-        method=response.request.method,
-        url=str(response.request.url.copy_with(query=None)),
-    )
-
-
-class ProviderStream:
-    """The provider's response, not buffered: iterate it, then close it (or use `with`)."""
-
-    def __init__(self, response: httpx.Response, warnings: list[str] | None = None) -> None:
-        self._response = response
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.warnings = warnings or []
-
-    def iter_bytes(self, chunk_size: int | None = 65536) -> Iterator[bytes]:
-        try:
-            yield from self._response.iter_bytes(chunk_size)
-        except httpx.RequestError as exc:
-            raise _stream_error(self._response, exc) from exc
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self.iter_bytes()
-
-    def close(self) -> None:
-        self._response.close()
-
-    def __enter__(self) -> ProviderStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncProviderStream:
-    """The async twin of `ProviderStream`."""
-
-    def __init__(self, response: httpx.Response, warnings: list[str] | None = None) -> None:
-        self._response = response
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.warnings = warnings or []
-
-    async def aiter_bytes(self, chunk_size: int | None = 65536) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._response.aiter_bytes(chunk_size):
-                yield chunk
-        except httpx.RequestError as exc:
-            raise _stream_error(self._response, exc) from exc
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self.aiter_bytes()
-
-    async def aclose(self) -> None:
-        await self._response.aclose()
-
-    async def __aenter__(self) -> AsyncProviderStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+        return account, conn, flow, call
 
 
 class Accounts:
@@ -435,275 +390,6 @@ class Accounts:
         return self._core.sandbox(account)
 
 
-class Projects:
-    """`/unified/crm/projects`. Each method returns what `_run` returns: the result for the
-    sync client, an awaitable of it for the async one (`AsyncProjects`), so the signatures are
-    written once."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
-        account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
-        result = self._client._driver(account, conn).run(flow)
-        if options.response_format == "stream" and isinstance(result, ProviderResponse):
-            return ProviderStream(result.stream, options.warnings)
-        return result
-
-    def update(
-        self,
-        id: str,
-        body: Mapping[str, Any] | BaseModel,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-    ) -> Any:
-        """PATCH semantics: omitted fields stay, `None` clears, arrays are the final state.
-
-        Returns the integration's `Project` (unified), a dict (normalized), the provider's body
-        (raw) or a `ProviderStream` (stream)."""
-        return self._run(
-            "update",
-            integrated_account_id,
-            resource_id=id,
-            body=body,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-            on_unsupported=on_unsupported,
-        )
-
-    def list(
-        self,
-        *,
-        integrated_account_id: str,
-        limit: int | None = None,
-        next_cursor: str | None = None,
-        updated_after: datetime | None = None,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """One page: `Page(result, next_cursor, result_count)`; pass `next_cursor` back for the
-        next one (None when there is none). `limit` is the page size (default: the provider's
-        maximum); `updated_after` (an aware datetime) keeps the records changed after it."""
-        return self._run(
-            "list",
-            integrated_account_id,
-            limit=limit,
-            next_cursor=next_cursor,
-            updated_after=updated_after,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-        )
-
-    def iter(
-        self,
-        *,
-        integrated_account_id: str,
-        limit: int | None = None,
-        next_cursor: str | None = None,
-        updated_after: datetime | None = None,
-        response_format: Literal["unified", "normalized"] = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """Every record across pages, fetched lazily one page at a time (`limit` is the page
-        size, default the provider's maximum). The arguments are checked here, before the
-        first page is fetched; an async iterator on `AsyncUnifold`."""
-        if response_format not in ("unified", "normalized"):
-            raise errors.InvalidParameterError(
-                f"iter yields records, so response_format must be 'unified' or 'normalized', "
-                f"not {response_format!r} (use list for raw pages)",
-                field="response_format",
-                accepted=["unified", "normalized"],
-            )
-        kw: dict[str, Any] = {
-            "limit": limit,
-            "updated_after": updated_after,
-            "response_format": response_format,
-            "ignore_remote_data": ignore_remote_data,
-            "exclude_fields": tuple(
-                [exclude_fields] if isinstance(exclude_fields, str) else exclude_fields
-            ),
-            "remote_query": remote_query,
-        }
-        core = self._client._core
-        first = core.prepare("list", integrated_account_id, next_cursor=next_cursor, **kw)
-        return self._records(first, integrated_account_id, kw)
-
-    def fields(self, *, integrated_account_id: str, refresh: bool = False) -> Any:
-        """The unified fields this account's integration supports per operation, plus the
-        account's own custom fields as the provider describes them (name, type, options,
-        required), read live and cached for a minute (`refresh=True` reads again). Returns
-        `ProjectFields` (awaitable on `AsyncUnifold`)."""
-        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
-        if cached is not None:
-            return cached
-        found = self._client._driver(account, conn).run(definitions_flow(conn))
-        return self._client._core.fields_cache.put(account.id, conn, found)
-
-    def _fields_plan(
-        self, account_id: Any, refresh: bool
-    ) -> tuple[IntegratedAccount, Connector, ProjectFields | None]:
-        account = self._client._core.account(account_id)
-        conn = load_connector(account.integration)
-        cache = self._client._core.fields_cache
-        return account, conn, None if refresh else cache.get(account.id)
-
-    def _records(self, prepared: Any, account_id: str, kw: dict[str, Any]) -> Iterator[Any]:
-        while True:
-            account, conn, flow, _ = prepared
-            page = self._client._driver(account, conn).run(flow)
-            yield from page.result
-            cursor = page.next_cursor
-            if not cursor:
-                return
-            del page  # one page in memory at a time
-            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
-
-    def get(
-        self,
-        id: str,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        return self._run(
-            "get",
-            integrated_account_id,
-            resource_id=id,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-        )
-
-    def create(
-        self,
-        body: Mapping[str, Any] | BaseModel,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-    ) -> Any:
-        return self._run(
-            "create",
-            integrated_account_id,
-            body=body,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-            on_unsupported=on_unsupported,
-        )
-
-    def delete(
-        self,
-        id: str,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        return self._run(
-            "delete",
-            integrated_account_id,
-            resource_id=id,
-            response_format=response_format,
-            remote_query=remote_query,
-        )
-
-
-def _coroutine(name: str) -> Any:
-    """`Projects.<name>` as a real coroutine function (for `inspect`, mocks and tracebacks),
-    with the same signature and docstring."""
-    method = getattr(Projects, name)
-
-    @functools.wraps(method)
-    async def awaited(self: AsyncProjects, *args: Any, **kwargs: Any) -> Any:
-        return await method(self, *args, **kwargs)
-
-    return awaited
-
-
-class AsyncProjects(Projects):
-    """`/unified/crm/projects` for `AsyncUnifold`: the same methods, each awaited."""
-
-    async def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
-        account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
-        result = await self._client._driver(account, conn).run(flow)
-        if options.response_format == "stream" and isinstance(result, ProviderResponse):
-            return AsyncProviderStream(result.stream, options.warnings)
-        return result
-
-    async def _records(  # type: ignore[override]
-        self, prepared: Any, account_id: str, kw: dict[str, Any]
-    ) -> AsyncIterator[Any]:
-        while True:
-            account, conn, flow, _ = prepared
-            page = await self._client._driver(account, conn).run(flow)
-            for record in page.result:
-                yield record
-            cursor = page.next_cursor
-            if not cursor:
-                return
-            del page
-            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
-
-    async def fields(self, *, integrated_account_id: str, refresh: bool = False) -> Any:
-        account, conn, cached = self._fields_plan(integrated_account_id, refresh)
-        if cached is not None:
-            return cached
-        found = await self._client._driver(account, conn).run(definitions_flow(conn))
-        return self._client._core.fields_cache.put(account.id, conn, found)
-
-    fields.__doc__ = Projects.fields.__doc__
-
-    update = _coroutine("update")
-    get = _coroutine("get")
-    create = _coroutine("create")
-    delete = _coroutine("delete")
-    list = _coroutine("list")
-
-
-class _Crm:
-    def __init__(self, projects: Any) -> None:
-        self.projects = projects
-
-    @staticmethod
-    def support(integration: str | None = None) -> dict[str, Any]:
-        """The field-support table, as data: per integration, resource and operation, the
-        request fields (required, nullable, enum values, max items) and the response fields.
-        A meta endpoint in Python; no account needed."""
-        from unifold.generated.crm.support import SUPPORT
-
-        if integration is None:
-            return SUPPORT
-        if integration not in SUPPORT:
-            raise errors.UnifoldValidationError(
-                f"unknown integration {integration!r}; available: {', '.join(sorted(SUPPORT))}",
-                field="integration",
-                accepted=sorted(SUPPORT),
-            )
-        return SUPPORT[integration]
-
-
 class _ClientBase:
     """What the two clients share: the core, accounts, the resources and the choice of HTTP
     client per account (the shared one, or an in-process sandbox's own)."""
@@ -716,14 +402,12 @@ class _ClientBase:
         store: str | Path | AccountStore | None,
         max_retries: int,
         http_client: Any,
-        projects: Any,
         on_token_refresh: OnRefresh | None = None,
     ):
         self._core = _Core(store, max_retries, on_token_refresh)
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
         self.accounts = Accounts(self._core)
-        self.crm = _Crm(projects(self))
 
     def _sandbox_client(self, provider: SandboxProvider) -> Any:
         raise NotImplementedError
@@ -760,7 +444,10 @@ class Unifold(_ClientBase):
         http_client: httpx.Client | None = None,
         on_token_refresh: Callable[[IntegratedAccount], None] | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client, Projects, on_token_refresh)
+        super().__init__(store, max_retries, http_client, on_token_refresh)
+        self.crm: Crm = Crm(self)
+        """The unified CRM API (`crm.projects`, any account) and one typed client per
+        integration (`crm.capsule.projects`, ...)."""
         self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
@@ -797,7 +484,9 @@ class AsyncUnifold(_ClientBase):
         http_client: httpx.AsyncClient | None = None,
         on_token_refresh: Callable[[IntegratedAccount], None] | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client, AsyncProjects, on_token_refresh)
+        super().__init__(store, max_retries, http_client, on_token_refresh)
+        self.crm: AsyncCrm = AsyncCrm(self)
+        """The async twin of `Unifold.crm`."""
         self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:

@@ -19,6 +19,7 @@ __all__ = [
     "InvalidIdError",
     "InvalidParameterError",
     "UnknownAccountError",
+    "IntegrationMismatchError",
     "AccountConfigError",
     "UnsupportedModuleError",
     "ConflictError",
@@ -133,6 +134,14 @@ class InvalidParameterError(UnifoldValidationError):
 
 class UnknownAccountError(UnifoldError):
     status_code = 404
+
+
+class IntegrationMismatchError(UnifoldValidationError):
+    """A per-integration client (`uf.crm.capsule.projects`) called with another integration's
+    account; raised before any request."""
+
+    insight_key = "invalid_integrated_account"
+    insight_description = "The integrated account belongs to another integration"
 
 
 class AccountConfigError(UnifoldValidationError):
