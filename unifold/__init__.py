@@ -28,6 +28,7 @@ _EXPORTS = {
     "open_store": "unifold._accounts",
     "OAuthApp": "unifold._oauth",
     "ProjectFields": "unifold._engine.discovery",
+    "ProxyResponse": "unifold._proxy",
     "CustomFieldDefinition": "unifold._engine.discovery",
 }
 _EXPORTS.update({name: "unifold._errors" for name in _ERRORS})
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from unifold._engine.discovery import ProjectFields as ProjectFields
     from unifold._errors import *  # noqa: F403
     from unifold._oauth import OAuthApp as OAuthApp
+    from unifold._proxy import ProxyResponse as ProxyResponse
 
 
 def __getattr__(name: str) -> Any:

@@ -50,6 +50,7 @@ from unifold._oauth.providers import origin_of
 from unifold._oauth.sandbox_grant import sandbox_grant
 from unifold._oauth.session import OnRefresh, auth_for, reauth_error
 from unifold._options import ResponseFormat, check_option_names
+from unifold._proxy import AsyncProxy, Proxy
 from unifold._streams import AsyncProviderStream, ProviderStream
 from unifold.generated.crm.client import AsyncCrm, Crm
 
@@ -448,6 +449,8 @@ class Unifold(_ClientBase):
         self.crm: Crm = Crm(self)
         """The unified CRM API (`crm.projects`, any account) and one typed client per
         integration (`crm.capsule.projects`, ...)."""
+        self.proxy = Proxy(self)
+        """Raw calls to an account's provider (`proxy.request`)."""
         self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
@@ -487,6 +490,8 @@ class AsyncUnifold(_ClientBase):
         super().__init__(store, max_retries, http_client, on_token_refresh)
         self.crm: AsyncCrm = AsyncCrm(self)
         """The async twin of `Unifold.crm`."""
+        self.proxy = AsyncProxy(self)
+        """The async twin of `Unifold.proxy`."""
         self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:
