@@ -32,6 +32,7 @@ from unifold._engine.limits import (
     SyncGate,
 )
 from unifold._engine.retry import RetryPolicy
+from unifold._oauth.session import Auth, StaticAuth
 
 logger = logging.getLogger("unifold")
 
@@ -107,16 +108,24 @@ class Endpoint:
         self,
         integration: str,
         base_url: str,
-        auth_header: str,
+        auth_header: str | Auth,
         provider: Mapping[str, Any],
         secrets: tuple[str, ...] = (),
     ):
         self.integration = integration
         self.base_url = base_url.rstrip("/")
-        self._auth_header = auth_header
+        # A fixed header, or one kept fresh by OAuth refreshes (unifold/_oauth/session.py).
+        self.auth = StaticAuth(auth_header) if isinstance(auth_header, str) else auth_header
         self.provider = provider
-        # Longest first, so a Basic blob is replaced whole before any part of it.
-        self.secrets = tuple(sorted({s for s in secrets if s}, key=len, reverse=True))
+        self._secrets = tuple(secrets)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The account's credentials in every form sent, the current (maybe refreshed) token
+        too; longest first, so a Basic blob is replaced whole before any part of it."""
+        current = self.auth.header().partition(" ")[2]
+        found = {s for s in (*self._secrets, current) if s}
+        return tuple(sorted(found, key=len, reverse=True))
 
     def __repr__(self) -> str:
         return f"Endpoint({self.integration!r}, {self.base_url!r})"
@@ -127,7 +136,7 @@ class Endpoint:
         req: ProviderRequest,
         timeout: httpx.Timeout | None = None,
     ) -> httpx.Request:
-        headers = {"Authorization": self._auth_header, "Accept": "application/json"}
+        headers = {"Authorization": self.auth.header(), "Accept": "application/json"}
         kwargs: dict[str, Any] = {}
         if req.has_body:
             kwargs["content"] = json.dumps(req.json, separators=(",", ":")).encode()
@@ -374,7 +383,9 @@ class SyncDriver(_Driver):
 
     def send(self, req: ProviderRequest) -> ProviderResponse:
         attempt = 0
+        renewed = False
         while True:
+            self.endpoint.auth.ensure_fresh()
             request = self.endpoint.build(self.client, req, self.policy.timeout)
             try:
                 resp = self._transmit(req, request)
@@ -389,6 +400,10 @@ class SyncDriver(_Driver):
             _log(self.endpoint, req, resp.status_code)
             if 200 <= resp.status_code < 300:
                 return resp
+            if resp.status_code == 401 and not renewed:  # an OAuth token may be renewed, once
+                renewed = self.endpoint.auth.renew(request.headers.get("authorization"))
+                if renewed:
+                    continue
             wait, error = self._after_answer(req, resp, attempt)
             if wait is None:
                 raise error
@@ -439,7 +454,9 @@ class AsyncDriver(_Driver):
 
     async def send(self, req: ProviderRequest) -> ProviderResponse:
         attempt = 0
+        renewed = False
         while True:
+            await self.endpoint.auth.aensure_fresh()
             request = self.endpoint.build(self.client, req, self.policy.timeout)
             try:
                 resp = await self._transmit(req, request)
@@ -454,6 +471,10 @@ class AsyncDriver(_Driver):
             _log(self.endpoint, req, resp.status_code)
             if 200 <= resp.status_code < 300:
                 return resp
+            if resp.status_code == 401 and not renewed:
+                renewed = await self.endpoint.auth.arenew(request.headers.get("authorization"))
+                if renewed:
+                    continue
             wait, error = self._after_answer(req, resp, attempt)
             if wait is None:
                 raise error
