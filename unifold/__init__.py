@@ -24,6 +24,7 @@ _EXPORTS = {
     "IntegratedAccount": "unifold._accounts",
     "Credentials": "unifold._accounts",
     "ProjectFields": "unifold._engine.discovery",
+    "ProxyResponse": "unifold._proxy",
     "CustomFieldDefinition": "unifold._engine.discovery",
 }
 _EXPORTS.update({name: "unifold._errors" for name in _ERRORS})
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from unifold._engine.discovery import CustomFieldDefinition as CustomFieldDefinition
     from unifold._engine.discovery import ProjectFields as ProjectFields
     from unifold._errors import *  # noqa: F403
+    from unifold._proxy import ProxyResponse as ProxyResponse
 
 
 def __getattr__(name: str) -> Any:

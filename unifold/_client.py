@@ -35,6 +35,7 @@ from unifold._engine.http import AsyncDriver, Endpoint, Flow, SyncDriver
 from unifold._engine.validation import validate_body
 from unifold._errors import DroppedFieldsWarning
 from unifold._options import ResponseFormat, check_option_names
+from unifold._proxy import AsyncProxy, Proxy
 from unifold._streams import AsyncProviderStream, ProviderStream
 from unifold.generated.crm.client import AsyncCrm, Crm
 
@@ -295,6 +296,8 @@ class Unifold(_ClientBase):
         self.crm: Crm = Crm(self)
         """The unified CRM API (`crm.projects`, any account) and one typed client per
         integration (`crm.capsule.projects`, ...)."""
+        self.proxy = Proxy(self)
+        """Raw calls to an account's provider (`proxy.request`)."""
         self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
@@ -333,6 +336,8 @@ class AsyncUnifold(_ClientBase):
         super().__init__(store, max_retries, http_client)
         self.crm: AsyncCrm = AsyncCrm(self)
         """The async twin of `Unifold.crm`."""
+        self.proxy = AsyncProxy(self)
+        """The async twin of `Unifold.proxy`."""
         self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:
