@@ -883,8 +883,10 @@ MATRIX: Final[dict[str, Any]] = {
         "module_check": None,
         "params": {
             "pod": {
-                "default": "na1",
-                "description": "The account's pod, from User Settings > API URL (e.g. na1)",
+                "default": None,
+                "description": "the pod of the Insightly instance: in Insightly, "
+                "User Settings > API, the API URL under your API "
+                "key is https://api.<pod>.insightly.com/v3.1/",
                 "example": "na1",
                 "pattern": "^[a-z]{2,4}[0-9]{1,2}$",
             }

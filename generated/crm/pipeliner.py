@@ -846,7 +846,7 @@ MATRIX: Final[dict[str, Any]] = {
             "token": None,
             "username": "username",
         },
-        "base_url": "https://{region}.api.pipelinersales.com/api/v100/rest/spaces/{space_id}",
+        "base_url": "{service_url}/api/v100/rest/spaces/{space_id}",
         "docs": "https://developers.pipelinersales.com/api-docs",
         "errors": {
             "meanings": {},
@@ -858,12 +858,14 @@ MATRIX: Final[dict[str, Any]] = {
         "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
         "module_check": None,
         "params": {
-            "region": {
+            "service_url": {
                 "default": None,
-                "description": "The Service URL's region (us-east, eu-central, "
-                "ca-central, ap-southeast)",
-                "example": "us-east",
-                "pattern": "^(us-east|eu-central|ca-central|ap-southeast)$",
+                "description": "the Service URL shown with the space's "
+                "API keys in Pipeliner (Show API Access), "
+                "e.g. "
+                "https://eu-central.api.pipelinersales.com",
+                "example": "https://us-east.api.pipelinersales.com",
+                "pattern": "^https://[a-z0-9]+(-[a-z0-9]+)*\\.api\\.pipelinersales\\.com$",
             },
             "space_id": {
                 "default": None,
