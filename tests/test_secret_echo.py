@@ -83,3 +83,23 @@ def test_parameter_values_and_unknown_names_are_not_echoed(
     with pytest.raises(AccountConfigError) as caught:
         uf.accounts.create(integration, creds, params=params)
     assert "SECRET" not in surfaces(caught.value)
+
+
+@pytest.mark.parametrize("integration", INTEGRATIONS)
+@pytest.mark.parametrize("operation", ["get", "update"])
+def test_an_unreadable_2xx_echoing_the_credentials_is_redacted(
+    integration: str, operation: str
+) -> None:
+    # Found by the property test: a 2xx without a usable record quoting the header.
+    def fault(n: int, request: httpx.Request) -> tuple[bool, httpx.Response]:
+        return False, httpx.Response(200, json={"": request.headers["authorization"]})
+
+    uf, acct = FaultyProvider(integration, fault).client(CANARY[integration])
+    pid = SEED_PROJECT_IDS[integration][0]
+    with pytest.raises(UnifoldError) as caught:
+        if operation == "get":
+            uf.crm.projects.get(pid, integrated_account_id=acct)
+        else:
+            uf.crm.projects.update(pid, {"name": "x"}, integrated_account_id=acct)
+    for form in canary_forms(integration):
+        assert form not in surfaces(caught.value)

@@ -77,6 +77,21 @@ def redact(value: Any, secrets: tuple[str, ...]) -> Any:
     return value
 
 
+def scrub(error: BaseException, secrets: tuple[str, ...]) -> None:
+    """Redact `secrets` from an error about to reach the caller, in place: its message, the
+    provider's body and headers it keeps, and the errors it wraps."""
+    if not secrets or not isinstance(error, UnifoldError):
+        return
+    error.message = redact(error.message, secrets)
+    error.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in error.args)
+    if isinstance(error, ProviderError):
+        error.raw_response = redact(error.raw_response, secrets)
+        error.headers = redact(error.headers, secrets)
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, BaseException):
+        scrub(cause, secrets)
+
+
 def provider_text(text: str, secrets: tuple[str, ...]) -> str:
     """Provider text fit for one of our messages: secrets redacted, length bounded."""
     text = redact(text, secrets)

@@ -412,6 +412,14 @@ class SyncDriver(_Driver):
 
     def run(self, flow: Flow) -> Any:
         try:
+            return self._run(flow)
+        except errors.UnifoldError as exc:
+            # Errors raised while reading an answer carry provider text: no secret leaves.
+            errors.scrub(exc, self.endpoint.secrets)
+            raise
+
+    def _run(self, flow: Flow) -> Any:
+        try:
             req = next(flow)
             while True:
                 try:
@@ -482,6 +490,13 @@ class AsyncDriver(_Driver):
             attempt += 1
 
     async def run(self, flow: Flow) -> Any:
+        try:
+            return await self._run(flow)
+        except errors.UnifoldError as exc:
+            errors.scrub(exc, self.endpoint.secrets)
+            raise
+
+    async def _run(self, flow: Flow) -> Any:
         try:
             req = next(flow)
             while True:
