@@ -6,6 +6,7 @@ provider's status, message and raw body.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "ResponseTooLargeError",
     "PartialWriteError",
     "WriteAppliedError",
+    "WriteProgress",
     "DroppedFieldsWarning",
     "StoreError",
     "StoreKeyError",
@@ -394,6 +396,28 @@ class WriteAppliedError(UnifoldError):
             }
         }
         return body
+
+
+@dataclass(frozen=True)
+class WriteProgress:
+    """How far a multi-call write got when it was cancelled (or its task timed out): found on
+    the `CancelledError` as `.unifold_write_progress` (for `asyncio.timeout`/`wait_for`, on the
+    `TimeoutError`'s `__cause__`). Nothing is rolled back."""
+
+    applied: list[str]
+    in_flight: str  # sent, or being sent: its effect is unknown
+    not_applied: list[str]
+
+    @staticmethod
+    def of(error: BaseException) -> WriteProgress | None:
+        """The progress recorded on `error` or on the error it was raised from, if any."""
+        seen: BaseException | None = error
+        while seen is not None:
+            found = getattr(seen, "unifold_write_progress", None)
+            if isinstance(found, WriteProgress):
+                return found
+            seen = seen.__cause__ or seen.__context__
+        return None
 
 
 class DroppedFieldsWarning(UserWarning):

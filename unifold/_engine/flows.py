@@ -343,6 +343,19 @@ def _write_steps(steps: list[ProviderRequest], done: list[str] | None = None) ->
                     exc, applied, step.label, [s.label for s in steps[index + 1 :]]
                 ) from exc
             raise
+        except GeneratorExit:
+            raise
+        except BaseException as exc:  # cancelled (or timed out) while this call was in flight
+            progress = errors.WriteProgress(
+                list(applied), step.label, [s.label for s in steps[index + 1 :]]
+            )
+            exc.unifold_write_progress = progress  # type: ignore[attr-defined]
+            exc.add_note(
+                f"unifold: the write was interrupted; applied {progress.applied or 'nothing'}, "
+                f"in flight (effect unknown) {progress.in_flight!r}, not applied "
+                f"{progress.not_applied}"
+            )
+            raise
         if first is None:
             first = resp
         applied.append(step.label)

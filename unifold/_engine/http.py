@@ -505,6 +505,9 @@ class AsyncDriver(_Driver):
                 except errors.ProviderError as exc:
                     req = flow.throw(exc)
                     continue
+                except asyncio.CancelledError as exc:
+                    flow.throw(exc)  # the flow records how far a write got, then re-raises
+                    raise
                 req = flow.send(resp)
         except StopIteration as stop:
             return stop.value
