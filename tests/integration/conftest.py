@@ -47,6 +47,30 @@ def _projects(integration: str) -> dict[str, Any]:
     return _matrix(integration)["resources"]["projects"]  # type: ignore[no-any-return]
 
 
+def update_request(integration: str) -> dict[str, Any]:
+    return _projects(integration)["operations"]["update"]["request"]  # type: ignore[no-any-return]
+
+
+def list_pagination(integration: str) -> dict[str, Any]:
+    return _projects(integration)["operations"]["list"]["pagination"]  # type: ignore[no-any-return]
+
+
+def list_call(integration: str) -> tuple[str, str, str | None]:
+    """The list operation's (method, path below the base URL, response envelope)."""
+    operation = _projects(integration)["operations"]["list"]
+    request = operation["request"]
+    return request["method"], request["path"], operation["response"]["envelope"]
+
+
+def credential_keys(integration: str) -> list[str]:
+    return list(_matrix(integration)["provider"]["auth"]["credentials"])
+
+
+def record_fields(integration: str) -> list[str]:
+    """The unified fields the integration's records map (the matrix's `record`)."""
+    return list(_projects(integration)["record"])
+
+
 # Well-formed ids (they match the provider's id pattern) that no seeded project has.
 UNKNOWN_PROJECT = {name: sandbox_class(name).unknown_project_id for name in INTEGRATIONS}
 
