@@ -20,6 +20,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from unifold import _errors as errors
+from unifold._engine import telemetry
 from unifold._engine.connector import get_path
 
 logger = logging.getLogger("unifold")
@@ -170,9 +171,7 @@ def _backoff(attempt: int, hint: float | None) -> float:
 
 
 def _log(endpoint: Endpoint, req: ProviderRequest, status: int | str) -> None:
-    if logger.isEnabledFor(logging.DEBUG):
-        # Paths only: no headers, no bodies, so no credentials and no customer data.
-        logger.debug("%s %s %s -> %s", endpoint.integration, req.method, req.path, status)
+    telemetry.attempt(endpoint.integration, req.method, req.path, status)
 
 
 def _connection_error(
@@ -202,6 +201,7 @@ class SyncDriver(_Driver):
         self.endpoint = endpoint
         self.max_retries = max_retries
 
+    @telemetry.traced
     def send(self, req: ProviderRequest) -> ProviderResponse:
         attempt = 0
         while True:
@@ -252,6 +252,7 @@ class AsyncDriver(_Driver):
         self.endpoint = endpoint
         self.max_retries = max_retries
 
+    @telemetry.traced_async
     async def send(self, req: ProviderRequest) -> ProviderResponse:
         attempt = 0
         while True:
