@@ -6,9 +6,11 @@ tree under `crm` is generated (`unifold.generated.crm.client`), on the bases in 
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -16,7 +18,14 @@ import httpx
 from pydantic import BaseModel
 
 from unifold import _errors as errors
-from unifold._accounts import AccountStore, IntegratedAccount, new_account, open_store
+from unifold._accounts import (
+    AccountStore,
+    Credentials,
+    IntegratedAccount,
+    new_account,
+    open_store,
+)
+from unifold._accounts.validation import updated_account
 from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
 from unifold._engine.discovery import FieldsCache
@@ -34,6 +43,12 @@ from unifold._engine.flows import (
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, SyncDriver
 from unifold._engine.validation import validate_body
 from unifold._errors import DroppedFieldsWarning
+from unifold._oauth import OAUTH_CREDENTIALS, OAuthApp, OAuthProvider, is_oauth
+from unifold._oauth import PROVIDERS as OAUTH_PROVIDERS
+from unifold._oauth.connect import authorization_url, check_callback, exchange_code
+from unifold._oauth.providers import origin_of
+from unifold._oauth.sandbox_grant import sandbox_grant
+from unifold._oauth.session import OnRefresh, auth_for, reauth_error
 from unifold._options import ResponseFormat, check_option_names
 from unifold._proxy import AsyncProxy, Proxy
 from unifold._streams import AsyncProviderStream, ProviderStream
@@ -53,6 +68,8 @@ def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
 
     auth = conn.provider["auth"]
     creds = account.credentials
+    if is_oauth(account.integration, creds):
+        return f"Bearer {creds['access_token']}"
     if auth["scheme"] == "bearer":
         return f"Bearer {creds[auth['token']]}"
     password = creds[auth["password"]] if auth.get("password") else ""
@@ -63,11 +80,17 @@ def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
 class _Core:
     """What both clients share: the account store, sandboxes and request preparation."""
 
-    def __init__(self, store: str | Path | AccountStore | None, max_retries: int) -> None:
+    def __init__(
+        self,
+        store: str | Path | AccountStore | None,
+        max_retries: int,
+        on_token_refresh: OnRefresh | None = None,
+    ) -> None:
         # A store passed in stays the caller's to close (a server shares one between clients).
         self._owns_store = not isinstance(store, AccountStore)
         self._store = store if isinstance(store, AccountStore) else open_store(store)
         self._max_retries = max_retries
+        self._on_token_refresh = on_token_refresh
         self._sandboxes: dict[str, SandboxProvider] = {}
         # Accounts whose API module (Teamleader projects-v2) this client has confirmed.
         self._module_checked: set[str] = set()
@@ -92,17 +115,68 @@ class _Core:
             from urllib.parse import urlsplit
 
             base = SANDBOX_ORIGIN.format(integration=account.integration) + urlsplit(base).path
-        return Endpoint(account.integration, base, _auth_header(conn, account), provider)
+        auth = auth_for(
+            self._store,
+            account,
+            functools.partial(_auth_header, conn),
+            self.oauth_provider(account.integration, account.environment, account.base_url),
+            lambda: self.token_transport(account),
+            self._on_token_refresh,
+        )
+        return Endpoint(account.integration, base, auth, provider)
+
+    def oauth_provider(
+        self, integration: str, environment: str, base_url: str | None
+    ) -> OAuthProvider | None:
+        """The integration's authorization server; a sandbox's or `base_url`'s origin stands
+        in for the provider's hosts."""
+        provider = OAUTH_PROVIDERS.get(integration)
+        if provider is not None and base_url:
+            return provider.at(origin_of(base_url))
+        if provider is not None and environment == "sandbox":
+            return provider.at(SANDBOX_ORIGIN.format(integration=integration))
+        return provider
+
+    def token_transport(self, account: IntegratedAccount) -> Any:
+        """How token requests reach an in-process emulator (None: over the network)."""
+        if not self.in_process(account):
+            return None
+        from unifold.sandbox import SandboxTransport
+
+        return SandboxTransport(self.sandbox(account))
 
     def sandbox(self, account: IntegratedAccount) -> SandboxProvider:
         """The in-process emulator behind a sandbox account (state lives with this client)."""
+        return self.sandbox_for(account.id, account.integration, account.credentials)
+
+    def sandbox_for(
+        self, account_id: str, integration: str, credentials: Mapping[str, str] = {}
+    ) -> SandboxProvider:
         with self._lock:
-            provider = self._sandboxes.get(account.id)
+            provider = self._sandboxes.get(account_id)
             if provider is None:
                 from unifold.sandbox import create_provider
 
-                provider = self._sandboxes[account.id] = create_provider(account.integration)
+                provider = self._sandboxes[account_id] = create_provider(integration)
+                if is_oauth(integration, credentials):
+                    # This client's emulator starts from the seed, but honours the grant the
+                    # account already has (made by another client's emulator).
+                    provider.adopt_grant(  # type: ignore[attr-defined]
+                        credentials["access_token"],
+                        credentials["refresh_token"],
+                        float(credentials["expires_at"]),
+                    )
             return provider
+
+    def connect_sandbox(self, account: IntegratedAccount) -> IntegratedAccount:
+        """The sandbox account with an OAuth grant from its emulator."""
+        provider = self.oauth_provider(account.integration, "sandbox", account.base_url)
+        assert provider is not None
+        grant = sandbox_grant(provider, self.token_transport(account))
+        if self.in_process(account):
+            # `.received` logs what the account did; its connect came before it existed.
+            self.sandbox(account).received.clear()
+        return dataclasses.replace(account, credentials=Credentials(grant))
 
     def in_process(self, account: IntegratedAccount) -> bool:
         return account.environment == "sandbox" and not account.base_url
@@ -138,6 +212,8 @@ class _Core:
         client, whose account must belong to it."""
         check_option_names(resource, operation, options)
         account = self.account(integrated_account_id)
+        if account.status == "needs_reauth":  # fail fast: no request, no refresh attempt
+            raise reauth_error(account)
         self.check_integration(account, integration, resource)
         conn = load_connector(account.integration)
         if operation not in conn.operations:
@@ -211,10 +287,83 @@ class Accounts:
         tenant: str | None = None,
     ) -> IntegratedAccount:
         """Store an account. Sandbox accounts need no credentials and reach a built-in emulator
-        (in-process, or the loopback server at `base_url`)."""
+        (in-process, or the loopback server at `base_url`); those of OAuth integrations
+        (Teamleader, Capsule) connect through the emulator's OAuth endpoints, like a real one.
+
+        For an OAuth integration, `credentials` may also be a grant: `access_token`,
+        `refresh_token`, `expires_at` (epoch seconds), `client_id`, `client_secret`
+        (`accounts.connect` makes one)."""
         account = new_account(
             integration, environment, credentials, params, base_url, allow_remote_base_url, tenant
         )
+        if credentials is None and environment == "sandbox" and integration in OAUTH_PROVIDERS:
+            account = self._core.connect_sandbox(account)
+        self._core._store.add(account)
+        return account
+
+    def update(
+        self,
+        account_id: str,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        tenant: str | None = None,
+    ) -> IntegratedAccount:
+        """Replace an account's credentials (whole) and/or change some of its params, validated
+        like `create`; the id stays. Nothing changes when validation fails. New credentials
+        make a `needs_reauth` account active again."""
+        with self._core._store.locked(account_id) as held:  # not between a refresh's read/write
+            current = held.account
+            if current is None or (tenant is not None and current.tenant != tenant):
+                raise errors.UnknownAccountError(f"no integrated account with id {account_id!r}")
+            held.save(updated_account(current, credentials, params))
+        assert held.account is not None
+        return held.account
+
+    def authorization_url(
+        self,
+        app: OAuthApp,
+        *,
+        state: str | None = None,
+        environment: Literal["production", "sandbox"] = "production",
+        base_url: str | None = None,
+    ) -> tuple[str, str]:
+        """Step 1 of the connect flow: the provider URL to send the user to, and the state to
+        keep (e.g. in their session) and pass back to `connect` as `expected_state`."""
+        provider = self._core.oauth_provider(app.integration, environment, base_url)
+        assert provider is not None  # OAuthApp accepts only OAuth integrations
+        return authorization_url(app, provider, state)
+
+    def connect(
+        self,
+        app: OAuthApp,
+        *,
+        code: str,
+        state: str,
+        expected_state: str,
+        environment: Literal["production", "sandbox"] = "production",
+        params: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+        allow_remote_base_url: bool = False,
+        tenant: str | None = None,
+    ) -> IntegratedAccount:
+        """Step 2, at your redirect URI: check the state, exchange the code for tokens and
+        store the account (refreshed transparently from then on)."""
+        placeholder = dict.fromkeys(OAUTH_CREDENTIALS, "0")
+        account = new_account(  # everything but the tokens checked before any request
+            app.integration,
+            environment,
+            placeholder,
+            params,
+            base_url,
+            allow_remote_base_url,
+            tenant,
+        )
+        code = check_callback(app, code, state, expected_state)
+        provider = self._core.oauth_provider(app.integration, environment, base_url)
+        assert provider is not None
+        grant = exchange_code(app, provider, code, self._core.token_transport(account))
+        account = dataclasses.replace(account, credentials=Credentials(grant))
         self._core._store.add(account)
         return account
 
@@ -254,8 +403,9 @@ class _ClientBase:
         store: str | Path | AccountStore | None,
         max_retries: int,
         http_client: Any,
+        on_token_refresh: OnRefresh | None = None,
     ):
-        self._core = _Core(store, max_retries)
+        self._core = _Core(store, max_retries, on_token_refresh)
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
         self.accounts = Accounts(self._core)
@@ -280,7 +430,9 @@ class _ClientBase:
 class Unifold(_ClientBase):
     """The sync client. `store`: a SQLite path, `":memory:"` (accounts in memory only), a
     `postgresql://` URL, an open `AccountStore`, or None for the default
-    (`$UNIFOLD_DATABASE_URL`, else `$UNIFOLD_STORE`, else ~/.unifold/accounts.sqlite3)."""
+    (`$UNIFOLD_DATABASE_URL`, else `$UNIFOLD_STORE`, else ~/.unifold/accounts.sqlite3).
+    `on_token_refresh(account)` is called after an OAuth account's tokens were refreshed and
+    saved (the account carries the new ones)."""
 
     _driver_class = SyncDriver
 
@@ -291,8 +443,9 @@ class Unifold(_ClientBase):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         http_client: httpx.Client | None = None,
+        on_token_refresh: Callable[[IntegratedAccount], None] | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client)
+        super().__init__(store, max_retries, http_client, on_token_refresh)
         self.crm: Crm = Crm(self)
         """The unified CRM API (`crm.projects`, any account) and one typed client per
         integration (`crm.capsule.projects`, ...)."""
@@ -332,8 +485,9 @@ class AsyncUnifold(_ClientBase):
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         http_client: httpx.AsyncClient | None = None,
+        on_token_refresh: Callable[[IntegratedAccount], None] | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client)
+        super().__init__(store, max_retries, http_client, on_token_refresh)
         self.crm: AsyncCrm = AsyncCrm(self)
         """The async twin of `Unifold.crm`."""
         self.proxy = AsyncProxy(self)

@@ -322,17 +322,14 @@ class OAuthError(UnifoldError):
         self.reason = reason
 
 
-class ReauthRequiredError(UnifoldError):
+class ReauthRequiredError(ProviderAuthError):
     """The provider refused to refresh this account's OAuth token: the account is now
     `needs_reauth` and every call fails fast until it is connected again (or updated with new
-    credentials)."""
-
-    status_code = 401
+    credentials). `reason` is the provider's (never a secret)."""
 
     def __init__(
         self, message: str, *, integration: str, account_id: str, reason: str | None
     ) -> None:
-        super().__init__(message)
-        self.integration = integration
+        super().__init__(message, status_code=401, integration=integration)
         self.account_id = account_id
         self.reason = reason
