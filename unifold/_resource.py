@@ -96,8 +96,9 @@ class SyncResource(_Resource):
         account, conn, flow, call = self._prepare(
             operation, integrated_account_id, response_format, options, resource_id, body
         )
+        policy = self._client._policy_for(options)
         with telemetry.operation(account.integration, f"{self.RESOURCE}.{operation}"):
-            result = self._client._driver(account, conn).run(flow)
+            result = self._client._driver(account, conn, policy).run(flow)
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return ProviderStream(result.stream, call.warnings)
         return result
@@ -123,7 +124,9 @@ class SyncResource(_Resource):
         while True:
             account, conn, flow, _ = prepared
             with telemetry.operation(account.integration, f"{self.RESOURCE}.list"):
-                page = self._client._driver(account, conn).run(flow)
+                page = self._client._driver(account, conn, self._client._policy_for(options)).run(
+                    flow
+                )
             yield from page.result
             cursor = page.next_cursor
             if not cursor:
@@ -151,8 +154,9 @@ class AsyncResource(_Resource):
         account, conn, flow, call = self._prepare(
             operation, integrated_account_id, response_format, options, resource_id, body
         )
+        policy = self._client._policy_for(options)
         with telemetry.operation(account.integration, f"{self.RESOURCE}.{operation}"):
-            result = await self._client._driver(account, conn).run(flow)
+            result = await self._client._driver(account, conn, policy).run(flow)
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, call.warnings)
         return result
@@ -177,8 +181,9 @@ class AsyncResource(_Resource):
     ) -> AsyncIterator[Any]:
         while True:
             account, conn, flow, _ = prepared
+            policy = self._client._policy_for(options)
             with telemetry.operation(account.integration, f"{self.RESOURCE}.list"):
-                page = await self._client._driver(account, conn).run(flow)
+                page = await self._client._driver(account, conn, policy).run(flow)
             for record in page.result:
                 yield record
             cursor = page.next_cursor
