@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from unifold import _errors as errors
+from unifold._engine import telemetry
 from unifold._engine.connector import Connector, load_connector
 from unifold._engine.discovery import ProjectFields, definitions_flow
 from unifold._engine.http import Flow, ProviderResponse
@@ -95,7 +96,9 @@ class SyncResource(_Resource):
         account, conn, flow, call = self._prepare(
             operation, integrated_account_id, response_format, options, resource_id, body
         )
-        result = self._client._driver(account, conn).run(flow)
+        policy = self._client._policy_for(options)
+        with telemetry.operation(account.integration, f"{self.RESOURCE}.{operation}"):
+            result = self._client._driver(account, conn, policy).run(flow)
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return ProviderStream(result.stream, call.warnings)
         return result
@@ -104,7 +107,8 @@ class SyncResource(_Resource):
         account, conn, cached = self._fields_plan(integrated_account_id, refresh)
         if cached is not None:
             return cached
-        found = self._client._driver(account, conn).run(definitions_flow(conn))
+        with telemetry.operation(account.integration, f"{self.RESOURCE}.fields"):
+            found = self._client._driver(account, conn).run(definitions_flow(conn))
         fields: ProjectFields = self._client._core.fields_cache.put(account.id, conn, found)
         return fields
 
@@ -119,7 +123,10 @@ class SyncResource(_Resource):
     ) -> Iterator[Any]:
         while True:
             account, conn, flow, _ = prepared
-            page = self._client._driver(account, conn).run(flow)
+            with telemetry.operation(account.integration, f"{self.RESOURCE}.list"):
+                page = self._client._driver(account, conn, self._client._policy_for(options)).run(
+                    flow
+                )
             yield from page.result
             cursor = page.next_cursor
             if not cursor:
@@ -147,7 +154,9 @@ class AsyncResource(_Resource):
         account, conn, flow, call = self._prepare(
             operation, integrated_account_id, response_format, options, resource_id, body
         )
-        result = await self._client._driver(account, conn).run(flow)
+        policy = self._client._policy_for(options)
+        with telemetry.operation(account.integration, f"{self.RESOURCE}.{operation}"):
+            result = await self._client._driver(account, conn, policy).run(flow)
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, call.warnings)
         return result
@@ -156,7 +165,8 @@ class AsyncResource(_Resource):
         account, conn, cached = self._fields_plan(integrated_account_id, refresh)
         if cached is not None:
             return cached
-        found = await self._client._driver(account, conn).run(definitions_flow(conn))
+        with telemetry.operation(account.integration, f"{self.RESOURCE}.fields"):
+            found = await self._client._driver(account, conn).run(definitions_flow(conn))
         fields: ProjectFields = self._client._core.fields_cache.put(account.id, conn, found)
         return fields
 
@@ -171,7 +181,9 @@ class AsyncResource(_Resource):
     ) -> AsyncIterator[Any]:
         while True:
             account, conn, flow, _ = prepared
-            page = await self._client._driver(account, conn).run(flow)
+            policy = self._client._policy_for(options)
+            with telemetry.operation(account.integration, f"{self.RESOURCE}.list"):
+                page = await self._client._driver(account, conn, policy).run(flow)
             for record in page.result:
                 yield record
             cursor = page.next_cursor

@@ -863,10 +863,12 @@ MATRIX: Final[dict[str, Any]] = {
         "base_url": "https://api.{pod}.insightly.com/v3.1",
         "params": {
             "pod": {
-                "description": "The account's pod, from User Settings > API URL (e.g. na1)",
+                "description": "the pod of the Insightly instance: in Insightly, "
+                "User Settings > API, the API URL under your API "
+                "key is https://api.<pod>.insightly.com/v3.1/",
                 "pattern": "^[a-z]{2,4}[0-9]{1,2}$",
                 "example": "na1",
-                "default": "na1",
+                "default": None,
             }
         },
         "auth": {

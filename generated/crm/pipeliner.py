@@ -837,13 +837,15 @@ MATRIX: Final[dict[str, Any]] = {
     "hooks_class": "PipelinerHooks",
     "provider": {
         "docs": "https://developers.pipelinersales.com/api-docs",
-        "base_url": "https://{region}.api.pipelinersales.com/api/v100/rest/spaces/{space_id}",
+        "base_url": "{service_url}/api/v100/rest/spaces/{space_id}",
         "params": {
-            "region": {
-                "description": "The Service URL's region (us-east, eu-central, "
-                "ca-central, ap-southeast)",
-                "pattern": "^(us-east|eu-central|ca-central|ap-southeast)$",
-                "example": "us-east",
+            "service_url": {
+                "description": "the Service URL shown with the space's "
+                "API keys in Pipeliner (Show API Access), "
+                "e.g. "
+                "https://eu-central.api.pipelinersales.com",
+                "pattern": "^https://[a-z0-9]+(-[a-z0-9]+)*\\.api\\.pipelinersales\\.com$",
+                "example": "https://us-east.api.pipelinersales.com",
                 "default": None,
             },
             "space_id": {
