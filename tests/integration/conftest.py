@@ -78,7 +78,10 @@ UNKNOWN_PROJECT = {name: sandbox_class(name).unknown_project_id for name in INTE
 def _main_write(integration: str) -> tuple[str, str]:
     """Where the provider's main update goes (method, path template with {id}, {space_id})."""
     request = _projects(integration)["operations"]["update"]["request"]
-    base = urlsplit(_matrix(integration)["provider"]["base_url"]).path.rstrip("/")
+    provider = _matrix(integration)["provider"]
+    # Sandbox accounts get each provider parameter's example (Pipeliner's space id).
+    examples = {name: param["example"] for name, param in provider["params"].items()}
+    base = urlsplit(provider["base_url"].format(**examples)).path.rstrip("/")
     return request["method"], base + request["path"]
 
 
