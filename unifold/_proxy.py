@@ -9,7 +9,6 @@ and the URL built from it is checked again against the base before anything is s
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from unifold import _errors as errors
+from unifold._engine import telemetry
 from unifold._engine.connector import load_connector
 from unifold._engine.flows import flatten_query
 from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
@@ -100,9 +100,9 @@ class Proxy:
         method: Any,
         path: Any,
         integrated_account_id: Any,
-        params: Mapping[str, Any] | None,
-        json: Any,
-    ) -> tuple[Any, Flow]:
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> tuple[Any, Flow, str]:
         core = self._client._core
         account = core.account(integrated_account_id)
         conn = load_connector(account.integration)
@@ -139,7 +139,7 @@ class Proxy:
                 field="path",
                 integration=account.integration,
             )
-        return driver, proxy_flow(request)
+        return driver, proxy_flow(request), account.integration
 
     def request(
         self,
@@ -153,14 +153,25 @@ class Proxy:
         """Send `method path` (relative to the account's API base URL, e.g. `/kases/12` for
         Capsule) with the account's auth, retries and rate limits. Returns a `ProxyResponse`;
         a provider error raises its typed `ProviderError`."""
-        driver, flow = self._prepare(method, path, integrated_account_id, params, json)
-        return driver.run(flow)
+        driver, flow, integration = self._prepare(method, path, integrated_account_id, params, json)
+        with telemetry.operation(integration, "proxy.request"):
+            return driver.run(flow)
 
 
 class AsyncProxy(Proxy):
     """`auf.proxy` on `AsyncUnifold`: `await auf.proxy.request(...)`."""
 
-    @functools.wraps(Proxy.request)
-    async def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        # Proxy.request returns what the driver's run returns: here, an awaitable.
-        return await super().request(*args, **kwargs)
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        integrated_account_id: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        driver, flow, integration = self._prepare(method, path, integrated_account_id, params, json)
+        with telemetry.operation(integration, "proxy.request"):
+            return await driver.run(flow)
+
+    request.__doc__ = Proxy.request.__doc__
