@@ -3,10 +3,11 @@
 
 Spans exist when `opentelemetry-api` is installed (`pip install unifold[otel]`; the application
 configures the SDK and exporter). Without it nothing is imported and the drivers' `send` is not
-even wrapped; with it but no tracer provider set (and DEBUG off) no span object is made. Attributes: the integration, the operation, the
-HTTP method, the path *template* (`/kases/{id}`, never an id), the final status and the number
-of retries. No ids, bodies, headers or credentials are recorded, and errors are recorded by
-type only (their messages may quote provider data).
+even wrapped; with it but no tracer provider set (and DEBUG off) no span object is made.
+Attributes: the integration, the operation, the HTTP method, the path *template* (`/kases/{id}`,
+never an id), the final status and the number of retries. No ids, bodies, headers or
+credentials are recorded, and errors are recorded by type only (their messages may quote
+provider data).
 """
 
 from __future__ import annotations
