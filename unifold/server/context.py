@@ -25,6 +25,8 @@ class ServerContext:
 
     async def visible_account(self, tenant: str, account_id: str) -> IntegratedAccount:
         """The account, if it exists and belongs to `tenant`; else 404."""
+        if "\x00" in account_id:  # no id has one, and PostgreSQL text cannot even hold it
+            raise unknown_account(account_id)
         account = await run_in_threadpool(self.store.get, account_id, tenant)
         if account is None:
             raise unknown_account(account_id)
