@@ -19,6 +19,7 @@ __all__ = [
     "InvalidIdError",
     "InvalidParameterError",
     "UnknownAccountError",
+    "IntegrationMismatchError",
     "AccountConfigError",
     "UnsupportedModuleError",
     "ConflictError",
@@ -133,6 +134,14 @@ class InvalidParameterError(UnifoldValidationError):
 
 class UnknownAccountError(UnifoldError):
     status_code = 404
+
+
+class IntegrationMismatchError(UnifoldValidationError):
+    """A per-integration client (`uf.crm.capsule.projects`) called with another integration's
+    account; raised before any request."""
+
+    insight_key = "invalid_integrated_account"
+    insight_description = "The integrated account belongs to another integration"
 
 
 class AccountConfigError(UnifoldValidationError):
@@ -313,17 +322,14 @@ class OAuthError(UnifoldError):
         self.reason = reason
 
 
-class ReauthRequiredError(UnifoldError):
+class ReauthRequiredError(ProviderAuthError):
     """The provider refused to refresh this account's OAuth token: the account is now
     `needs_reauth` and every call fails fast until it is connected again (or updated with new
-    credentials)."""
-
-    status_code = 401
+    credentials). `reason` is the provider's (never a secret)."""
 
     def __init__(
         self, message: str, *, integration: str, account_id: str, reason: str | None
     ) -> None:
-        super().__init__(message)
-        self.integration = integration
+        super().__init__(message, status_code=401, integration=integration)
         self.account_id = account_id
         self.reason = reason

@@ -75,6 +75,10 @@ def test_new_unified_field_reaches_one_integration_only(
     capsule = _load(out / "crm" / "capsule.py", "regen_capsule")
     assert "priority" in planhat.ProjectUpdate.model_fields
     assert "priority" not in capsule.ProjectUpdate.model_fields
+    # The typed client's dict body follows the matrix too (what mypy checks a dict against).
+    priority = planhat.ProjectUpdateParams.__annotations__["priority"]
+    assert "Literal['low', 'high'] | None" in str(priority)
+    assert "priority" not in capsule.ProjectUpdateParams.__annotations__
     body = planhat.ProjectUpdate(priority="high")
     assert body.priority == "high"
     try:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
 from unifold._models import RequestModel, ResponseModel
 
 RESPONSE_FORMATS = ("unified", "raw", "normalized", "stream")
+RecordT = TypeVar("RecordT")
 
 
 @dataclass
@@ -416,10 +417,11 @@ def delete_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow
 
 
 @dataclass
-class Page:
-    """One page of `list`: Truto's envelope `{result, next_cursor, result_count}`."""
+class Page(Generic[RecordT]):
+    """One page of `list`: Truto's envelope `{result, next_cursor, result_count}`. `result`
+    holds the integration's `Project`s (or `NormalizedRecord`s for `normalized`)."""
 
-    result: list[Any]
+    result: list[RecordT]
     next_cursor: str | None
     result_count: int
     warnings: list[str] = field(default_factory=list)
@@ -641,7 +643,7 @@ def _list_page(
             f"skipped {skipped} record(s) {conn.name} returned without a usable id "
             f"(see response_format='raw')"
         )
-    return Page(
+    return Page[Any](
         warnings=warnings,
         result=result,
         next_cursor=_encode_cursor(conn, _with_since({**next_state, "size": size}, since))

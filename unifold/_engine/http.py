@@ -21,6 +21,7 @@ import httpx
 
 from unifold import _errors as errors
 from unifold._engine.connector import get_path
+from unifold._oauth.session import Auth, StaticAuth
 
 logger = logging.getLogger("unifold")
 
@@ -74,11 +75,16 @@ class Endpoint:
     its repr."""
 
     def __init__(
-        self, integration: str, base_url: str, auth_header: str, provider: Mapping[str, Any]
+        self,
+        integration: str,
+        base_url: str,
+        auth_header: str | Auth,
+        provider: Mapping[str, Any],
     ):
         self.integration = integration
         self.base_url = base_url.rstrip("/")
-        self._auth_header = auth_header
+        # A fixed header, or one kept fresh by OAuth refreshes (unifold/_oauth/session.py).
+        self.auth = StaticAuth(auth_header) if isinstance(auth_header, str) else auth_header
         self.provider = provider
 
     def __repr__(self) -> str:
@@ -87,7 +93,7 @@ class Endpoint:
     def build(
         self, client: httpx.Client | httpx.AsyncClient, req: ProviderRequest
     ) -> httpx.Request:
-        headers = {"Authorization": self._auth_header, "Accept": "application/json"}
+        headers = {"Authorization": self.auth.header(), "Accept": "application/json"}
         kwargs: dict[str, Any] = {}
         if req.has_body:
             kwargs["content"] = json.dumps(req.json, separators=(",", ":")).encode()
@@ -204,9 +210,12 @@ class SyncDriver(_Driver):
 
     def send(self, req: ProviderRequest) -> ProviderResponse:
         attempt = 0
+        renewed = False
         while True:
+            self.endpoint.auth.ensure_fresh()
+            request = self.endpoint.build(self.client, req)
             try:
-                raw = self.client.send(self.endpoint.build(self.client, req), stream=req.stream)
+                raw = self.client.send(request, stream=req.stream)
                 if req.stream and not raw.is_success:
                     try:
                         raw.read()  # an error body is small and wanted whole
@@ -225,6 +234,10 @@ class SyncDriver(_Driver):
                     return ProviderResponse(raw.status_code, raw.headers, stream=raw)
                 return ProviderResponse(raw.status_code, raw.headers, raw.content)
             resp = ProviderResponse(raw.status_code, raw.headers, raw.content)
+            if raw.status_code == 401 and not renewed:  # an OAuth token may be renewed, once
+                renewed = self.endpoint.auth.renew(request.headers.get("authorization"))
+                if renewed:
+                    continue
             error = self.endpoint.error(req, resp)
             if self._retryable(req, raw.status_code, attempt):
                 time.sleep(_backoff(attempt, self.endpoint.retry_after(resp)))
@@ -254,11 +267,12 @@ class AsyncDriver(_Driver):
 
     async def send(self, req: ProviderRequest) -> ProviderResponse:
         attempt = 0
+        renewed = False
         while True:
+            await self.endpoint.auth.aensure_fresh()
+            request = self.endpoint.build(self.client, req)
             try:
-                raw = await self.client.send(
-                    self.endpoint.build(self.client, req), stream=req.stream
-                )
+                raw = await self.client.send(request, stream=req.stream)
                 if req.stream and not raw.is_success:
                     try:
                         await raw.aread()
@@ -276,6 +290,10 @@ class AsyncDriver(_Driver):
                     return ProviderResponse(raw.status_code, raw.headers, stream=raw)
                 return ProviderResponse(raw.status_code, raw.headers, raw.content)
             resp = ProviderResponse(raw.status_code, raw.headers, raw.content)
+            if raw.status_code == 401 and not renewed:
+                renewed = await self.endpoint.auth.arenew(request.headers.get("authorization"))
+                if renewed:
+                    continue
             error = self.endpoint.error(req, resp)
             if self._retryable(req, raw.status_code, attempt):
                 await asyncio.sleep(_backoff(attempt, self.endpoint.retry_after(resp)))

@@ -18,6 +18,7 @@ from unifold.sandbox._common import (
     parse_ymd,
     route,
 )
+from unifold.sandbox._oauth import OAuthSandbox, OAuthSettings
 from unifold.sandbox._seeds import SANDBOX_CREDENTIALS, SEED_PROJECT_IDS, SEED_REFERENCES
 
 Json = dict[str, Any]
@@ -60,10 +61,14 @@ class _Bad(Exception):
     pass
 
 
-class TeamleaderSandbox(SandboxProvider):
+class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
     integration = "teamleader"
     base_path = ""
     credentials = SANDBOX_CREDENTIALS["teamleader"]
+    # OAuth (sandbox/_oauth.py): https://developer.focus.teamleader.eu/docs/authentication —
+    # authorize and access_token on focus.teamleader.eu, access tokens last 1 hour, refresh
+    # tokens are single use.
+    oauth_settings = OAuthSettings("/oauth2/authorize", "/oauth2/access_token", 3600)
 
     def __init__(self) -> None:
         super().__init__()
@@ -253,7 +258,17 @@ class TeamleaderSandbox(SandboxProvider):
         return json_response(200, {"data": {"status": self.projects_module}})
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
-        return bearer_token(headers) == self.credentials["access_token"]
+        token = bearer_token(headers)
+        return token == self.credentials["access_token"] or self.oauth_token_valid(token)
+
+    # ------------------------------------------------------------------ OAuth (accounts)
+
+    def _oauth_error(self, status: int, error: str, description: str) -> SandboxResponse:
+        # [?] Teamleader's documented `errors[]` envelope on the token endpoint too, with the
+        # OAuth server's hint in `meta` (as third-party SDKs read it); not in Teamleader's docs.
+        return json_response(
+            status, {"errors": [{"title": description, "status": status, "meta": {"hint": error}}]}
+        )
 
     def _error(self, status: int, message: str) -> SandboxResponse:
         # {"errors":[{"title", "status"}]} (research §8); [?] the titles are our own wording.
