@@ -87,8 +87,9 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def py_literal(value: Any) -> str:
-    return pprint.pformat(_sorted(value), width=100, sort_dicts=False)
+def py_literal(value: Any, sort: bool = True) -> str:
+    """A Python literal; `sort=False` keeps the input's order (the matrix's: writers run in it)."""
+    return pprint.pformat(_sorted(value) if sort else value, width=100, sort_dicts=False)
 
 
 class _Types:
@@ -348,7 +349,9 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
         params=tuple(params),
         clients=tuple(_client(matrix, r) for r in sorted(matrix.resources)),
         hooks=hooks,
-        matrix_literal=py_literal(matrix.model_dump(mode="json", exclude_defaults=False)),
+        matrix_literal=py_literal(
+            matrix.model_dump(mode="json", exclude_defaults=False), sort=False
+        ),
         support_literal=py_literal(support_table(matrix)),
         resources=tuple(sorted(matrix.resources)),
         operations=tuple(sorted({op for r in matrix.resources.values() for op in r.operations})),

@@ -44,6 +44,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _regex(value: str, what: str) -> str:
+    """A pattern that compiles (a bad one is a named input error, not a raw `re.error`)."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{what} {value!r} is not a valid regular expression ({exc})") from None
+    return value
+
+
 class ProviderParam(_Strict):
     description: str
     pattern: str
@@ -53,7 +62,7 @@ class ProviderParam(_Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        re.compile(value)
+        _regex(value, "pattern")
         if not (value.startswith("^") and value.endswith("$")):
             raise ValueError("must be anchored with ^ and $")
         return value
@@ -131,7 +140,9 @@ class Provider(_Strict):
                 f"base_url placeholders {sorted(placeholders)} must match params "
                 f"{sorted(self.params)}"
             )
-        re.compile(self.id_pattern)
+        _regex(self.id_pattern, "id_pattern")
+        if self.ref_id_pattern is not None:
+            _regex(self.ref_id_pattern, "ref_id_pattern")
         return self
 
 
@@ -210,6 +221,12 @@ class WriteField(_Strict):
     max_items: int | None = Field(default=None, ge=1)  # arrays the provider caps (Capsule: one)
     nullable: bool = True
     not_nullable_reason: str | None = None
+    # The wire paths a hook sets in the body (`custom`), so overlaps with other writers are
+    # found at generation.
+    writes: list[str] = []
+    # How this writer combines with another one whose wire path overlaps: "merge" = it writes
+    # into the object the other one (earlier in the matrix) builds, so it runs after it.
+    combine: Literal["merge"] | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -219,6 +236,8 @@ class WriteField(_Strict):
             raise ValueError("give exactly one of `to`, `hook` or `merge: true`")
         if self.needs and self.hook is None:
             raise ValueError("`needs` only applies to a `hook`")
+        if self.writes and self.hook is None:
+            raise ValueError("`writes` only applies to a `hook` (a `to` names its own path)")
         if not self.nullable and not self.not_nullable_reason:
             raise ValueError("`nullable: false` needs `not_nullable_reason` (shown to users)")
         return self

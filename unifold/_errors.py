@@ -20,6 +20,7 @@ __all__ = [
     "InvalidParameterError",
     "UnknownAccountError",
     "IntegrationMismatchError",
+    "HookNotImplementedError",
     "AccountConfigError",
     "UnsupportedModuleError",
     "ConflictError",
@@ -142,6 +143,13 @@ class IntegrationMismatchError(UnifoldValidationError):
 
     insight_key = "invalid_integrated_account"
     insight_description = "The integrated account belongs to another integration"
+
+
+class HookNotImplementedError(UnifoldError):
+    """An integration whose hand-written hooks still hold generated skeleton methods; raised
+    before any request."""
+
+    status_code = 501
 
 
 class AccountConfigError(UnifoldValidationError):

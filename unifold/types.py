@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, TypeAlias, TypedDict
 
-from unifold._engine.context import ProviderCall, WriteContext
+from unifold._engine.context import ProviderCall, WriteContext, not_implemented
 from unifold._engine.flows import Page
 from unifold._engine.formats import NormalizedRecord
 from unifold._engine.types import RefDict
@@ -55,6 +55,7 @@ __all__ = [
     "WriteContext",
     "ProviderCall",
     "RefDict",
+    "not_implemented",
 ]
 
 RawBody: TypeAlias = dict[str, Any] | list[Any] | str | int | float | bool | None

@@ -21,7 +21,7 @@ class Error(UnifiedModel):
     message: str
     raw_response: Any | None = None
     """
-    The provider's error body
+    The provider's error body, parsed as JSON when possible
     """
     statusCode: int
     truto_error_insight: dict[str, ErrorInsight] | None = None

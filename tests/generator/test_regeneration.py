@@ -42,9 +42,11 @@ def test_new_unified_field_reaches_one_integration_only(
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
     matrix_path = repo_inputs / "integrations" / "planhat.yaml"
     matrix = yaml.safe_load(matrix_path.read_text())
+    # Inside the `custom` object the custom_fields hook sends: listed after it, merged into it.
     matrix["resources"]["projects"]["operations"]["update"]["fields"]["priority"] = {
         "to": "custom.Priority",
         "enum": {"low": "Low", "high": "High"},
+        "combine": "merge",
     }
     matrix_path.write_text(yaml.safe_dump(matrix, sort_keys=False))
     out = tmp_path / "generated"

@@ -148,10 +148,19 @@ def check_account(
         value = params.get(name, spec.get("default"))
         if value is None and environment == "sandbox":
             value = spec["example"]
-        if not isinstance(value, str) or not re.fullmatch(spec["pattern"], value):
+        if value is None:  # refused before any request: a guessed value fails every call
             raise errors.AccountConfigError(
-                f"{integration} parameter {name!r} = {value!r} must match {spec['pattern']} "
-                f"({spec['description']}, e.g. {spec['example']!r})",
+                f"{integration} accounts need the parameter {name!r}, {spec['description']} "
+                f"(e.g. params={{{name!r}: {spec['example']!r}}})",
+                field=f"params.{name}",
+                integration=integration,
+                accepted=spec["pattern"],
+            )
+        if not isinstance(value, str) or not re.fullmatch(spec["pattern"], value):
+            shown = repr(value) if len(repr(value)) <= 100 else repr(value)[:100] + "..."
+            raise errors.AccountConfigError(
+                f"{integration} parameter {name!r} = {shown} must match {spec['pattern']} "
+                f"({spec['description']}; e.g. {spec['example']!r})",
                 field=f"params.{name}",
                 integration=integration,
                 accepted=spec["pattern"],
