@@ -41,6 +41,15 @@ from unifold._engine.flows import (
     update_flow,
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, SyncDriver
+from unifold._engine.limits import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_DECOMPRESSION_RATIO,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    AsyncGate,
+    Limits,
+    SyncGate,
+)
+from unifold._engine.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_WAIT, RetryPolicy, as_timeout
 from unifold._engine.validation import validate_body
 from unifold._errors import DroppedFieldsWarning
 from unifold._oauth import OAUTH_CREDENTIALS, OAuthApp, OAuthProvider, is_oauth
@@ -77,19 +86,31 @@ def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
     return f"Basic {token}"
 
 
+def _secrets(conn: Connector, account: IntegratedAccount) -> tuple[str, ...]:
+    """Every form in which the account's credentials go out: provider text that echoes one is
+    redacted before it reaches an error (the Basic blob and its decoded pair included)."""
+    import base64
+
+    values = [str(v) for v in account.credentials.values()]
+    header = _auth_header(conn, account)
+    scheme, _, token = header.partition(" ")
+    values.append(token)
+    if scheme == "Basic":
+        values.append(base64.b64decode(token).decode(errors="replace"))
+    return tuple(values)
+
+
 class _Core:
     """What both clients share: the account store, sandboxes and request preparation."""
 
     def __init__(
         self,
         store: str | Path | AccountStore | None,
-        max_retries: int,
         on_token_refresh: OnRefresh | None = None,
     ) -> None:
         # A store passed in stays the caller's to close (a server shares one between clients).
         self._owns_store = not isinstance(store, AccountStore)
         self._store = store if isinstance(store, AccountStore) else open_store(store)
-        self._max_retries = max_retries
         self._on_token_refresh = on_token_refresh
         self._sandboxes: dict[str, SandboxProvider] = {}
         # Accounts whose API module (Teamleader projects-v2) this client has confirmed.
@@ -123,7 +144,7 @@ class _Core:
             lambda: self.token_transport(account),
             self._on_token_refresh,
         )
-        return Endpoint(account.integration, base, auth, provider)
+        return Endpoint(account.integration, base, auth, provider, _secrets(conn, account))
 
     def oauth_provider(
         self, integration: str, environment: str, base_url: str | None
@@ -392,28 +413,57 @@ class Accounts:
 
 
 class _ClientBase:
-    """What the two clients share: the core, accounts, the resources and the choice of HTTP
-    client per account (the shared one, or an in-process sandbox's own)."""
+    """What the two clients share: the core, accounts, the retry policy and limits, and the
+    choice of HTTP client per account (the shared one, or an in-process sandbox's own)."""
 
     _http: Any
+    _gate: Any
     _driver_class: Any
+    _http_class: Any
 
     def __init__(
         self,
         store: str | Path | AccountStore | None,
-        max_retries: int,
         http_client: Any,
+        policy: RetryPolicy,
+        limits: Limits,
         on_token_refresh: OnRefresh | None = None,
     ):
-        self._core = _Core(store, max_retries, on_token_refresh)
+        if http_client is not None and not isinstance(http_client, self._http_class):
+            raise errors.InvalidParameterError(
+                f"http_client must be an {self._http_class.__module__}."
+                f"{self._http_class.__name__}, not {type(http_client).__name__}",
+                field="http_client",
+            )
+        self._policy = policy
+        self._limits = limits
+        self._core = _Core(store, on_token_refresh)
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
         self.accounts = Accounts(self._core)
 
+    def _own_http(self, timeout: Any) -> Any:
+        """The client's own pool, as large as its in-flight bound: no request waits in it."""
+        size = self._limits.max_concurrency
+        return self._http_class(
+            timeout=as_timeout(timeout),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+        )
+
+    def _policy_for(self, options: Mapping[str, Any]) -> RetryPolicy:
+        """The client's retry policy with a call's `timeout`, `max_retries`, `max_wait`."""
+        timeout, max_retries, max_wait = (options.get(k) for k in RetryPolicy.OPTIONS)
+        if timeout is None and max_retries is None and max_wait is None:
+            return self._policy
+        return RetryPolicy.build(timeout, max_retries, max_wait, base=self._policy)
+
     def _sandbox_client(self, provider: SandboxProvider) -> Any:
         raise NotImplementedError
 
-    def _driver(self, account: IntegratedAccount, conn: Connector) -> Any:
+    def _driver(
+        self, account: IntegratedAccount, conn: Connector, policy: RetryPolicy | None = None
+    ) -> Any:
         client = self._http
         if self._core.in_process(account):
             client = self._sandbox_http.get(account.id)
@@ -421,10 +471,20 @@ class _ClientBase:
                 client = self._sandbox_client(self._core.sandbox(account))
                 self._sandbox_http[account.id] = client
         endpoint = self._core.endpoint(conn, account)
-        return self._driver_class(client, endpoint, self._core._max_retries)
+        policy = policy or self._policy
+        return self._driver_class(client, endpoint, policy, self._limits, self._gate, account.id)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+_LIMITS_DOC = """
+
+    `timeout`, `max_retries` and `max_wait` are the retry policy (README, "Retries, timeouts and
+    limits"); each call may override them. At most `max_concurrency` provider requests are in
+    flight at once (`max_concurrency_per_account` per account), the rest wait for a slot;
+    answers larger than `max_response_bytes`, or decompressing more than
+    `max_decompression_ratio`-fold, raise `ResponseTooLargeError`."""
 
 
 class Unifold(_ClientBase):
@@ -434,24 +494,39 @@ class Unifold(_ClientBase):
     `on_token_refresh(account)` is called after an OAuth account's tokens were refreshed and
     saved (the account carries the new ones)."""
 
+    __doc__ = (__doc__ or "") + _LIMITS_DOC
     _driver_class = SyncDriver
+    _http_class = httpx.Client
 
     def __init__(
         self,
         *,
         store: str | Path | AccountStore | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_concurrency_per_account: int | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_decompression_ratio: float = DEFAULT_MAX_DECOMPRESSION_RATIO,
         http_client: httpx.Client | None = None,
         on_token_refresh: Callable[[IntegratedAccount], None] | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client, on_token_refresh)
+        policy = RetryPolicy.build(None, max_retries, max_wait)
+        limits = Limits.build(
+            max_concurrency,
+            max_concurrency_per_account,
+            max_response_bytes,
+            max_decompression_ratio,
+        )
+        super().__init__(store, http_client, policy, limits, on_token_refresh)
+        self._gate = SyncGate(limits)
         self.crm: Crm = Crm(self)
         """The unified CRM API (`crm.projects`, any account) and one typed client per
         integration (`crm.capsule.projects`, ...)."""
         self.proxy = Proxy(self)
         """Raw calls to an account's provider (`proxy.request`)."""
-        self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
+        self._http = http_client or self._own_http(timeout)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
         from unifold.sandbox import SandboxTransport
@@ -474,25 +549,40 @@ class Unifold(_ClientBase):
 
 
 class AsyncUnifold(_ClientBase):
-    """The async client: the same API, each call awaited."""
+    """The async client: the same API and options, each call awaited. A burst of calls queues
+    cheaply (in asyncio) for one of the `max_concurrency` in-flight slots."""
 
     _driver_class = AsyncDriver
+    _http_class = httpx.AsyncClient
 
     def __init__(
         self,
         *,
         store: str | Path | AccountStore | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_concurrency_per_account: int | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_decompression_ratio: float = DEFAULT_MAX_DECOMPRESSION_RATIO,
         http_client: httpx.AsyncClient | None = None,
         on_token_refresh: Callable[[IntegratedAccount], None] | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client, on_token_refresh)
+        policy = RetryPolicy.build(None, max_retries, max_wait)
+        limits = Limits.build(
+            max_concurrency,
+            max_concurrency_per_account,
+            max_response_bytes,
+            max_decompression_ratio,
+        )
+        super().__init__(store, http_client, policy, limits, on_token_refresh)
+        self._gate = AsyncGate(limits)
         self.crm: AsyncCrm = AsyncCrm(self)
         """The async twin of `Unifold.crm`."""
         self.proxy = AsyncProxy(self)
         """The async twin of `Unifold.proxy`."""
-        self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._http = http_client or self._own_http(timeout)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:
         from unifold.sandbox import asgi_app

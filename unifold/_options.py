@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal, TypedDict
 
+import httpx
+
 from unifold import _errors as errors
 
 ResponseFormat = Literal["unified", "raw", "normalized", "stream"]
@@ -23,6 +25,13 @@ class RequestOptions(TypedDict, total=False):
 
     remote_query: Mapping[str, Any] | None
     """Passed to the provider's query string untransformed (Teamleader: merged into its body)."""
+    timeout: float | httpx.Timeout | None
+    """Seconds (or an `httpx.Timeout`) for each provider request of this call."""
+    max_retries: int | None
+    """How many times a failed provider request is tried again (the client's by default)."""
+    max_wait: float | None
+    """The longest wait before one retry; a provider asking for more fails at once with
+    `ProviderRateLimitError.retry_after`."""
 
 
 class ReadOptions(RequestOptions, total=False):

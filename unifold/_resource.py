@@ -95,7 +95,8 @@ class SyncResource(_Resource):
         account, conn, flow, call = self._prepare(
             operation, integrated_account_id, response_format, options, resource_id, body
         )
-        result = self._client._driver(account, conn).run(flow)
+        policy = self._client._policy_for(options)
+        result = self._client._driver(account, conn, policy).run(flow)
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return ProviderStream(result.stream, call.warnings)
         return result
@@ -119,7 +120,7 @@ class SyncResource(_Resource):
     ) -> Iterator[Any]:
         while True:
             account, conn, flow, _ = prepared
-            page = self._client._driver(account, conn).run(flow)
+            page = self._client._driver(account, conn, self._client._policy_for(options)).run(flow)
             yield from page.result
             cursor = page.next_cursor
             if not cursor:
@@ -147,7 +148,8 @@ class AsyncResource(_Resource):
         account, conn, flow, call = self._prepare(
             operation, integrated_account_id, response_format, options, resource_id, body
         )
-        result = await self._client._driver(account, conn).run(flow)
+        policy = self._client._policy_for(options)
+        result = await self._client._driver(account, conn, policy).run(flow)
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, call.warnings)
         return result
@@ -171,7 +173,8 @@ class AsyncResource(_Resource):
     ) -> AsyncIterator[Any]:
         while True:
             account, conn, flow, _ = prepared
-            page = await self._client._driver(account, conn).run(flow)
+            policy = self._client._policy_for(options)
+            page = await self._client._driver(account, conn, policy).run(flow)
             for record in page.result:
                 yield record
             cursor = page.next_cursor

@@ -106,6 +106,7 @@ def build_request(
     stream: bool = False,
     idempotent: bool = True,
     remote_query: Mapping[str, Any] | None = None,
+    safe: bool = False,
 ) -> ProviderRequest:
     path = spec["path"]
     if "{id}" in path:
@@ -151,6 +152,7 @@ def build_request(
         has_body=wire is not None,
         stream=stream,
         idempotent=idempotent,
+        safe=safe,
     )
 
 
@@ -222,7 +224,7 @@ def _fetch(
 ) -> ProviderRequest:
     fetch = conn.resource["fetches"][name]
     return build_request(
-        conn, fetch["request"], label or f"fetch {name}", resource_id, stream=stream
+        conn, fetch["request"], label or f"fetch {name}", resource_id, stream=stream, safe=True
     )
 
 
@@ -244,7 +246,12 @@ def read_fetch(conn: Connector, name: str, resource_id: str | None) -> Flow:
         if pagination.get("page_param"):
             query.append((pagination["page_param"], str(page)))
         resp = yield build_request(
-            conn, fetch["request"], f"fetch {name} page {page}", resource_id, extra_query=query
+            conn,
+            fetch["request"],
+            f"fetch {name} page {page}",
+            resource_id,
+            extra_query=query,
+            safe=True,
         )
         chunk = unwrap(resp.json(), fetch.get("envelope"))
         if isinstance(chunk, list):
@@ -256,13 +263,17 @@ def read_fetch(conn: Connector, name: str, resource_id: str | None) -> Flow:
 
 def _write_steps(steps: list[ProviderRequest], done: list[str] | None = None) -> Flow:
     """Send the write's calls in order; a failure after one was applied (this one's or the
-    `done` ones before) raises PartialWriteError."""
+    `done` ones before) raises PartialWriteError, an unusable answer to an accepted call
+    WriteAppliedError."""
     applied: list[str] = list(done or [])
     first: ProviderResponse | None = None
     for index, step in enumerate(steps):
         try:
             resp = yield step
         except errors.ProviderError as exc:
+            rest = [s.label for s in steps[index + 1 :]]
+            if isinstance(exc, errors.ProviderResponseError) and exc.provider_accepted:
+                raise errors.WriteAppliedError(exc, [*applied, step.label], rest) from exc
             if applied:
                 raise errors.PartialWriteError(
                     exc, applied, step.label, [s.label for s in steps[index + 1 :]]
@@ -329,7 +340,10 @@ def _write(
     if read_back:
         new_id = resource_id
         if new_id is None:
-            new_id = str(get_path(resp.json(), f"{envelope}.id" if envelope else "id"))
+            try:
+                new_id = _created_id(conn, resp, envelope)
+            except errors.ProviderError as exc:
+                raise errors.WriteAppliedError(exc, applied) from exc
         label = "read back the project"
         stream = options.response_format == "stream"
         envelope = conn.resource["fetches"][read_back].get("envelope")
@@ -352,8 +366,24 @@ def _write(
         try:
             resp = yield _fetch(conn, read_back, new_id, label, stream)
         except errors.ProviderError as exc:
-            raise errors.PartialWriteError(exc, applied, label, []) from exc
-    return finish(conn, resp, envelope, options)
+            # Every write call went through; only reading the result failed.
+            raise errors.WriteAppliedError(exc, applied) from exc
+    try:
+        return finish(conn, resp, envelope, options)
+    except errors.ProviderError as exc:
+        raise errors.WriteAppliedError(exc, applied) from exc
+
+
+def _created_id(conn: Connector, resp: ProviderResponse, envelope: str | None) -> str:
+    found = get_path(resp.json(), f"{envelope}.id" if envelope else "id")
+    if not isinstance(found, str | int) or isinstance(found, bool) or found == "":
+        raise errors.ProviderResponseError(
+            f"{conn.name} answered the create without the new project's id",
+            provider_status=resp.status_code,
+            integration=conn.name,
+            raw_response=resp.body(),
+        )
+    return str(found)
 
 
 def module_checked(conn: Connector, flow: Flow, on_ok: Callable[[], None]) -> Flow:
@@ -361,7 +391,9 @@ def module_checked(conn: Connector, flow: Flow, on_ok: Callable[[], None]) -> Fl
     legacy). A module unifold does not target is refused before any project call."""
     check = conn.provider["module_check"]
     try:
-        resp = yield build_request(conn, check["request"], "check the account's API module")
+        resp = yield build_request(
+            conn, check["request"], "check the account's API module", safe=True
+        )
     except (errors.ProviderNotFoundError, errors.ProviderValidationError):
         found = check["expected"]  # an account that cannot answer predates the switch: go on
     else:
@@ -397,6 +429,7 @@ def get_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:
         resource_id,
         remote_query=options.remote_query,
         stream=options.response_format == "stream",
+        safe=True,
     )
     return finish(conn, resp, spec["response"].get("envelope"), options)
 
@@ -573,6 +606,7 @@ def list_flow(
         extra_query=query,
         stream=options.response_format == "stream",
         remote_query=options.remote_query,
+        safe=True,
     )
     # Everything above runs now, so a bad argument fails before anything is sent (and before
     # `iter` returns); the page itself is fetched when the flow runs.
