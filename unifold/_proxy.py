@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from unifold import _errors as errors
+from unifold._engine import telemetry
 from unifold._engine.connector import load_connector
 from unifold._engine.flows import flatten_query
 from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
@@ -100,9 +101,9 @@ class Proxy:
         method: Any,
         path: Any,
         integrated_account_id: Any,
-        params: Mapping[str, Any] | None,
-        json: Any,
-    ) -> tuple[Any, Flow]:
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> tuple[Any, Flow, str]:
         core = self._client._core
         account = core.account(integrated_account_id)
         conn = load_connector(account.integration)
@@ -139,7 +140,7 @@ class Proxy:
                 field="path",
                 integration=account.integration,
             )
-        return driver, proxy_flow(request)
+        return driver, proxy_flow(request), account.integration
 
     def request(
         self,
@@ -153,8 +154,9 @@ class Proxy:
         """Send `method path` (relative to the account's API base URL, e.g. `/kases/12` for
         Capsule) with the account's auth, retries and rate limits. Returns a `ProxyResponse`;
         a provider error raises its typed `ProviderError`."""
-        driver, flow = self._prepare(method, path, integrated_account_id, params, json)
-        return driver.run(flow)
+        driver, flow, integration = self._prepare(method, path, integrated_account_id, params, json)
+        with telemetry.operation(integration, "proxy.request"):
+            return driver.run(flow)
 
 
 class AsyncProxy(Proxy):
@@ -162,5 +164,6 @@ class AsyncProxy(Proxy):
 
     @functools.wraps(Proxy.request)
     async def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        # Proxy.request returns what the driver's run returns: here, an awaitable.
-        return await super().request(*args, **kwargs)
+        driver, flow, integration = self._prepare(*args, **kwargs)
+        with telemetry.operation(integration, "proxy.request"):
+            return await driver.run(flow)

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from unifold import _errors as errors
+from unifold._engine import telemetry
 from unifold._engine.connector import Connector, load_connector
 from unifold._engine.discovery import ProjectFields, definitions_flow
 from unifold._engine.http import Flow, ProviderResponse
@@ -96,7 +97,8 @@ class SyncResource(_Resource):
             operation, integrated_account_id, response_format, options, resource_id, body
         )
         policy = self._client._policy_for(options)
-        result = self._client._driver(account, conn, policy).run(flow)
+        with telemetry.operation(account.integration, f"{self.RESOURCE}.{operation}"):
+            result = self._client._driver(account, conn, policy).run(flow)
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return ProviderStream(result.stream, call.warnings)
         return result
@@ -105,7 +107,8 @@ class SyncResource(_Resource):
         account, conn, cached = self._fields_plan(integrated_account_id, refresh)
         if cached is not None:
             return cached
-        found = self._client._driver(account, conn).run(definitions_flow(conn))
+        with telemetry.operation(account.integration, f"{self.RESOURCE}.fields"):
+            found = self._client._driver(account, conn).run(definitions_flow(conn))
         fields: ProjectFields = self._client._core.fields_cache.put(account.id, conn, found)
         return fields
 
@@ -120,7 +123,10 @@ class SyncResource(_Resource):
     ) -> Iterator[Any]:
         while True:
             account, conn, flow, _ = prepared
-            page = self._client._driver(account, conn, self._client._policy_for(options)).run(flow)
+            with telemetry.operation(account.integration, f"{self.RESOURCE}.list"):
+                page = self._client._driver(account, conn, self._client._policy_for(options)).run(
+                    flow
+                )
             yield from page.result
             cursor = page.next_cursor
             if not cursor:
@@ -149,7 +155,8 @@ class AsyncResource(_Resource):
             operation, integrated_account_id, response_format, options, resource_id, body
         )
         policy = self._client._policy_for(options)
-        result = await self._client._driver(account, conn, policy).run(flow)
+        with telemetry.operation(account.integration, f"{self.RESOURCE}.{operation}"):
+            result = await self._client._driver(account, conn, policy).run(flow)
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, call.warnings)
         return result
@@ -158,7 +165,8 @@ class AsyncResource(_Resource):
         account, conn, cached = self._fields_plan(integrated_account_id, refresh)
         if cached is not None:
             return cached
-        found = await self._client._driver(account, conn).run(definitions_flow(conn))
+        with telemetry.operation(account.integration, f"{self.RESOURCE}.fields"):
+            found = await self._client._driver(account, conn).run(definitions_flow(conn))
         fields: ProjectFields = self._client._core.fields_cache.put(account.id, conn, found)
         return fields
 
@@ -174,7 +182,8 @@ class AsyncResource(_Resource):
         while True:
             account, conn, flow, _ = prepared
             policy = self._client._policy_for(options)
-            page = await self._client._driver(account, conn, policy).run(flow)
+            with telemetry.operation(account.integration, f"{self.RESOURCE}.list"):
+                page = await self._client._driver(account, conn, policy).run(flow)
             for record in page.result:
                 yield record
             cursor = page.next_cursor

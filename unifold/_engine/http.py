@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode
 import httpx
 
 from unifold import _errors as errors
-from unifold._engine import retry
+from unifold._engine import retry, telemetry
 from unifold._engine.connector import get_path
 from unifold._engine.limits import (
     MAX_ERROR_BODY_BYTES,
@@ -242,9 +242,7 @@ class Endpoint:
 
 
 def _log(endpoint: Endpoint, req: ProviderRequest, status: int | str) -> None:
-    if logger.isEnabledFor(logging.DEBUG):
-        # Paths only: no headers, no bodies, so no credentials and no customer data.
-        logger.debug("%s %s %s -> %s", endpoint.integration, req.method, req.path, status)
+    telemetry.attempt(endpoint.integration, req.method, req.path, status)
 
 
 def _redirected(exc: httpx.RequestError, request: httpx.Request) -> bool:
@@ -381,6 +379,7 @@ class SyncDriver(_Driver):
             self.gate.release(self.account_id)
         return self.endpoint.response(req, raw, reader.content())
 
+    @telemetry.traced
     def send(self, req: ProviderRequest) -> ProviderResponse:
         attempt = 0
         renewed = False
@@ -452,6 +451,7 @@ class AsyncDriver(_Driver):
             account.release()
         return self.endpoint.response(req, raw, reader.content())
 
+    @telemetry.traced_async
     async def send(self, req: ProviderRequest) -> ProviderResponse:
         attempt = 0
         renewed = False
