@@ -341,7 +341,17 @@ def test_two_processes_sharing_a_store_refresh_once(
     go = tmp_path / "go"
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(store), account.id, str(go), str(n), PROJECT],
+            # A project each: one process's read-back must not see the other's write.
+            [
+                sys.executable,
+                "-c",
+                _WORKER,
+                str(store),
+                account.id,
+                str(go),
+                str(n),
+                SEED_PROJECT_IDS[TL][n],
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
