@@ -14,5 +14,6 @@ BENCHMARKS = (
     "generation",
     "import_time",
     "iter_memory",
+    "server_overhead",
     "async_burst",
 )

@@ -1,4 +1,4 @@
-"""9. Async bursts: 1,000 and then 5,000 `get`s started at once (`asyncio.gather`) through one
+"""10. Async bursts: 1,000 and then 5,000 `get`s started at once (`asyncio.gather`) through one
 default `AsyncUnifold`, against a sandbox served over loopback HTTP, versus the same wire
 requests through a bare `httpx.AsyncClient` bounded the same way (an `asyncio.Semaphore` of
 the same size as unifold's `max_concurrency`, and a pool of that many connections).
@@ -20,7 +20,7 @@ import httpx
 from benchmarks import _common as c
 
 NAME = "async_burst"
-TITLE = "9. async bursts"
+TITLE = "10. async bursts"
 INTEGRATION = "capsule"
 
 
