@@ -6,7 +6,8 @@ the same size as unifold's `max_concurrency`, and a pool of that many connection
 Unbounded, such a burst used to overflow httpx's pool: calls failed with PoolTimeout after
 minutes and the client could stay unusable (issue 13, D1). Each burst runs on a fresh pair of
 clients, unified and bare alternating who goes first (3 rounds of 1,000, 2 of 5,000; the median
-wall time counts); after each burst the client serves one more call (it must still work). Every exception and every non-2xx answer is an error."""
+wall time counts); after each burst the client serves one more call (it must still work).
+Every exception and every non-2xx answer is an error."""
 
 from __future__ import annotations
 
