@@ -104,6 +104,9 @@ def _check_remote_query(conn: Connector, remote_query: Mapping[str, Any]) -> Non
     )
     requests = [op["request"] for op in conn.resource["operations"].values()]
     if any(r.get("remote_query_in") == "body" for r in requests):
+        for request in requests:  # before any request, not when the body is built
+            if request.get("remote_query_in") == "body":
+                _guard_id(conn, request, remote_query, "remote_query")
         return
     stack: list[Any] = [remote_query]
     while stack:
@@ -366,7 +369,12 @@ def _guard_id(conn: Connector, request: Mapping[str, Any], given: Any, name: str
     """Passthrough data goes as is, except the key that addresses the record: an id in the body
     (Insightly `PROJECT_ID`, Teamleader `id`) must not send the call to another project."""
     key = request.get("id_in_body")
-    if key and isinstance(given, Mapping) and key in given:
+    # Any case: a case-insensitive binder (Insightly's is .NET) would read `project_id` too.
+    if (
+        key
+        and isinstance(given, Mapping)
+        and any(isinstance(k, str) and k.casefold() == key.casefold() for k in given)
+    ):
         cls = (
             errors.InvalidFieldValueError if name == "remote_data" else errors.InvalidParameterError
         )
@@ -387,7 +395,6 @@ def _write(
 ) -> Flow:
     plan = conn.operations[operation]
     spec = plan.spec
-    _guard_id(conn, spec["request"], getattr(data, "remote_data", None), "remote_data")
     fetched: dict[str, Any] = {}
     for name in conn.needs(operation, set(data.__pydantic_fields_set__)):
         assert resource_id is not None
@@ -490,11 +497,19 @@ def module_checked(conn: Connector, flow: Flow, on_ok: Callable[[], None]) -> Fl
 def update_flow(
     conn: Connector, resource_id: str, data: RequestModel, options: CallOptions
 ) -> Flow:
+    _guard_remote_data(conn, "update", data)
     return _write(conn, "update", data, resource_id, options)
 
 
 def create_flow(conn: Connector, data: RequestModel, options: CallOptions) -> Flow:
+    _guard_remote_data(conn, "create", data)
     return _write(conn, "create", data, None, options)
+
+
+def _guard_remote_data(conn: Connector, operation: str, data: RequestModel) -> None:
+    """Checked when the flow is built, so before any request (a module check included)."""
+    request = conn.operations[operation].spec["request"]
+    _guard_id(conn, request, getattr(data, "remote_data", None), "remote_data")
 
 
 def get_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:
