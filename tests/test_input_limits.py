@@ -22,9 +22,10 @@ from unifold import (
     UnifoldValidationError,
     UnknownAccountError,
 )
-from unifold.sandbox import SEED_PROJECT_IDS
+from unifold.sandbox import SEED_PROJECT_IDS, SEED_REFERENCES
 
 INTEGRATIONS = sorted(SEED_PROJECT_IDS)
+SEED_REFERENCES_TL_CONTACT = SEED_REFERENCES["teamleader"]["contacts"][0]
 
 
 def deep(levels: int) -> dict[str, Any]:
@@ -289,3 +290,26 @@ def test_a_remote_base_url_must_use_https() -> None:
         allow_remote_base_url=True,
     )
     assert acct.base_url == "https://crm.example.com/api/v2"
+
+
+def test_related_records_per_field_are_capped(sandbox: tuple[Unifold, dict[str, str]]) -> None:
+    uf, accounts = sandbox
+    contacts = [{"id": SEED_REFERENCES_TL_CONTACT}] * 10_000
+    with pytest.raises(InvalidFieldValueError, match="at most 100") as caught:
+        uf.crm.projects.update(
+            SEED_PROJECT_IDS["teamleader"][0],
+            {"name": "n", "contact": contacts},
+            integrated_account_id=accounts["teamleader"],
+        )
+    assert caught.value.field == "contact"
+    assert sent(uf, accounts["teamleader"]) == 0
+
+
+def test_the_sandbox_keeps_only_its_latest_requests() -> None:
+    from unifold.sandbox import create_provider
+
+    provider = create_provider("planhat")
+    provider.max_received = 50  # type: ignore[misc]
+    for _ in range(300):
+        provider.handle("GET", "/projects", [], {}, b"")
+    assert 50 <= len(provider.received) <= 55
