@@ -32,6 +32,7 @@ from unifold._engine.flows import (
     update_flow,
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
+from unifold._ratelimit import Budget, Gate, Pacer, budgets_of
 from unifold._engine.validation import OnUnsupported, validate_body
 from unifold._errors import DroppedFieldsWarning
 
@@ -67,6 +68,32 @@ class _Core:
         # Accounts whose API module (Teamleader projects-v2) this client has confirmed.
         self._module_checked: set[str] = set()
         self._lock = threading.Lock()
+        self._pacer: Pacer | None = None
+
+    @property
+    def pacer(self) -> Pacer:
+        """The request budgets of this store's accounts (opened on first use)."""
+        with self._lock:
+            if self._pacer is None:
+                self._pacer = Pacer.beside(self._store)
+            return self._pacer
+
+    @staticmethod
+    def documented_budgets(account: IntegratedAccount, conn: Connector) -> tuple[Budget, ...]:
+        """Sandbox emulators enforce no limit unless asked, so a sandbox account is paced
+        only at budgets set for it."""
+        return budgets_of(conn.provider) if account.environment != "sandbox" else ()
+
+    def pace(self, account: IntegratedAccount, conn: Connector) -> Gate | None:
+        """Where this account's requests wait for their slot."""
+        documented = self.documented_budgets(account, conn)
+        return self.pacer.gate(f"{account.integration}:{account.id}", account.id, documented)
+
+    def close(self) -> None:
+        if self._pacer is not None:
+            self._pacer.close()
+        if self._owns_store:
+            self._store.close()
 
     def account(self, account_id: Any, tenant: str | None = None) -> IntegratedAccount:
         account = self._store.get(account_id, tenant) if isinstance(account_id, str) else None
@@ -526,6 +553,27 @@ class _Crm:
         return SUPPORT[integration]
 
 
+class RateLimits:
+    """Per-account request budgets. Each account is paced at its provider's documented
+    budgets (`budgets_of` the matrix); `set` overrides them for every client, thread and
+    process sharing this store."""
+
+    def __init__(self, core: _Core) -> None:
+        self._core = core
+
+    def set(self, account_id: str, budgets: Iterable[tuple[int, float]] | None) -> None:
+        """`[(limit, seconds), ...]`: at most `limit` requests per `seconds`, all at once;
+        None goes back to the provider's documented budgets."""
+        self._core.account(account_id)
+        self._core.pacer.set(account_id, None if budgets is None else list(budgets))
+
+    def get(self, account_id: str) -> list[tuple[int, float]]:
+        """The budgets this account's requests are paced at."""
+        account = self._core.account(account_id)
+        documented = self._core.documented_budgets(account, load_connector(account.integration))
+        return [(b.limit, b.per_seconds) for b in self._core.pacer.budgets(account_id, documented)]
+
+
 class _ClientBase:
     """What the two clients share: the core, accounts, the resources and the choice of HTTP
     client per account (the shared one, or an in-process sandbox's own)."""
@@ -544,6 +592,7 @@ class _ClientBase:
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
         self.accounts = Accounts(self._core)
+        self.rate_limits = RateLimits(self._core)
         self.crm = _Crm(projects(self))
 
     def _sandbox_client(self, provider: SandboxProvider) -> Any:
@@ -557,7 +606,8 @@ class _ClientBase:
                 client = self._sandbox_client(self._core.sandbox(account))
                 self._sandbox_http[account.id] = client
         endpoint = self._core.endpoint(conn, account)
-        return self._driver_class(client, endpoint, self._core._max_retries)
+        pace = self._core.pace(account, conn)
+        return self._driver_class(client, endpoint, self._core._max_retries, pace=pace)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -591,8 +641,7 @@ class Unifold(_ClientBase):
             self._http.close()
         for client in self._sandbox_http.values():
             client.close()
-        if self._core._owns_store:
-            self._core._store.close()
+        self._core.close()
 
     def __enter__(self) -> Unifold:
         return self
@@ -628,8 +677,7 @@ class AsyncUnifold(_ClientBase):
             await self._http.aclose()
         for client in self._sandbox_http.values():
             await client.aclose()
-        if self._core._owns_store:
-            self._core._store.close()
+        self._core.close()
 
     async def __aenter__(self) -> AsyncUnifold:
         return self

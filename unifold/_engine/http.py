@@ -21,6 +21,7 @@ import httpx
 
 from unifold import _errors as errors
 from unifold._engine.connector import get_path
+from unifold._ratelimit import Gate
 
 logger = logging.getLogger("unifold")
 
@@ -135,6 +136,21 @@ class Endpoint:
             cls = errors.ProviderServerError
         return cls(text, **kw)
 
+    def observe(self, pace: Gate, status: int, headers: Mapping[str, str]) -> None:
+        """Tell the pacer what the provider's rate-limit headers say is left: they win over
+        our own count when they say nothing is."""
+        name = self.provider["rate_limit"].get("remaining")
+        remaining = None
+        if status == 429:
+            remaining = 0
+        elif name and (value := headers.get(name.lower())) is not None:
+            try:
+                remaining = int(float(value))
+            except ValueError:
+                return
+        if remaining is not None and remaining <= 0:
+            pace.observe(remaining, self.retry_after(ProviderResponse(status, headers)))
+
     def retry_after(self, resp: ProviderResponse) -> float | None:
         """Seconds to wait, from Retry-After or the provider's own reset header."""
         headers = resp.headers
@@ -197,14 +213,23 @@ class _Driver:
 
 
 class SyncDriver(_Driver):
-    def __init__(self, client: httpx.Client, endpoint: Endpoint, max_retries: int) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        endpoint: Endpoint,
+        max_retries: int,
+        pace: Gate | None = None,
+    ) -> None:
         self.client = client
         self.endpoint = endpoint
         self.max_retries = max_retries
+        self.pace = pace
 
     def send(self, req: ProviderRequest) -> ProviderResponse:
         attempt = 0
         while True:
+            if self.pace is not None:
+                self.pace.wait(MAX_RETRY_WAIT, self.endpoint.integration)
             try:
                 raw = self.client.send(self.endpoint.build(self.client, req), stream=req.stream)
                 if req.stream and not raw.is_success:
@@ -220,6 +245,8 @@ class SyncDriver(_Driver):
                     continue
                 raise _connection_error(self.endpoint, req, exc) from exc
             _log(self.endpoint, req, raw.status_code)
+            if self.pace is not None:
+                self.endpoint.observe(self.pace, raw.status_code, raw.headers)
             if raw.is_success:
                 if req.stream:
                     return ProviderResponse(raw.status_code, raw.headers, stream=raw)
@@ -247,14 +274,23 @@ class SyncDriver(_Driver):
 
 
 class AsyncDriver(_Driver):
-    def __init__(self, client: httpx.AsyncClient, endpoint: Endpoint, max_retries: int) -> None:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        endpoint: Endpoint,
+        max_retries: int,
+        pace: Gate | None = None,
+    ) -> None:
         self.client = client
         self.endpoint = endpoint
         self.max_retries = max_retries
+        self.pace = pace
 
     async def send(self, req: ProviderRequest) -> ProviderResponse:
         attempt = 0
         while True:
+            if self.pace is not None:
+                await self.pace.wait_async(MAX_RETRY_WAIT, self.endpoint.integration)
             try:
                 raw = await self.client.send(
                     self.endpoint.build(self.client, req), stream=req.stream
@@ -271,6 +307,8 @@ class AsyncDriver(_Driver):
                     continue
                 raise _connection_error(self.endpoint, req, exc) from exc
             _log(self.endpoint, req, raw.status_code)
+            if self.pace is not None:
+                self.endpoint.observe(self.pace, raw.status_code, raw.headers)
             if raw.is_success:
                 if req.stream:
                     return ProviderResponse(raw.status_code, raw.headers, stream=raw)
