@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from unifold import AsyncUnifold, InvalidParameterError, ProviderRateLimitError, Unifold
-from unifold._ratelimit import Budget, Pacer, budgets_of
 from unifold._engine.connector import load_connector
+from unifold._ratelimit import Budget, Pacer, budgets_of
 from unifold.sandbox import SANDBOX_CREDENTIALS, SEED_PROJECT_IDS, create_provider
 
 WINDOW = 1.0  # seconds: the emulator allows 200 requests per WINDOW

@@ -32,9 +32,9 @@ from unifold._engine.flows import (
     update_flow,
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
-from unifold._ratelimit import Budget, Gate, Pacer, budgets_of
 from unifold._engine.validation import OnUnsupported, validate_body
 from unifold._errors import DroppedFieldsWarning
+from unifold._ratelimit import Budget, Gate, Pacer, budgets_of
 
 if TYPE_CHECKING:
     from unifold.sandbox import SandboxProvider

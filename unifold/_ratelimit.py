@@ -175,7 +175,9 @@ class Pacer:
     def set(self, account_id: str, budgets: Sequence[Any] | None) -> None:
         """Override an account's budgets ([(limit, seconds), ...]); None restores the
         provider's documented ones. Shared by everything using the same store."""
-        self._state.set_override(account_id, None if budgets is None else _check(account_id, budgets))
+        self._state.set_override(
+            account_id, None if budgets is None else _check(account_id, budgets)
+        )
 
     def budgets(self, account_id: str, documented: tuple[Budget, ...]) -> tuple[Budget, ...]:
         override = self._state.override(account_id)

@@ -240,6 +240,15 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "concurrency": {
+                "compare": ["updatedAt", "tags", "fields", "party", "owner", "team"],
+                "etag_header": None,
+                "precondition_header": None,
+                "source": "no precondition header is documented (developer.capsulecrm.com/v2)",
+                "stale_message": None,
+                "stale_statuses": [],
+                "style": "reread",
+            },
             "fetches": {
                 "current": {
                     "envelope": "kase",

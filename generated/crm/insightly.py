@@ -206,6 +206,19 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "concurrency": {
+                "compare": [],
+                "etag_header": "ETag",
+                "precondition_header": "If-Match",
+                "source": "responses carry an ETag and PUT honours "
+                "If-Match; a stale tag is a 400 'If-Match "
+                "header value ... is not valid.' (live "
+                "probes, lukeswade/insightly-mcp "
+                "docs/API-AUDIT.md)",
+                "stale_message": "If-Match",
+                "stale_statuses": [400, 412],
+                "style": "etag",
+            },
             "fetches": {
                 "current": {
                     "envelope": None,

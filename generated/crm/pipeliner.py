@@ -194,6 +194,7 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "concurrency": None,
             "fetches": {
                 "current": {
                     "envelope": "data",

@@ -168,6 +168,15 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "concurrency": {
+                "compare": ["custom", "companyId"],
+                "etag_header": None,
+                "precondition_header": None,
+                "source": "no precondition header is documented (planhat.com/developers/api)",
+                "stale_message": None,
+                "stale_statuses": [],
+                "style": "reread",
+            },
             "fetches": {
                 "current": {
                     "envelope": None,

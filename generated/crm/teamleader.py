@@ -251,6 +251,23 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "concurrency": {
+                "compare": [
+                    "owners",
+                    "customers",
+                    "deals",
+                    "billing_method",
+                    "external_budget",
+                    "fixed_price",
+                ],
+                "etag_header": None,
+                "precondition_header": None,
+                "source": "no precondition or updated_at in "
+                "projects-v2 (Teamleader OpenAPI 1.220.0)",
+                "stale_message": None,
+                "stale_statuses": [],
+                "style": "reread",
+            },
             "fetches": {
                 "current": {
                     "envelope": "data",

@@ -42,6 +42,7 @@ class ProviderRequest:
     stream: bool = False  # the final response of a `stream` format call: not buffered
     # False for creates: a 5xx may have created the record, so only 429 is retried.
     idempotent: bool = True
+    headers: tuple[tuple[str, str], ...] = ()  # extra request headers (If-Match)
 
 
 @dataclass
@@ -89,6 +90,7 @@ class Endpoint:
         self, client: httpx.Client | httpx.AsyncClient, req: ProviderRequest
     ) -> httpx.Request:
         headers = {"Authorization": self._auth_header, "Accept": "application/json"}
+        headers.update(req.headers)
         kwargs: dict[str, Any] = {}
         if req.has_body:
             kwargs["content"] = json.dumps(req.json, separators=(",", ":")).encode()

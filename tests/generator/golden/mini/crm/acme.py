@@ -134,6 +134,7 @@ MATRIX: Final[dict[str, Any]] = {
     },
     "resources": {
         "projects": {
+            "concurrency": None,
             "fetches": {},
             "operations": {
                 "update": {
