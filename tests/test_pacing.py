@@ -86,7 +86,7 @@ async def test_a_thousand_concurrent_updates_meet_no_429(
 ) -> None:
     # A pool without a wait limit: a thousand tasks queue for its connections, not fail.
     http = httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=20), timeout=httpx.Timeout(30, pool=None)
+        limits=httpx.Limits(max_connections=1000), timeout=httpx.Timeout(30, pool=None)
     )
     async with http, AsyncUnifold(store=tmp_path / "accounts.sqlite3", http_client=http) as auf:
         acct = auf.accounts.create("teamleader", environment="sandbox", base_url=served_teamleader)
@@ -177,13 +177,13 @@ def test_a_provider_saying_nothing_is_left_holds_every_caller() -> None:
     pacer = Pacer(None)
     gate = pacer.gate("planhat:a", "a", (Budget(1000, 1.0),))
     assert gate is not None
-    gate.observe(0, 3600)  # X-Rate-Limit-Remaining: 0, reset in an hour
+    gate.observe(0, lambda: 3600)  # X-Rate-Limit-Remaining: 0, reset in an hour
     started = time.monotonic()
     with pytest.raises(ProviderRateLimitError) as caught:
         gate.wait(30, "planhat")
     assert time.monotonic() - started < 1
     assert caught.value.retry_after is not None and caught.value.retry_after > 3000
-    gate.observe(0, 0.3)  # a later, shorter hold does not shorten the one in force
+    gate.observe(0, lambda: 0.3)  # a later, shorter hold does not shorten the one in force
     with pytest.raises(ProviderRateLimitError):
         gate.wait(30, "planhat")
 
@@ -192,7 +192,7 @@ def test_a_short_hold_is_waited_out() -> None:
     pacer = Pacer(None)
     gate = pacer.gate("planhat:b", "b", (Budget(1000, 1.0),))
     assert gate is not None
-    gate.observe(0, 0.4)
+    gate.observe(0, lambda: 0.4)
     started = time.monotonic()
     gate.wait(30, "planhat")
     assert time.monotonic() - started >= 0.35

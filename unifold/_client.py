@@ -5,6 +5,7 @@ Both share `_Core` (accounts, validation, flows); only the HTTP driver differs.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
 import warnings
@@ -28,7 +29,7 @@ from unifold._engine.flows import (
     delete_flow,
     get_flow,
     list_flow,
-    module_checked,
+    module_check_flow,
     update_flow,
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
@@ -193,9 +194,14 @@ class _Core:
         else:
             assert rid is not None
             flow = delete_flow(conn, rid, options)
-        if conn.provider.get("module_check") and account.id not in self._module_checked:
-            flow = module_checked(conn, flow, lambda: self._module_checked.add(account.id))
         return account, conn, flow, options
+
+    def unchecked_module(self, account: IntegratedAccount, conn: Connector) -> bool:
+        """Whether this account's API module still has to be confirmed (Teamleader)."""
+        return bool(conn.provider.get("module_check")) and account.id not in self._module_checked
+
+    def module_check(self, account: IntegratedAccount, conn: Connector) -> Flow:
+        return module_check_flow(conn, lambda: self._module_checked.add(account.id))
 
 
 def _stream_error(response: httpx.Response, exc: Exception) -> errors.ProviderConnectionError:
@@ -322,7 +328,7 @@ class Projects:
 
     def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
         account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
-        result = self._client._driver(account, conn).run(flow)
+        result = self._client._execute(account, conn, flow)
         if options.response_format == "stream" and isinstance(result, ProviderResponse):
             return ProviderStream(result.stream, options.warnings)
         return result
@@ -421,7 +427,7 @@ class Projects:
     def _records(self, prepared: Any, account_id: str, kw: dict[str, Any]) -> Iterator[Any]:
         while True:
             account, conn, flow, _ = prepared
-            page = self._client._driver(account, conn).run(flow)
+            page = self._client._execute(account, conn, flow)
             yield from page.result
             cursor = page.next_cursor
             if not cursor:
@@ -505,7 +511,7 @@ class AsyncProjects(Projects):
 
     async def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
         account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
-        result = await self._client._driver(account, conn).run(flow)
+        result = await self._client._execute(account, conn, flow)
         if options.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, options.warnings)
         return result
@@ -515,7 +521,7 @@ class AsyncProjects(Projects):
     ) -> AsyncIterator[Any]:
         while True:
             account, conn, flow, _ = prepared
-            page = await self._client._driver(account, conn).run(flow)
+            page = await self._client._execute(account, conn, flow)
             for record in page.result:
                 yield record
             cursor = page.next_cursor
@@ -591,6 +597,7 @@ class _ClientBase:
         self._core = _Core(store, max_retries)
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
+        self._module_locks: dict[str, Any] = {}
         self.accounts = Accounts(self._core)
         self.rate_limits = RateLimits(self._core)
         self.crm = _Crm(projects(self))
@@ -613,6 +620,13 @@ class _ClientBase:
         return f"{type(self).__name__}()"
 
 
+def _account_lock(locks: dict[str, Any], account_id: str, factory: Any) -> Any:
+    lock = locks.get(account_id)
+    if lock is None:
+        lock = locks.setdefault(account_id, factory())
+    return lock
+
+
 class Unifold(_ClientBase):
     """The sync client. `store`: a SQLite path, `":memory:"` (accounts in memory only), a
     `postgresql://` URL, an open `AccountStore`, or None for the default
@@ -630,6 +644,15 @@ class Unifold(_ClientBase):
     ) -> None:
         super().__init__(store, max_retries, http_client, Projects)
         self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
+
+    def _execute(self, account: IntegratedAccount, conn: Connector, flow: Flow) -> Any:
+        driver = self._driver(account, conn)
+        if self._core.unchecked_module(account, conn):
+            # One check per account, however many threads start at once.
+            with _account_lock(self._module_locks, account.id, threading.Lock):
+                if self._core.unchecked_module(account, conn):
+                    driver.run(self._core.module_check(account, conn))
+        return driver.run(flow)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
         from unifold.sandbox import SandboxTransport
@@ -665,6 +688,15 @@ class AsyncUnifold(_ClientBase):
     ) -> None:
         super().__init__(store, max_retries, http_client, AsyncProjects)
         self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    async def _execute(self, account: IntegratedAccount, conn: Connector, flow: Flow) -> Any:
+        driver = self._driver(account, conn)
+        if self._core.unchecked_module(account, conn):
+            # One check per account, however many tasks start at once.
+            async with _account_lock(self._module_locks, account.id, asyncio.Lock):
+                if self._core.unchecked_module(account, conn):
+                    await driver.run(self._core.module_check(account, conn))
+        return await driver.run(flow)
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:
         from unifold.sandbox import asgi_app

@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from unifold import _errors as errors
 # Slots are counted over a window a little longer than the provider's (5%, from 50 ms to 3 s):
 # a request reaches the provider a little after it leaves, and not always equally late.
 PAD_SHARE, PAD_MIN, PAD_MAX = 0.05, 0.05, 3.0
+SPREAD = 10  # a window's budget is released in tenths (see `Budget.rates`)
 LEAK_EVERY = 64  # successful acquires between clean-ups of expired slots
 
 
@@ -38,9 +39,16 @@ class Budget:
     limit: int
     per_seconds: float
 
-    def rate(self) -> Rate:
+    def rates(self) -> list[Rate]:
+        """The budget, over its padded window, and the same budget in tenths of it: a full
+        window's worth sent at once would reach the provider spread over the time it takes to
+        serve them, and the tail would count in the next window."""
         pad = min(max(self.per_seconds * PAD_SHARE, PAD_MIN), PAD_MAX)
-        return Rate(self.limit, max(1, round((self.per_seconds + pad) * 1000)))
+        window_ms = max(1, round((self.per_seconds + pad) * 1000))
+        rates = [Rate(self.limit, window_ms)]
+        if self.limit >= SPREAD:
+            rates.append(Rate(-(-self.limit // SPREAD), max(1, window_ms // SPREAD)))
+        return rates
 
 
 def budgets_of(provider: Mapping[str, Any]) -> tuple[Budget, ...]:
@@ -95,7 +103,7 @@ class _State:
                 )
 
     def bucket(self, key: str, budgets: tuple[Budget, ...]) -> AbstractBucket:
-        rates = [b.rate() for b in budgets]
+        rates = sorted((r for b in budgets for r in b.rates()), key=lambda r: r.interval)
         if self.path is None:
             return InMemoryBucket(rates)
         table = "slots_" + hashlib.sha256(key.encode()).hexdigest()[:24]
@@ -210,6 +218,7 @@ class _Bucket:
         self.thread_lock = threading.Lock()
         self._async_locks: dict[int, asyncio.Lock] = {}
         self._puts = 0
+        self.in_flight = 0  # requests of this process sent and not answered yet
 
     def async_lock(self) -> asyncio.Lock:
         loop = id(asyncio.get_running_loop())
@@ -221,7 +230,7 @@ class _Bucket:
     def try_take(self, key: str) -> float:
         """Take a slot now (0.0), or the seconds until one may be free."""
         with self.thread_lock:
-            now = self.bucket.now()
+            now = self.bucket.now()  # type: ignore[no-untyped-call]
             assert isinstance(now, int)
             item = RateItem(key, now)
             if self.bucket.put(item):
@@ -258,19 +267,32 @@ class Gate:
         return left
 
     def wait(self, max_wait: float, integration: str) -> None:
-        while (held := self._held(max_wait, integration)) > 0:
-            time.sleep(held)
-        while (delay := self._bucket.try_take(self.key)) > 0:
+        while True:
+            while (held := self._held(max_wait, integration)) > 0:
+                time.sleep(held)
+            delay = self._bucket.try_take(self.key)
+            if delay == 0:
+                break
             time.sleep(delay)
+        self._bucket.in_flight += 1
 
     async def wait_async(self, max_wait: float, integration: str) -> None:
-        while (held := self._held(max_wait, integration)) > 0:
-            await asyncio.sleep(held)
         async with self._bucket.async_lock():
-            while (delay := self._bucket.try_take(self.key)) > 0:
+            while True:
+                while (held := self._held(max_wait, integration)) > 0:
+                    await asyncio.sleep(held)
+                delay = self._bucket.try_take(self.key)
+                if delay == 0:
+                    break
                 await asyncio.sleep(delay)
+        self._bucket.in_flight += 1
 
-    def observe(self, remaining: int | None, reset_in: float | None) -> None:
-        """The provider's own count: none left means nobody sends until its reset."""
-        if remaining is not None and remaining <= 0 and reset_in is not None and reset_in > 0:
-            self._state.set_hold(self.key, time.time() + reset_in)
+    def observe(self, remaining: int | None, reset_in: Callable[[], float | None]) -> None:
+        """One answer, and the provider's own count if it sent one. The provider wins when it
+        says fewer are left than this process has on the way: nobody sends until its reset."""
+        self._bucket.in_flight = max(0, self._bucket.in_flight - 1)
+        if remaining is None or remaining > self._bucket.in_flight:
+            return
+        seconds = reset_in()
+        if seconds is not None and seconds > 0:
+            self._state.set_hold(self.key, time.time() + seconds)

@@ -413,9 +413,9 @@ def _write(
     return finish(conn, resp, envelope, options)
 
 
-def module_checked(conn: Connector, flow: Flow, on_ok: Callable[[], None]) -> Flow:
-    """`flow`, after asking the account which API module it uses (Teamleader: projects-v2 or
-    legacy). A module unifold does not target is refused before any project call."""
+def module_check_flow(conn: Connector, on_ok: Callable[[], None]) -> Flow:
+    """Ask the account which API module it uses (Teamleader: projects-v2 or legacy), once,
+    before its first project call; a module unifold does not target is refused."""
     check = conn.provider["module_check"]
     try:
         resp = yield build_request(conn, check["request"], "check the account's API module")
@@ -432,7 +432,6 @@ def module_checked(conn: Connector, flow: Flow, on_ok: Callable[[], None]) -> Fl
             accepted=check["expected"],
         )
     on_ok()
-    return (yield from flow)
 
 
 def update_flow(

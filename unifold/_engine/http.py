@@ -149,9 +149,8 @@ class Endpoint:
             try:
                 remaining = int(float(value))
             except ValueError:
-                return
-        if remaining is not None and remaining <= 0:
-            pace.observe(remaining, self.retry_after(ProviderResponse(status, headers)))
+                remaining = None
+        pace.observe(remaining, lambda: self.retry_after(ProviderResponse(status, headers)))
 
     def retry_after(self, resp: ProviderResponse) -> float | None:
         """Seconds to wait, from Retry-After or the provider's own reset header."""
@@ -240,6 +239,8 @@ class SyncDriver(_Driver):
                     finally:
                         raw.close()
             except httpx.RequestError as exc:
+                if self.pace is not None:
+                    self.pace.observe(None, lambda: None)  # answered by nobody
                 # Only a failed connect is surely unsent; anything later may have reached it.
                 if isinstance(exc, UNSENT) and attempt < self.max_retries:
                     time.sleep(_backoff(attempt, None))
@@ -303,6 +304,8 @@ class AsyncDriver(_Driver):
                     finally:
                         await raw.aclose()
             except httpx.RequestError as exc:
+                if self.pace is not None:
+                    self.pace.observe(None, lambda: None)  # answered by nobody
                 if isinstance(exc, UNSENT) and attempt < self.max_retries:
                     await asyncio.sleep(_backoff(attempt, None))
                     attempt += 1
