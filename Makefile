@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install generate check-generated lint typecheck test demo bench clean
 
-$(STAMP): pyproject.toml
+# compat editable mode: a plain path entry (not an import hook), which mypy can follow, so a
+# user's script type-checks against this checkout.
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -24,12 +26,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# mypy cannot follow the package-dir mapping (generated/ is unifold.generated), so it checks
-# a throwaway copy laid out as installed.
 typecheck: $(STAMP)
-	rm -rf .typecheck && mkdir -p .typecheck
-	cp -r unifold .typecheck/unifold && cp -r generated .typecheck/unifold/generated
-	cd .typecheck && ../$(BIN)/mypy --config-file ../pyproject.toml -p unifold
+	$(BIN)/mypy -p unifold
 
 test: lint check-generated typecheck
 	$(BIN)/pytest

@@ -42,7 +42,8 @@ def main(argv: list[str]) -> int:
     from unifold.sandbox import SANDBOX_CREDENTIALS
 
     mode, base_url = argv
-    uf = Unifold(store=":memory:")
+    # The buffered modes read the whole 64 MiB answer: above the default response cap.
+    uf = Unifold(store=":memory:", max_response_bytes=1 << 30)
     acct = uf.accounts.create("capsule", environment="sandbox", base_url=base_url)
     plain = httpx.Client()
     headers = {

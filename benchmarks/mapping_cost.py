@@ -3,9 +3,9 @@
 No I/O and no emulator in the timed part. The provider's answers are recorded once from the
 in-process sandbox; each timed update then runs exactly what the drivers run around the I/O:
 
-    request side:   `_core.prepare("update", ...)` (account lookup, options, body validation
-                    into the integration's pydantic model, flow creation) and advancing the
-                    flow to its first `ProviderRequest` (write mapping + request building);
+    request side:   `_core.prepare("projects", "update", ...)` (account lookup, options, body
+                    validation into the integration's pydantic model, flow creation) and advancing
+                    the flow to its first `ProviderRequest` (write mapping, request building);
     response side:  feeding the recorded answers back as fresh `ProviderResponse`s (so the
                     JSON is parsed every time) until the flow returns the unified `Project`.
 
@@ -32,7 +32,9 @@ BLOCK = 50
 
 def _record(uf: Any, acct: Any, pid: str) -> tuple[list[Any], list[tuple[int, Any, bytes]]]:
     """Run one real update against the in-process sandbox; keep its requests and answers."""
-    account, conn, flow, _ = uf._core.prepare("update", acct.id, resource_id=pid, body=BODY)
+    account, conn, flow, _ = uf._core.prepare(
+        "projects", "update", None, acct.id, "unified", {}, resource_id=pid, body=BODY
+    )
     driver = uf._driver(account, conn)
     requests, answers = [], []
     req = next(flow)
@@ -62,7 +64,9 @@ def measure(integration: str, iterations: int) -> dict[str, Any]:
 
     def once() -> tuple[float, float, Any]:
         t0 = time.perf_counter()
-        _, _, flow, _ = core.prepare("update", acct.id, resource_id=pid, body=BODY)
+        _, _, flow, _ = core.prepare(
+            "projects", "update", None, acct.id, "unified", {}, resource_id=pid, body=BODY
+        )
         next(flow)
         t1 = time.perf_counter()
         result = None

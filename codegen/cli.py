@@ -16,8 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 FIX_COMMAND = "make generate"
 
 
-def _input_bytes(inputs: Inputs, base: Path) -> dict[str, bytes]:
-    files = {p.resolve().relative_to(base).as_posix(): p.read_bytes() for p in inputs.input_files()}
+def _input_bytes(spec_dir: Path) -> dict[str, bytes]:
+    """Every file the output depends on: the spec, the matrix folder, the generator itself."""
+    base = spec_dir.resolve().parent
+    folder = spec_dir / "integrations"
+    paths = [spec_dir / "crm.yaml", *sorted(folder.iterdir() if folder.is_dir() else ())]
+    files = {
+        p.resolve().relative_to(base).as_posix(): p.read_bytes()
+        for p in paths
+        if p.is_file() and not p.name.startswith(".")
+    }
     generator = Path(__file__).resolve().parent
     for path in sorted([*generator.glob("*.py"), *generator.glob("templates/*.jinja")]):
         files[path.relative_to(generator.parent).as_posix()] = path.read_bytes()
@@ -26,9 +34,20 @@ def _input_bytes(inputs: Inputs, base: Path) -> dict[str, bytes]:
 
 def _render(inputs: Inputs) -> dict[str, str]:
     outputs = render_all(inputs)
-    base = inputs.spec_path.resolve().parent.parent
-    outputs[MANIFEST] = build_manifest(_input_bytes(inputs, base), outputs)
+    outputs[MANIFEST] = build_manifest(_input_bytes(inputs.spec_path.parent), outputs)
     return outputs
+
+
+def _manifest_vouches(spec_dir: Path, out_dir: Path) -> bool:
+    """Inputs and outputs exactly as the manifest recorded them: nothing to re-render."""
+    manifest = read_manifest(out_dir)
+    if manifest is None:
+        return False
+    inputs = {name: sha256(data) for name, data in _input_bytes(spec_dir).items()}
+    outputs = {
+        name: sha256(data) for name, data in _current_files(out_dir).items() if name != MANIFEST
+    }
+    return inputs == manifest["inputs"] and outputs == manifest["outputs"]
 
 
 def _current_files(out_dir: Path) -> dict[str, bytes]:
@@ -86,6 +105,12 @@ def cmd_generate(spec_dir: Path, out_dir: Path, hooks_dir: Path) -> int:
     changed = write_outputs(outputs, out_dir)
     for path in _skeletons(inputs, hooks_dir):
         print(f"created hooks skeleton {path} (hand-written from now on)")
+    for name, hooks in sorted(inputs.unimplemented.items()):
+        print(
+            f"note: {name}: hook(s) {', '.join(hooks)} in {hooks_dir / (name + '.py')} still raise "
+            f"NotImplementedError; {name} calls are refused (before any request) until they "
+            f"are implemented"
+        )
     if changed:
         print(f"wrote {len(changed)} changed file(s) in {out_dir}:")
         for rel in changed:
@@ -95,7 +120,10 @@ def cmd_generate(spec_dir: Path, out_dir: Path, hooks_dir: Path) -> int:
     return 0
 
 
-def cmd_check(spec_dir: Path, out_dir: Path, hooks_dir: Path) -> int:
+def cmd_check(spec_dir: Path, out_dir: Path, hooks_dir: Path, full: bool = False) -> int:
+    if not full and _manifest_vouches(spec_dir, out_dir):
+        print(f"{out_dir} matches its inputs (manifest hashes; --full re-renders)")
+        return 0
     inputs = load_inputs(ROOT, spec_dir, hooks_dir)
     expected = _render(inputs)
     current = _current_files(out_dir)
@@ -131,11 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spec-dir", type=Path, default=ROOT / "openapi")
     parser.add_argument("--out", type=Path, default=ROOT / "generated")
     parser.add_argument("--hooks-dir", type=Path, default=ROOT / "unifold" / "hooks")
+    parser.add_argument(
+        "--full", action="store_true", help="check: re-render even when the manifest vouches"
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
             return cmd_generate(args.spec_dir, args.out, args.hooks_dir)
-        return cmd_check(args.spec_dir, args.out, args.hooks_dir)
+        return cmd_check(args.spec_dir, args.out, args.hooks_dir, args.full)
     except InputsInvalid as exc:
         print(
             f"invalid generator inputs ({len(exc.errors)} problem(s)); nothing was written:",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codegen.inputs import Inputs, resolve, resource_schema_names
-from codegen.matrix import Matrix, WriteField
+from codegen.matrix import OPERATIONS, Matrix, WriteField
 
 REQUEST_OPERATIONS = ("create", "update")
 
@@ -33,6 +33,26 @@ class ModelCtx:
 
 
 @dataclass(frozen=True)
+class ParamsCtx:
+    """A `TypedDict` of the request body: what mypy checks a dict body against."""
+
+    class_name: str
+    description: str
+    fields: tuple[FieldCtx, ...]
+
+
+@dataclass(frozen=True)
+class ResourceCtx:
+    """One resource's typed client: its classes, record type, bodies and operations."""
+
+    name: str  # projects
+    class_name: str  # Projects
+    record: str  # Project
+    bodies: dict[str, str]  # operation -> body annotation
+    operations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class HookCtx:
     name: str
     kind: str  # read / write
@@ -49,6 +69,9 @@ class IntegrationCtx:
     inputs: tuple[str, ...]
     models: tuple[ModelCtx, ...]
     model_imports: tuple[str, ...]
+    param_imports: tuple[str, ...]
+    params: tuple[ParamsCtx, ...]
+    clients: tuple[ResourceCtx, ...]
     hooks: tuple[HookCtx, ...]
     matrix_literal: str
     support_literal: str
@@ -64,8 +87,9 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def py_literal(value: Any) -> str:
-    return pprint.pformat(_sorted(value), width=100, sort_dicts=False)
+def py_literal(value: Any, sort: bool = True) -> str:
+    """A Python literal; `sort=False` keeps the input's order (the matrix's: writers run in it)."""
+    return pprint.pformat(_sorted(value) if sort else value, width=100, sort_dicts=False)
 
 
 class _Types:
@@ -74,6 +98,7 @@ class _Types:
     def __init__(self, schemas: dict[str, Any]) -> None:
         self.schemas = schemas
         self.imports: set[str] = set()
+        self.param_imports: set[str] = set()
 
     def _ref_name(self, schema: dict[str, Any]) -> str | None:
         if "$ref" in schema:
@@ -83,21 +108,32 @@ class _Types:
                 return name
         return None
 
-    def request(self, schema: dict[str, Any], enum: list[str] | None) -> str:
+    def request(
+        self, schema: dict[str, Any], enum: list[str] | None, as_param: bool = False
+    ) -> str:
+        """A request field's annotation: in the model, or (`as_param`) in the `TypedDict` of a
+        dict body, where a reference may be the model or its dict form and a date-time an ISO
+        string too (pydantic parses them)."""
         ref = self._ref_name(schema)
         if ref:
             self.imports.add(ref)
-            return ref
+            if not as_param:
+                return ref
+            self.param_imports.add(f"{ref}Param")
+            return f"{ref} | {ref}Param"
         resolved = resolve(self.schemas, schema)
         values = enum if enum is not None else resolved.get("enum")
         if values:
             return "Literal[" + ", ".join(repr(v) for v in values) + "]"
         kind = resolved.get("type")
         if kind == "array":
-            return f"list[{self.request(resolved['items'], None)}]"
+            return f"list[{self.request(resolved['items'], None, as_param)}]"
         if kind == "string" and resolved.get("format") == "date-time":
-            return "AwareDatetime | date"
+            return "str | datetime | date" if as_param else "AwareDatetime | date"
         return self._scalar(resolved)
+
+    def param(self, schema: dict[str, Any], enum: list[str] | None) -> str:
+        return self.request(schema, enum, as_param=True)
 
     def response(self, schema: dict[str, Any]) -> str:
         ref = self._ref_name(schema)
@@ -154,6 +190,46 @@ def _request_model(
         description=f"{matrix.display_name}: the body of {op_name} {resource}.",
         fields=tuple(fields),
         not_nullable=tuple(not_nullable),
+    )
+
+
+def _params(
+    matrix: Matrix, resource: str, op_name: str, schemas: dict[str, Any], types: _Types
+) -> ParamsCtx:
+    names = resource_schema_names(resource)
+    props = resolve(schemas, schemas[names[op_name]])["properties"]
+    op = matrix.resources[resource].operations[op_name]
+    fields = []
+    for field in props:
+        spec: WriteField | None = op.fields.get(field)
+        if spec is None:
+            continue
+        enum = list(spec.enum) if spec.enum is not None else None
+        annotation = types.param(props[field], enum)
+        if spec.nullable and not spec.required:
+            annotation = f"{annotation} | None"
+        if spec.required:
+            annotation = f"Required[{annotation}]"
+        fields.append(
+            FieldCtx(field, annotation, spec.required, _description(props[field], schemas))
+        )
+    return ParamsCtx(
+        class_name=f"{names[op_name]}Params",
+        description=f"A dict body of {op_name} {resource} for {matrix.display_name}: exactly "
+        f"the fields it supports (mypy rejects others).",
+        fields=tuple(fields),
+    )
+
+
+def _client(matrix: Matrix, resource: str) -> ResourceCtx:
+    names = resource_schema_names(resource)
+    ops = matrix.resources[resource].operations
+    return ResourceCtx(
+        name=resource,
+        class_name=resource.capitalize(),
+        record=names["record"],
+        bodies={op: f"{names[op]} | {names[op]}Params" for op in REQUEST_OPERATIONS if op in ops},
+        operations=tuple(op for op in OPERATIONS if op in ops),
     )
 
 
@@ -250,10 +326,12 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
     schemas = inputs.schemas
     types = _Types(schemas)
     models: list[ModelCtx] = []
+    params: list[ParamsCtx] = []
     for res_name, resource in matrix.resources.items():
         for op_name in REQUEST_OPERATIONS:
             if op_name in resource.operations:
                 models.append(_request_model(matrix, res_name, op_name, schemas, types))
+                params.append(_params(matrix, res_name, op_name, schemas, types))
         models.append(_record_model(matrix, res_name, schemas, types))
     hooks = _hooks(matrix, schemas, types)
     base = inputs.spec_path.resolve().parent.parent
@@ -267,9 +345,98 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
         ),
         models=tuple(models),
         model_imports=tuple(sorted(types.imports)),
+        param_imports=tuple(sorted(types.param_imports)),
+        params=tuple(params),
+        clients=tuple(_client(matrix, r) for r in sorted(matrix.resources)),
         hooks=hooks,
-        matrix_literal=py_literal(matrix.model_dump(mode="json", exclude_defaults=False)),
+        matrix_literal=py_literal(
+            matrix.model_dump(mode="json", exclude_defaults=False), sort=False
+        ),
         support_literal=py_literal(support_table(matrix)),
         resources=tuple(sorted(matrix.resources)),
         operations=tuple(sorted({op for r in matrix.resources.values() for op in r.operations})),
+    )
+
+
+@dataclass(frozen=True)
+class UnifiedCtx:
+    """The unified side: each resource's record base class and client, the dict forms of the
+    spec's object schemas, and the integrations under `crm`."""
+
+    records: tuple[ModelCtx, ...]
+    params: tuple[ParamsCtx, ...]
+    clients: tuple[ResourceCtx, ...]
+    model_imports: tuple[str, ...]
+    integrations: tuple[IntegrationCtx, ...]
+
+
+def unified_context(inputs: Inputs, integrations: list[IntegrationCtx]) -> UnifiedCtx:
+    schemas = inputs.schemas
+    types = _Types(schemas)
+    resources = sorted({r for m in inputs.matrices.values() for r in m.resources})
+    records = []
+    clients = []
+    for resource in resources:
+        names = resource_schema_names(resource)
+        props = resolve(schemas, schemas[names["record"]])["properties"]
+        fields = [
+            FieldCtx(
+                name,
+                "str" if name == "id" else types.response(props[name]) + " | None",
+                name == "id",
+                _description(props[name], schemas),
+            )
+            for name in props
+        ]
+        records.append(
+            ModelCtx(
+                class_name=names["record"],
+                operation="record",
+                description=f"A {resource[:-1]} from any integration: the base class of every "
+                f"integration's `{names['record']}` (a field an integration does not return "
+                f"reads as None).",
+                fields=tuple(fields),
+                not_nullable=(),
+            )
+        )
+        ops = {
+            op
+            for m in inputs.matrices.values()
+            if resource in m.resources
+            for op in m.resources[resource].operations
+        }
+        clients.append(
+            ResourceCtx(
+                name=resource,
+                class_name=resource.capitalize(),
+                record=names["record"],
+                bodies={op: "Mapping[str, Any] | BaseModel" for op in REQUEST_OPERATIONS},
+                operations=tuple(op for op in OPERATIONS if op in ops),
+            )
+        )
+    param_names = sorted({n.removesuffix("Param") for c in integrations for n in c.param_imports})
+    params = []
+    for name in param_names:
+        schema = resolve(schemas, schemas[name])
+        required = set(schema.get("required", ()))
+        fields = []
+        for field, prop in schema.get("properties", {}).items():
+            annotation = types.param(prop, None)
+            annotation = f"Required[{annotation}]" if field in required else f"{annotation} | None"
+            fields.append(
+                FieldCtx(field, annotation, field in required, _description(prop, schemas))
+            )
+        params.append(
+            ParamsCtx(
+                class_name=f"{name}Param",
+                description=f"`{name}` as a dict (in a dict request body).",
+                fields=tuple(fields),
+            )
+        )
+    return UnifiedCtx(
+        records=tuple(records),
+        params=tuple(params),
+        clients=tuple(clients),
+        model_imports=tuple(sorted(types.imports)),
+        integrations=tuple(integrations),
     )

@@ -7,7 +7,9 @@ expected. All problems are collected, so one run reports them all.
 from __future__ import annotations
 
 import ast
+import difflib
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,8 @@ class Inputs:
     matrix_paths: dict[str, Path]
     # Hook methods found per integration in the hand-written module; None = module absent.
     hooks_found: dict[str, frozenset[str] | None]
+    # Hooks the matrix names whose method still only raises NotImplementedError (a skeleton).
+    unimplemented: dict[str, list[str]] = dataclass_field(default_factory=dict)
 
     @property
     def schemas(self) -> dict[str, Any]:
@@ -63,15 +67,109 @@ def _rel(path: Path, root: Path) -> str:
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _load_yaml(path: Path, root: Path, errors: list[InputError]) -> Any:
+def _load_yaml(path: Path, root: Path, errors: list[InputError], what: str) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except (OSError, yaml.YAMLError) as exc:
         errors.append(InputError(_rel(path, root), "", f"readable YAML ({exc})"))
         return None
+    if not isinstance(data, dict):
+        found = "an empty file" if data is None else f"a YAML {type(data).__name__}"
+        errors.append(
+            InputError(
+                _rel(path, root),
+                "",
+                f"{what} as a YAML mapping, not {found}. Fix: restore its content (git), or "
+                f"delete the file to remove it on purpose",
+            )
+        )
+        return None
+    return data
 
 
-def _validate_spec(spec: Any, file: str, errors: list[InputError]) -> None:
+# JSON Schema 2020-12 and OpenAPI 3.1 schema keywords: any other key in a schema is a typo
+# (`enm:`), which JSON Schema itself would silently ignore.
+SCHEMA_KEYWORDS = frozenset(
+    """type properties required items enum const description title format default examples
+    example allOf anyOf oneOf not $ref additionalProperties minItems maxItems minLength maxLength
+    minimum maximum exclusiveMinimum exclusiveMaximum pattern readOnly writeOnly deprecated
+    discriminator xml externalDocs uniqueItems multipleOf patternProperties propertyNames
+    minProperties maxProperties contentMediaType contentEncoding $comment if then else
+    dependentRequired dependentSchemas prefixItems contains unevaluatedProperties
+    unevaluatedItems $defs $id $schema $anchor""".split()
+)
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SUBSCHEMA = ("items", "not", "additionalProperties", "if", "then", "else", "contains")
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")
+
+
+def _check_schema(schema: Any, path: str, file: str, errors: list[InputError]) -> None:
+    if not isinstance(schema, dict):
+        return
+    for key in schema:
+        if key not in SCHEMA_KEYWORDS and not str(key).startswith("x-"):
+            close = difflib.get_close_matches(str(key), SCHEMA_KEYWORDS, n=1)
+            fix = f"did you mean `{close[0]}`?" if close else "or prefix an extension with x-"
+            errors.append(InputError(file, f"{path}.{key}", f"a JSON Schema keyword ({fix})"))
+    for key in _SUBSCHEMA:
+        _check_schema(schema.get(key), f"{path}.{key}", file, errors)
+    for key in _SUBSCHEMA_LISTS:
+        for index, member in enumerate(schema.get(key) or ()):
+            _check_schema(member, f"{path}.{key}.{index}", file, errors)
+    for key in _SCHEMA_MAPS:
+        members = schema.get(key)
+        if isinstance(members, dict):
+            for name, member in members.items():
+                _check_schema(member, f"{path}.{key}.{name}", file, errors)
+
+
+def _walk(node: Any, path: str) -> Any:
+    """Every (key path, mapping) in a YAML document."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{path}.{index}")
+
+
+def _pointer(spec: dict[str, Any], ref: str) -> bool:
+    """Whether a local `$ref` (`#/components/schemas/Project`) resolves in the document."""
+    if not ref.startswith("#/"):
+        return False
+    node: Any = spec
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _check_refs(spec: dict[str, Any], file: str, errors: list[InputError]) -> None:
+    components = spec.get("components") or {}
+    known = [f"#/components/{kind}/{name}" for kind, group in components.items() for name in group]
+    for path, node in _walk(spec, ""):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not _pointer(spec, ref):
+            close = difflib.get_close_matches(ref, known, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else "a local #/components/... pointer"
+            errors.append(InputError(file, f"{path}.$ref", f"a `$ref` that resolves ({hint})"))
+
+
+def _validate_spec(spec: dict[str, Any], file: str, errors: list[InputError]) -> None:
+    before = len(errors)
+    _check_refs(spec, file, errors)
+    schemas = (spec.get("components") or {}).get("schemas") or {}
+    for name, schema in schemas.items():
+        _check_schema(schema, f"components.schemas.{name}", file, errors)
+    for path, node in _walk(spec.get("paths") or {}, "paths"):
+        if isinstance(node.get("schema"), dict):
+            _check_schema(node["schema"], f"{path}.schema", file, errors)
+    if len(errors) > before:
+        return  # the validator's own report of the same mistakes would only bury them
+
     from openapi_spec_validator import validate
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
@@ -79,7 +177,10 @@ def _validate_spec(spec: Any, file: str, errors: list[InputError]) -> None:
         validate(spec)
     except OpenAPIValidationError as exc:
         path = ".".join(str(p) for p in getattr(exc, "path", ()))
-        errors.append(InputError(file, path, f"a valid OpenAPI 3.1 document ({exc.message})"))
+        message = " ".join(str(exc.message).split())
+        if len(message) > 300:
+            message = message[:300] + " ..."
+        errors.append(InputError(file, path, f"a valid OpenAPI 3.1 document ({message})"))
 
 
 def resolve(schemas: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -110,6 +211,60 @@ def find_hook_methods(hooks_file: Path, class_name: str) -> frozenset[str] | Non
                 n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)
             )
     return frozenset()
+
+
+def find_unimplemented(hooks_file: Path, class_name: str) -> frozenset[str]:
+    """Methods of the hooks class whose body only raises NotImplementedError (a skeleton)."""
+    if not hooks_file.exists():
+        return frozenset()
+    tree = ast.parse(hooks_file.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            for method in node.body:
+                if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+                    continue
+                body = [
+                    n
+                    for n in method.body
+                    if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+                ]
+                if len(body) == 1 and isinstance(body[0], ast.Raise):
+                    exc = body[0].exc
+                    target = exc.func if isinstance(exc, ast.Call) else exc
+                    if isinstance(target, ast.Name) and target.id == "NotImplementedError":
+                        found.add(method.name)
+    return frozenset(found)
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _check_writers(op: Any, op_path: str, file: str, errors: list[InputError]) -> None:
+    """Writers run in matrix order; two that reach the same wire path must say how they
+    combine, or the later one silently replaces (or is replaced by) the other."""
+    targets = [
+        (field, path, spec)
+        for field, spec in op.fields.items()
+        for path in ([spec.to] if spec.to else spec.writes)
+    ]
+    for index, (first, first_path, _) in enumerate(targets):
+        for later, later_path, later_spec in targets[index + 1 :]:
+            if first == later or not _overlaps(first_path, later_path):
+                continue
+            if later_spec.combine == "merge" and later_path.startswith(first_path + "."):
+                continue  # runs after `first` and writes inside the object it built
+            errors.append(
+                InputError(
+                    file,
+                    f"{op_path}.fields.{later}",
+                    f"a wire path apart from `{first_path}` (fields.{first}); `{later_path}` "
+                    f"overlaps it, so one writer would replace the other. Fix: map them to "
+                    f"separate paths, or list the field that writes inside the other's object "
+                    f"after it with `combine: merge`",
+                )
+            )
 
 
 def _cross_check(
@@ -160,6 +315,7 @@ def _cross_check(
                 errors.append(InputError(file, op_path, f"a `{body_schema_name}` schema in spec"))
                 continue
             props = resolve(schemas, schemas[body_schema_name]).get("properties", {})
+            _check_writers(op, op_path, file, errors)
             for field, spec in op.fields.items():
                 fpath = f"{op_path}.fields.{field}"
                 if field not in props:
@@ -220,19 +376,31 @@ def load_inputs(root: Path, spec_dir: Path | None = None, hooks_dir: Path | None
     hooks_dir = hooks_dir or root / "unifold" / "hooks"
     errors: list[InputError] = []
     spec_path = spec_dir / "crm.yaml"
-    spec = _load_yaml(spec_path, root, errors)
+    spec = _load_yaml(spec_path, root, errors, "the unified OpenAPI spec")
     if spec is not None:
         _validate_spec(spec, _rel(spec_path, root), errors)
     spec_ok = spec is not None and not errors
     matrices: dict[str, Matrix] = {}
     paths: dict[str, Path] = {}
     hooks_found: dict[str, frozenset[str] | None] = {}
-    matrix_files = sorted((spec_dir / "integrations").glob("*.yaml"))
+    unimplemented: dict[str, list[str]] = {}
+    folder = spec_dir / "integrations"
+    matrix_files = sorted(folder.glob("*.yaml"))
+    for other in sorted(folder.iterdir() if folder.is_dir() else ()):
+        if other.is_file() and other.suffix != ".yaml" and not other.name.startswith("."):
+            errors.append(
+                InputError(
+                    _rel(other, root),
+                    "",
+                    f"a matrix named <integration>.yaml (only those are read). Fix: rename it "
+                    f"to {other.stem}.yaml, or move it out of {_rel(folder, root)}",
+                )
+            )
     if not matrix_files:
-        errors.append(InputError(_rel(spec_dir / "integrations", root), "", "at least one matrix"))
+        errors.append(InputError(_rel(folder, root), "", "at least one matrix"))
     for path in matrix_files:
         file = _rel(path, root)
-        data = _load_yaml(path, root, errors)
+        data = _load_yaml(path, root, errors, "a field-support matrix")
         if data is None:
             continue
         try:
@@ -256,9 +424,12 @@ def load_inputs(root: Path, spec_dir: Path | None = None, hooks_dir: Path | None
                         f"{_rel(hooks_dir / f'{name}.py', root)}",
                     )
                 )
+        todo = find_unimplemented(hooks_dir / f"{name}.py", matrix.hooks_class)
+        if todo & hook_names(matrix):
+            unimplemented[name] = sorted(todo & hook_names(matrix))
         matrices[name] = matrix
         paths[name] = path
         hooks_found[name] = found
     if errors:
         raise InputsInvalid(errors)
-    return Inputs(root, spec_path, spec, matrices, paths, hooks_found)
+    return Inputs(root, spec_path, spec, matrices, paths, hooks_found, unimplemented)

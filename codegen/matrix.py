@@ -11,7 +11,7 @@ Validation is strict (`extra="forbid"` everywhere) so a typo is an error naming 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -44,6 +44,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _regex(value: str, what: str) -> str:
+    """A pattern that compiles (a bad one is a named input error, not a raw `re.error`)."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{what} {value!r} is not a valid regular expression ({exc})") from None
+    return value
+
+
 class ProviderParam(_Strict):
     description: str
     pattern: str
@@ -53,7 +62,7 @@ class ProviderParam(_Strict):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, value: str) -> str:
-        re.compile(value)
+        _regex(value, "pattern")
         if not (value.startswith("^") and value.endswith("$")):
             raise ValueError("must be anchored with ^ and $")
         return value
@@ -131,7 +140,9 @@ class Provider(_Strict):
                 f"base_url placeholders {sorted(placeholders)} must match params "
                 f"{sorted(self.params)}"
             )
-        re.compile(self.id_pattern)
+        _regex(self.id_pattern, "id_pattern")
+        if self.ref_id_pattern is not None:
+            _regex(self.ref_id_pattern, "ref_id_pattern")
         return self
 
 
@@ -145,7 +156,7 @@ class Request(_Strict):
     id_in_body: str | None = None
     id_as: Literal["string", "integer"] = "string"
     # Fixed body members (Teamleader's `delete_strategy`).
-    body: dict[str, str | int | bool] = {}
+    body: dict[str, str | int | bool | dict[str, Any]] = {}
     # Where `remote_query` goes: the query string, or the JSON body of RPC-style APIs whose
     # parameters live there (Teamleader).
     remote_query_in: Literal["query", "body"] = "query"
@@ -210,6 +221,12 @@ class WriteField(_Strict):
     max_items: int | None = Field(default=None, ge=1)  # arrays the provider caps (Capsule: one)
     nullable: bool = True
     not_nullable_reason: str | None = None
+    # The wire paths a hook sets in the body (`custom`), so overlaps with other writers are
+    # found at generation.
+    writes: list[str] = []
+    # How this writer combines with another one whose wire path overlaps: "merge" = it writes
+    # into the object the other one (earlier in the matrix) builds, so it runs after it.
+    combine: Literal["merge"] | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -219,6 +236,8 @@ class WriteField(_Strict):
             raise ValueError("give exactly one of `to`, `hook` or `merge: true`")
         if self.needs and self.hook is None:
             raise ValueError("`needs` only applies to a `hook`")
+        if self.writes and self.hook is None:
+            raise ValueError("`writes` only applies to a `hook` (a `to` names its own path)")
         if not self.nullable and not self.not_nullable_reason:
             raise ValueError("`nullable: false` needs `not_nullable_reason` (shown to users)")
         return self
@@ -305,11 +324,39 @@ class Concurrency(_Strict):
         return self
 
 
+class CustomFieldDefinitions(_Strict):
+    """How an account's custom field definitions read (`projects.fields()`): the fetch that
+    lists them and the dotted paths of each definition's parts."""
+
+    fetch: str  # a name in `fetches` (paged there if the provider pages them)
+    name: str  # the key `custom_fields` takes
+    type: str
+    label: str | None = None
+    id: str | None = None
+    options: str | None = None  # the list of choices
+    option_value: str | None = None  # inside each choice, when choices are objects
+    required: str | None = None  # a boolean
+    keep: dict[str, str] = {}  # only definitions whose path has this value (Planhat parent)
+    name_prefix: str | None = None  # only definitions whose name starts with it
+    source: str
+
+
 class Resource(_Strict):
     record: dict[str, ReadField]
     fetches: dict[str, Fetch] = {}
+    custom_field_definitions: CustomFieldDefinitions | None = None
     operations: dict[str, Operation]
     concurrency: Concurrency | None = None
+
+    @model_validator(mode="after")
+    def _definitions_fetch(self) -> Resource:
+        wanted = self.custom_field_definitions
+        if wanted is not None and wanted.fetch not in self.fetches:
+            raise ValueError(
+                f"custom_field_definitions.fetch {wanted.fetch!r} is not one of the fetches "
+                f"{sorted(self.fetches)}"
+            )
+        return self
 
     @field_validator("operations")
     @classmethod

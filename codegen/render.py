@@ -14,11 +14,25 @@ from typing import Any
 
 import jinja2
 
-from codegen.context import IntegrationCtx, integration_context, py_literal, support_table
+from codegen.context import (
+    IntegrationCtx,
+    integration_context,
+    py_literal,
+    support_table,
+    unified_context,
+)
 from codegen.inputs import Inputs, resolve, resource_schema_names
 from codegen.unified import render_unified_models
 
 TEMPLATES = Path(__file__).parent / "templates"
+# How each operation reads in Python: the typed per-integration client, then the unified one.
+PYTHON_CALLS = {
+    "list": "list(integrated_account_id=acct.id, limit=50)",
+    "get": "get(id, integrated_account_id=acct.id)",
+    "create": "create({body}, integrated_account_id=acct.id)",
+    "update": "update(id, {body}, integrated_account_id=acct.id)",
+    "delete": "delete(id, integrated_account_id=acct.id)",
+}
 OPERATION_TITLES = {
     "list": ("List", "GET", "/unified/crm/{resource}"),
     "get": ("Get", "GET", "/unified/crm/{resource}/{{id}}"),
@@ -134,7 +148,13 @@ def _docs(inputs: Inputs, contexts: list[IntegrationCtx], input_names: list[str]
                 text = " ".join(t for t in (op.note, op.response.note) if t)
                 if text:
                     notes.append((d, " ".join(text.split())))
+            call = PYTHON_CALLS[op_name].format(body='{"name": "Relaunch"}')
+            first = min(m.integration for m in inputs.matrices.values() if resource in m.resources)
             out[f"docs/crm/{resource}/{op_name}.md"] = template.render(
+                python_typed=f"# typed: unifold.generated.crm.{first} models, {first} accounts "
+                f"only\nuf.crm.{first}.{resource}.{call}",
+                python_unified="# unified: an account of any integration\n"
+                f"uf.crm.{resource}.{call}",
                 header_md=header(input_names, comment="").strip(),
                 title=f"{verb} {resource.capitalize()}",
                 method=method,
@@ -156,6 +176,7 @@ def _one_line(schema: dict[str, Any], schemas: dict[str, Any]) -> str:
 def render_all(inputs: Inputs) -> dict[str, str]:
     """Every generated file, formatted, keyed by its path relative to the output folder."""
     contexts = [integration_context(inputs, name) for name in inputs.matrices]
+    unified = unified_context(inputs, contexts)
     model_names = {n for c in contexts for n in c.model_imports}
     env = _environment(model_names)
     spec_name = contexts[0].inputs[0] if contexts else "openapi/crm.yaml"
@@ -169,6 +190,12 @@ def render_all(inputs: Inputs) -> dict[str, str]:
             header=header(all_inputs), integrations=contexts
         ),
         "crm/models.py": render_unified_models(inputs, header([spec_name])),
+        "crm/unified.py": env.get_template("unified.py.jinja").render(
+            header=header(all_inputs), ctx=unified
+        ),
+        "crm/client.py": env.get_template("client.py.jinja").render(
+            header=header(all_inputs), ctx=unified
+        ),
         "crm/registry.py": env.get_template("registry.py.jinja").render(
             header=header(all_inputs), integrations=contexts
         ),

@@ -218,11 +218,13 @@ def test_teamleader_remote_query_goes_into_the_body_and_cannot_retarget(uf: Unif
 def test_async_methods_are_coroutine_functions() -> None:
     import inspect
 
-    from unifold._client import AsyncProjects
+    from unifold.generated.crm.capsule import AsyncProjects as AsyncCapsuleProjects
+    from unifold.generated.crm.client import AsyncProjects
 
-    for name in ("update", "get", "list", "create", "delete"):
-        assert inspect.iscoroutinefunction(getattr(AsyncProjects, name)), name
-    assert "integrated_account_id" in str(inspect.signature(AsyncProjects.update))
+    for cls in (AsyncProjects, AsyncCapsuleProjects):
+        for name in ("update", "get", "list", "create", "delete"):
+            assert inspect.iscoroutinefunction(getattr(cls, name)), name
+        assert "integrated_account_id" in str(inspect.signature(cls.update))
 
 
 def test_capsule_create_needs_a_main_party(uf: Unifold) -> None:

@@ -1,16 +1,17 @@
-"""`Unifold` and `AsyncUnifold`: accounts plus the unified CRM resources.
+"""`Unifold` and `AsyncUnifold`: accounts plus the CRM resources.
 
-Both share `_Core` (accounts, validation, flows); only the HTTP driver differs.
+Both share `_Core` (accounts, validation, flows); only the HTTP driver differs. The resource
+tree under `crm` is generated (`unifold.generated.crm.client`), on the bases in `_resource.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import threading
 import warnings
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -18,9 +19,17 @@ import httpx
 from pydantic import BaseModel
 
 from unifold import _errors as errors
-from unifold._accounts import AccountStore, IntegratedAccount, new_account, open_store
+from unifold._accounts import (
+    AccountStore,
+    Credentials,
+    IntegratedAccount,
+    new_account,
+    open_store,
+)
+from unifold._accounts.validation import updated_account
 from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
+from unifold._engine.discovery import FieldsCache
 from unifold._engine.flows import (
     CallOptions,
     check_id,
@@ -32,15 +41,35 @@ from unifold._engine.flows import (
     module_check_flow,
     update_flow,
 )
-from unifold._engine.http import AsyncDriver, Endpoint, Flow, ProviderResponse, SyncDriver
-from unifold._engine.validation import OnUnsupported, validate_body
+from unifold._engine.http import AsyncDriver, Endpoint, Flow, SyncDriver
+from unifold._engine.limits import (
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_DECOMPRESSION_RATIO,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    AsyncGate,
+    Limits,
+    SyncGate,
+)
+from unifold._engine.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_WAIT, RetryPolicy, as_timeout
+from unifold._engine.validation import validate_body
 from unifold._errors import DroppedFieldsWarning
+from unifold._oauth import OAUTH_CREDENTIALS, OAuthApp, OAuthProvider, is_oauth
+from unifold._oauth import PROVIDERS as OAUTH_PROVIDERS
+from unifold._oauth.connect import authorization_url, check_callback, exchange_code
+from unifold._oauth.providers import origin_of
+from unifold._oauth.sandbox_grant import sandbox_grant
+from unifold._oauth.session import OnRefresh, auth_for, reauth_error
+from unifold._options import ResponseFormat, check_option_names
+from unifold._proxy import AsyncProxy, Proxy
 from unifold._ratelimit import Budget, Gate, Pacer, budgets_of
+from unifold._streams import AsyncProviderStream, ProviderStream
+from unifold.generated.crm.client import AsyncCrm, Crm
 
 if TYPE_CHECKING:
     from unifold.sandbox import SandboxProvider
 
-ResponseFormat = Literal["unified", "raw", "normalized", "stream"]
+__all__ = ["Unifold", "AsyncUnifold", "ProviderStream", "AsyncProviderStream", "ResponseFormat"]
+
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 SANDBOX_ORIGIN = "http://{integration}.sandbox.unifold.invalid"
 
@@ -50,6 +79,8 @@ def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
 
     auth = conn.provider["auth"]
     creds = account.credentials
+    if is_oauth(account.integration, creds):
+        return f"Bearer {creds['access_token']}"
     if auth["scheme"] == "bearer":
         return f"Bearer {creds[auth['token']]}"
     password = creds[auth["password"]] if auth.get("password") else ""
@@ -57,18 +88,38 @@ def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
     return f"Basic {token}"
 
 
+def _secrets(conn: Connector, account: IntegratedAccount) -> tuple[str, ...]:
+    """Every form in which the account's credentials go out: provider text that echoes one is
+    redacted before it reaches an error (the Basic blob and its decoded pair included)."""
+    import base64
+
+    values = [str(v) for v in account.credentials.values()]
+    header = _auth_header(conn, account)
+    scheme, _, token = header.partition(" ")
+    values.append(token)
+    if scheme == "Basic":
+        values.append(base64.b64decode(token).decode(errors="replace"))
+    return tuple(values)
+
+
 class _Core:
     """What both clients share: the account store, sandboxes and request preparation."""
 
-    def __init__(self, store: str | Path | AccountStore | None, max_retries: int) -> None:
+    def __init__(
+        self,
+        store: str | Path | AccountStore | None,
+        on_token_refresh: OnRefresh | None = None,
+    ) -> None:
         # A store passed in stays the caller's to close (a server shares one between clients).
         self._owns_store = not isinstance(store, AccountStore)
         self._store = store if isinstance(store, AccountStore) else open_store(store)
-        self._max_retries = max_retries
+        self._on_token_refresh = on_token_refresh
         self._sandboxes: dict[str, SandboxProvider] = {}
         # Accounts whose API module (Teamleader projects-v2) this client has confirmed.
         self._module_checked: set[str] = set()
+        self.fields_cache = FieldsCache()
         self._lock = threading.Lock()
+        self._module_locks: dict[str, Any] = {}
         self._pacer: Pacer | None = None
 
     @property
@@ -89,6 +140,21 @@ class _Core:
         """Where this account's requests wait for their slot."""
         documented = self.documented_budgets(account, conn)
         return self.pacer.gate(f"{account.integration}:{account.id}", account.id, documented)
+
+    def unchecked_module(self, account: IntegratedAccount, conn: Connector) -> bool:
+        """Whether this account's API module still has to be confirmed (Teamleader)."""
+        return bool(conn.provider.get("module_check")) and account.id not in self._module_checked
+
+    def module_check(self, account: IntegratedAccount, conn: Connector) -> Flow:
+        return module_check_flow(conn, lambda: self._module_checked.add(account.id))
+
+    def module_lock(self, account_id: str, factory: Any) -> Any:
+        """One check per account, however many threads (or tasks) start at once."""
+        with self._lock:
+            lock = self._module_locks.get((account_id, factory))
+            if lock is None:
+                lock = self._module_locks[(account_id, factory)] = factory()
+            return lock
 
     def close(self) -> None:
         if self._pacer is not None:
@@ -114,58 +180,129 @@ class _Core:
             from urllib.parse import urlsplit
 
             base = SANDBOX_ORIGIN.format(integration=account.integration) + urlsplit(base).path
-        return Endpoint(account.integration, base, _auth_header(conn, account), provider)
+        auth = auth_for(
+            self._store,
+            account,
+            functools.partial(_auth_header, conn),
+            self.oauth_provider(account.integration, account.environment, account.base_url),
+            lambda: self.token_transport(account),
+            self._on_token_refresh,
+        )
+        return Endpoint(account.integration, base, auth, provider, _secrets(conn, account))
+
+    def oauth_provider(
+        self, integration: str, environment: str, base_url: str | None
+    ) -> OAuthProvider | None:
+        """The integration's authorization server; a sandbox's or `base_url`'s origin stands
+        in for the provider's hosts."""
+        provider = OAUTH_PROVIDERS.get(integration)
+        if provider is not None and base_url:
+            return provider.at(origin_of(base_url))
+        if provider is not None and environment == "sandbox":
+            return provider.at(SANDBOX_ORIGIN.format(integration=integration))
+        return provider
+
+    def token_transport(self, account: IntegratedAccount) -> Any:
+        """How token requests reach an in-process emulator (None: over the network)."""
+        if not self.in_process(account):
+            return None
+        from unifold.sandbox import SandboxTransport
+
+        return SandboxTransport(self.sandbox(account))
 
     def sandbox(self, account: IntegratedAccount) -> SandboxProvider:
         """The in-process emulator behind a sandbox account (state lives with this client)."""
+        return self.sandbox_for(account.id, account.integration, account.credentials)
+
+    def sandbox_for(
+        self, account_id: str, integration: str, credentials: Mapping[str, str] = {}
+    ) -> SandboxProvider:
         with self._lock:
-            provider = self._sandboxes.get(account.id)
+            provider = self._sandboxes.get(account_id)
             if provider is None:
                 from unifold.sandbox import create_provider
 
-                provider = self._sandboxes[account.id] = create_provider(account.integration)
+                provider = self._sandboxes[account_id] = create_provider(integration)
+                if is_oauth(integration, credentials):
+                    # This client's emulator starts from the seed, but honours the grant the
+                    # account already has (made by another client's emulator).
+                    provider.adopt_grant(  # type: ignore[attr-defined]
+                        credentials["access_token"],
+                        credentials["refresh_token"],
+                        float(credentials["expires_at"]),
+                    )
             return provider
+
+    def connect_sandbox(self, account: IntegratedAccount) -> IntegratedAccount:
+        """The sandbox account with an OAuth grant from its emulator."""
+        provider = self.oauth_provider(account.integration, "sandbox", account.base_url)
+        assert provider is not None
+        grant = sandbox_grant(provider, self.token_transport(account))
+        if self.in_process(account):
+            # `.received` logs what the account did; its connect came before it existed.
+            self.sandbox(account).received.clear()
+        return dataclasses.replace(account, credentials=Credentials(grant))
 
     def in_process(self, account: IntegratedAccount) -> bool:
         return account.environment == "sandbox" and not account.base_url
 
+    def check_integration(
+        self, account: IntegratedAccount, integration: str | None, resource: str
+    ) -> None:
+        """A per-integration client (`integration` set) takes only that integration's accounts."""
+        if integration is not None and account.integration != integration:
+            raise errors.IntegrationMismatchError(
+                f"account {account.id} is a {account.integration} account, but "
+                f"crm.{integration}.{resource} only takes {integration} accounts; use "
+                f"crm.{account.integration}.{resource} or the unified crm.{resource}",
+                field="integrated_account_id",
+                integration=account.integration,
+                accepted=integration,
+            )
+
     def prepare(
         self,
+        resource: str,
         operation: str,
+        integration: str | None,
         integrated_account_id: Any,
+        response_format: str,
+        options: Mapping[str, Any],
         *,
         resource_id: Any = None,
         body: Mapping[str, Any] | BaseModel | None = None,
-        response_format: str = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-        limit: int | None = None,
-        next_cursor: str | None = None,
-        updated_after: datetime | None = None,
     ) -> tuple[IntegratedAccount, Connector, Flow, CallOptions]:
-        """Validate everything and build the flow; nothing is sent here."""
+        """Validate everything and build the flow; nothing is sent here. `options` are the
+        call's keyword options (`unifold._options`); `integration` is set by a per-integration
+        client, whose account must belong to it."""
+        check_option_names(resource, operation, options)
         account = self.account(integrated_account_id)
+        if account.status == "needs_reauth":  # fail fast: no request, no refresh attempt
+            raise reauth_error(account)
+        self.check_integration(account, integration, resource)
         conn = load_connector(account.integration)
         if operation not in conn.operations:
             raise errors.UnifoldValidationError(
-                f"{account.integration} does not support projects.{operation}; it supports "
+                f"{account.integration} does not support {resource}.{operation}; it supports "
                 f"{', '.join(sorted(conn.operations))}",
                 integration=account.integration,
                 accepted=sorted(conn.operations),
             )
+        exclude_fields = options.get("exclude_fields", ())
         if isinstance(exclude_fields, str):
             exclude_fields = [exclude_fields]
-        options = CallOptions(
+        call = CallOptions(
             response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
+            ignore_remote_data=options.get("ignore_remote_data", False),
             exclude_fields=tuple(exclude_fields),
-            remote_query=remote_query,
+            remote_query=options.get("remote_query"),
         )
-        check_options(conn, options)
+        check_options(conn, call)
         if operation == "list":
-            options.updated_after = changed_since.check(conn, updated_after, response_format)
+            call.updated_after = changed_since.check(
+                conn, options.get("updated_after"), response_format
+            )
+        on_unsupported = options.get("on_unsupported", "error")
         if on_unsupported not in ("error", "drop"):
             raise errors.InvalidParameterError(
                 f"on_unsupported must be 'error' or 'drop', not {on_unsupported!r}",
@@ -176,99 +313,25 @@ class _Core:
         flow: Flow
         if operation in ("update", "create"):
             if body is None:
-                raise errors.InvalidFieldValueError(f"projects.{operation} needs a body")
+                raise errors.InvalidFieldValueError(f"{resource}.{operation} needs a body")
             data, dropped = validate_body(conn, operation, body, on_unsupported)
-            options.warnings.extend(dropped)
+            call.warnings.extend(dropped)
             for note in dropped:  # also for `raw`, whose result has no place for them
                 warnings.warn(DroppedFieldsWarning(note), stacklevel=4)
             if operation == "update":
                 assert rid is not None
-                flow = update_flow(conn, rid, data, options)
+                flow = update_flow(conn, rid, data, call)
             else:
-                flow = create_flow(conn, data, options)
+                flow = create_flow(conn, data, call)
         elif operation == "get":
             assert rid is not None
-            flow = get_flow(conn, rid, options)
+            flow = get_flow(conn, rid, call)
         elif operation == "list":
-            flow = list_flow(conn, options, limit, next_cursor)
+            flow = list_flow(conn, call, options.get("limit"), options.get("next_cursor"))
         else:
             assert rid is not None
-            flow = delete_flow(conn, rid, options)
-        return account, conn, flow, options
-
-    def unchecked_module(self, account: IntegratedAccount, conn: Connector) -> bool:
-        """Whether this account's API module still has to be confirmed (Teamleader)."""
-        return bool(conn.provider.get("module_check")) and account.id not in self._module_checked
-
-    def module_check(self, account: IntegratedAccount, conn: Connector) -> Flow:
-        return module_check_flow(conn, lambda: self._module_checked.add(account.id))
-
-
-def _stream_error(response: httpx.Response, exc: Exception) -> errors.ProviderConnectionError:
-    return errors.ProviderConnectionError(
-        f"the provider's stream broke off ({type(exc).__name__})",
-        status_code=502,
-        integration=response.request.url.host,
-        method=response.request.method,
-        url=str(response.request.url.copy_with(query=None)),
-    )
-
-
-class ProviderStream:
-    """The provider's response, not buffered: iterate it, then close it (or use `with`)."""
-
-    def __init__(self, response: httpx.Response, warnings: list[str] | None = None) -> None:
-        self._response = response
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.warnings = warnings or []
-
-    def iter_bytes(self, chunk_size: int | None = 65536) -> Iterator[bytes]:
-        try:
-            yield from self._response.iter_bytes(chunk_size)
-        except httpx.RequestError as exc:
-            raise _stream_error(self._response, exc) from exc
-
-    def __iter__(self) -> Iterator[bytes]:
-        return self.iter_bytes()
-
-    def close(self) -> None:
-        self._response.close()
-
-    def __enter__(self) -> ProviderStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class AsyncProviderStream:
-    """The async twin of `ProviderStream`."""
-
-    def __init__(self, response: httpx.Response, warnings: list[str] | None = None) -> None:
-        self._response = response
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.warnings = warnings or []
-
-    async def aiter_bytes(self, chunk_size: int | None = 65536) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._response.aiter_bytes(chunk_size):
-                yield chunk
-        except httpx.RequestError as exc:
-            raise _stream_error(self._response, exc) from exc
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self.aiter_bytes()
-
-    async def aclose(self) -> None:
-        await self._response.aclose()
-
-    async def __aenter__(self) -> AsyncProviderStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
+            flow = delete_flow(conn, rid, call)
+        return account, conn, flow, call
 
 
 class Accounts:
@@ -287,10 +350,83 @@ class Accounts:
         tenant: str | None = None,
     ) -> IntegratedAccount:
         """Store an account. Sandbox accounts need no credentials and reach a built-in emulator
-        (in-process, or the loopback server at `base_url`)."""
+        (in-process, or the loopback server at `base_url`); those of OAuth integrations
+        (Teamleader, Capsule) connect through the emulator's OAuth endpoints, like a real one.
+
+        For an OAuth integration, `credentials` may also be a grant: `access_token`,
+        `refresh_token`, `expires_at` (epoch seconds), `client_id`, `client_secret`
+        (`accounts.connect` makes one)."""
         account = new_account(
             integration, environment, credentials, params, base_url, allow_remote_base_url, tenant
         )
+        if credentials is None and environment == "sandbox" and integration in OAUTH_PROVIDERS:
+            account = self._core.connect_sandbox(account)
+        self._core._store.add(account)
+        return account
+
+    def update(
+        self,
+        account_id: str,
+        *,
+        credentials: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        tenant: str | None = None,
+    ) -> IntegratedAccount:
+        """Replace an account's credentials (whole) and/or change some of its params, validated
+        like `create`; the id stays. Nothing changes when validation fails. New credentials
+        make a `needs_reauth` account active again."""
+        with self._core._store.locked(account_id) as held:  # not between a refresh's read/write
+            current = held.account
+            if current is None or (tenant is not None and current.tenant != tenant):
+                raise errors.UnknownAccountError(f"no integrated account with id {account_id!r}")
+            held.save(updated_account(current, credentials, params))
+        assert held.account is not None
+        return held.account
+
+    def authorization_url(
+        self,
+        app: OAuthApp,
+        *,
+        state: str | None = None,
+        environment: Literal["production", "sandbox"] = "production",
+        base_url: str | None = None,
+    ) -> tuple[str, str]:
+        """Step 1 of the connect flow: the provider URL to send the user to, and the state to
+        keep (e.g. in their session) and pass back to `connect` as `expected_state`."""
+        provider = self._core.oauth_provider(app.integration, environment, base_url)
+        assert provider is not None  # OAuthApp accepts only OAuth integrations
+        return authorization_url(app, provider, state)
+
+    def connect(
+        self,
+        app: OAuthApp,
+        *,
+        code: str,
+        state: str,
+        expected_state: str,
+        environment: Literal["production", "sandbox"] = "production",
+        params: Mapping[str, str] | None = None,
+        base_url: str | None = None,
+        allow_remote_base_url: bool = False,
+        tenant: str | None = None,
+    ) -> IntegratedAccount:
+        """Step 2, at your redirect URI: check the state, exchange the code for tokens and
+        store the account (refreshed transparently from then on)."""
+        placeholder = dict.fromkeys(OAUTH_CREDENTIALS, "0")
+        account = new_account(  # everything but the tokens checked before any request
+            app.integration,
+            environment,
+            placeholder,
+            params,
+            base_url,
+            allow_remote_base_url,
+            tenant,
+        )
+        code = check_callback(app, code, state, expected_state)
+        provider = self._core.oauth_provider(app.integration, environment, base_url)
+        assert provider is not None
+        grant = exchange_code(app, provider, code, self._core.token_transport(account))
+        account = dataclasses.replace(account, credentials=Credentials(grant))
         self._core._store.add(account)
         return account
 
@@ -318,251 +454,10 @@ class Accounts:
         return self._core.sandbox(account)
 
 
-class Projects:
-    """`/unified/crm/projects`. Each method returns what `_run` returns: the result for the
-    sync client, an awaitable of it for the async one (`AsyncProjects`), so the signatures are
-    written once."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
-        account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
-        result = self._client._execute(account, conn, flow)
-        if options.response_format == "stream" and isinstance(result, ProviderResponse):
-            return ProviderStream(result.stream, options.warnings)
-        return result
-
-    def update(
-        self,
-        id: str,
-        body: Mapping[str, Any] | BaseModel,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-    ) -> Any:
-        """PATCH semantics: omitted fields stay, `None` clears, arrays are the final state.
-
-        Returns the integration's `Project` (unified), a dict (normalized), the provider's body
-        (raw) or a `ProviderStream` (stream)."""
-        return self._run(
-            "update",
-            integrated_account_id,
-            resource_id=id,
-            body=body,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-            on_unsupported=on_unsupported,
-        )
-
-    def list(
-        self,
-        *,
-        integrated_account_id: str,
-        limit: int | None = None,
-        next_cursor: str | None = None,
-        updated_after: datetime | None = None,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """One page: `Page(result, next_cursor, result_count)`; pass `next_cursor` back for the
-        next one (None when there is none). `limit` is the page size (default: the provider's
-        maximum); `updated_after` (an aware datetime) keeps the records changed after it."""
-        return self._run(
-            "list",
-            integrated_account_id,
-            limit=limit,
-            next_cursor=next_cursor,
-            updated_after=updated_after,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-        )
-
-    def iter(
-        self,
-        *,
-        integrated_account_id: str,
-        limit: int | None = None,
-        next_cursor: str | None = None,
-        updated_after: datetime | None = None,
-        response_format: Literal["unified", "normalized"] = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        """Every record across pages, fetched lazily one page at a time (`limit` is the page
-        size, default the provider's maximum). The arguments are checked here, before the
-        first page is fetched; an async iterator on `AsyncUnifold`."""
-        if response_format not in ("unified", "normalized"):
-            raise errors.InvalidParameterError(
-                f"iter yields records, so response_format must be 'unified' or 'normalized', "
-                f"not {response_format!r} (use list for raw pages)",
-                field="response_format",
-                accepted=["unified", "normalized"],
-            )
-        kw: dict[str, Any] = {
-            "limit": limit,
-            "updated_after": updated_after,
-            "response_format": response_format,
-            "ignore_remote_data": ignore_remote_data,
-            "exclude_fields": tuple(
-                [exclude_fields] if isinstance(exclude_fields, str) else exclude_fields
-            ),
-            "remote_query": remote_query,
-        }
-        core = self._client._core
-        first = core.prepare("list", integrated_account_id, next_cursor=next_cursor, **kw)
-        return self._records(first, integrated_account_id, kw)
-
-    def _records(self, prepared: Any, account_id: str, kw: dict[str, Any]) -> Iterator[Any]:
-        while True:
-            account, conn, flow, _ = prepared
-            page = self._client._execute(account, conn, flow)
-            yield from page.result
-            cursor = page.next_cursor
-            if not cursor:
-                return
-            del page  # one page in memory at a time
-            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
-
-    def get(
-        self,
-        id: str,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        return self._run(
-            "get",
-            integrated_account_id,
-            resource_id=id,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-        )
-
-    def create(
-        self,
-        body: Mapping[str, Any] | BaseModel,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        ignore_remote_data: bool = False,
-        exclude_fields: Iterable[str] = (),
-        remote_query: Mapping[str, Any] | None = None,
-        on_unsupported: OnUnsupported = "error",
-    ) -> Any:
-        return self._run(
-            "create",
-            integrated_account_id,
-            body=body,
-            response_format=response_format,
-            ignore_remote_data=ignore_remote_data,
-            exclude_fields=exclude_fields,
-            remote_query=remote_query,
-            on_unsupported=on_unsupported,
-        )
-
-    def delete(
-        self,
-        id: str,
-        *,
-        integrated_account_id: str,
-        response_format: ResponseFormat = "unified",
-        remote_query: Mapping[str, Any] | None = None,
-    ) -> Any:
-        return self._run(
-            "delete",
-            integrated_account_id,
-            resource_id=id,
-            response_format=response_format,
-            remote_query=remote_query,
-        )
-
-
-def _coroutine(name: str) -> Any:
-    """`Projects.<name>` as a real coroutine function (for `inspect`, mocks and tracebacks),
-    with the same signature and docstring."""
-    method = getattr(Projects, name)
-
-    @functools.wraps(method)
-    async def awaited(self: AsyncProjects, *args: Any, **kwargs: Any) -> Any:
-        return await method(self, *args, **kwargs)
-
-    return awaited
-
-
-class AsyncProjects(Projects):
-    """`/unified/crm/projects` for `AsyncUnifold`: the same methods, each awaited."""
-
-    async def _run(self, operation: str, account_id: Any, **kw: Any) -> Any:
-        account, conn, flow, options = self._client._core.prepare(operation, account_id, **kw)
-        result = await self._client._execute(account, conn, flow)
-        if options.response_format == "stream" and isinstance(result, ProviderResponse):
-            return AsyncProviderStream(result.stream, options.warnings)
-        return result
-
-    async def _records(  # type: ignore[override]
-        self, prepared: Any, account_id: str, kw: dict[str, Any]
-    ) -> AsyncIterator[Any]:
-        while True:
-            account, conn, flow, _ = prepared
-            page = await self._client._execute(account, conn, flow)
-            for record in page.result:
-                yield record
-            cursor = page.next_cursor
-            if not cursor:
-                return
-            del page
-            prepared = self._client._core.prepare("list", account_id, next_cursor=cursor, **kw)
-
-    update = _coroutine("update")
-    get = _coroutine("get")
-    create = _coroutine("create")
-    delete = _coroutine("delete")
-    list = _coroutine("list")
-
-
-class _Crm:
-    def __init__(self, projects: Any) -> None:
-        self.projects = projects
-
-    @staticmethod
-    def support(integration: str | None = None) -> dict[str, Any]:
-        """The field-support table, as data: per integration, resource and operation, the
-        request fields (required, nullable, enum values, max items) and the response fields.
-        A meta endpoint in Python; no account needed."""
-        from unifold.generated.crm.support import SUPPORT
-
-        if integration is None:
-            return SUPPORT
-        if integration not in SUPPORT:
-            raise errors.UnifoldValidationError(
-                f"unknown integration {integration!r}; available: {', '.join(sorted(SUPPORT))}",
-                field="integration",
-                accepted=sorted(SUPPORT),
-            )
-        return SUPPORT[integration]
-
-
 class RateLimits:
     """Per-account request budgets. Each account is paced at its provider's documented
-    budgets (`budgets_of` the matrix); `set` overrides them for every client, thread and
-    process sharing this store."""
+    budgets (the matrix's `rate_limit.budgets`); `set` overrides them for every client, thread
+    and process sharing this store."""
 
     def __init__(self, core: _Core) -> None:
         self._core = core
@@ -581,31 +476,58 @@ class RateLimits:
 
 
 class _ClientBase:
-    """What the two clients share: the core, accounts, the resources and the choice of HTTP
-    client per account (the shared one, or an in-process sandbox's own)."""
+    """What the two clients share: the core, accounts, the retry policy and limits, and the
+    choice of HTTP client per account (the shared one, or an in-process sandbox's own)."""
 
     _http: Any
+    _gate: Any
     _driver_class: Any
+    _http_class: Any
 
     def __init__(
         self,
         store: str | Path | AccountStore | None,
-        max_retries: int,
         http_client: Any,
-        projects: Any,
+        policy: RetryPolicy,
+        limits: Limits,
+        on_token_refresh: OnRefresh | None = None,
     ):
-        self._core = _Core(store, max_retries)
+        if http_client is not None and not isinstance(http_client, self._http_class):
+            raise errors.InvalidParameterError(
+                f"http_client must be an {self._http_class.__module__}."
+                f"{self._http_class.__name__}, not {type(http_client).__name__}",
+                field="http_client",
+            )
+        self._policy = policy
+        self._limits = limits
+        self._core = _Core(store, on_token_refresh)
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
-        self._module_locks: dict[str, Any] = {}
         self.accounts = Accounts(self._core)
         self.rate_limits = RateLimits(self._core)
-        self.crm = _Crm(projects(self))
+
+    def _own_http(self, timeout: Any) -> Any:
+        """The client's own pool, as large as its in-flight bound: no request waits in it."""
+        size = self._limits.max_concurrency
+        return self._http_class(
+            timeout=as_timeout(timeout),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+        )
+
+    def _policy_for(self, options: Mapping[str, Any]) -> RetryPolicy:
+        """The client's retry policy with a call's `timeout`, `max_retries`, `max_wait`."""
+        timeout, max_retries, max_wait = (options.get(k) for k in RetryPolicy.OPTIONS)
+        if timeout is None and max_retries is None and max_wait is None:
+            return self._policy
+        return RetryPolicy.build(timeout, max_retries, max_wait, base=self._policy)
 
     def _sandbox_client(self, provider: SandboxProvider) -> Any:
         raise NotImplementedError
 
-    def _driver(self, account: IntegratedAccount, conn: Connector) -> Any:
+    def _driver(
+        self, account: IntegratedAccount, conn: Connector, policy: RetryPolicy | None = None
+    ) -> Any:
         client = self._http
         if self._core.in_process(account):
             client = self._sandbox_http.get(account.id)
@@ -613,46 +535,89 @@ class _ClientBase:
                 client = self._sandbox_client(self._core.sandbox(account))
                 self._sandbox_http[account.id] = client
         endpoint = self._core.endpoint(conn, account)
+        policy = policy or self._policy
         pace = self._core.pace(account, conn)
-        return self._driver_class(client, endpoint, self._core._max_retries, pace=pace)
+        return self._driver_class(
+            client, endpoint, policy, self._limits, self._gate, account.id, pace
+        )
+
+    def _runner(
+        self, account: IntegratedAccount, conn: Connector, policy: RetryPolicy | None = None
+    ) -> Any:
+        """A driver for the unified resources: the account's API module is confirmed first."""
+        driver = self._driver(account, conn, policy)
+        if not self._core.unchecked_module(account, conn):
+            return driver
+        return self._checked_runner(driver, account, conn)
+
+    def _checked_runner(self, driver: Any, account: IntegratedAccount, conn: Connector) -> Any:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
 
-def _account_lock(locks: dict[str, Any], account_id: str, factory: Any) -> Any:
-    lock = locks.get(account_id)
-    if lock is None:
-        lock = locks.setdefault(account_id, factory())
-    return lock
+_LIMITS_DOC = """
+
+    `timeout`, `max_retries` and `max_wait` are the retry policy (README, "Retries, timeouts and
+    limits"); each call may override them. At most `max_concurrency` provider requests are in
+    flight at once (`max_concurrency_per_account` per account), the rest wait for a slot;
+    answers larger than `max_response_bytes`, or decompressing more than
+    `max_decompression_ratio`-fold, raise `ResponseTooLargeError`."""
 
 
 class Unifold(_ClientBase):
     """The sync client. `store`: a SQLite path, `":memory:"` (accounts in memory only), a
     `postgresql://` URL, an open `AccountStore`, or None for the default
-    (`$UNIFOLD_DATABASE_URL`, else `$UNIFOLD_STORE`, else ~/.unifold/accounts.sqlite3)."""
+    (`$UNIFOLD_DATABASE_URL`, else `$UNIFOLD_STORE`, else ~/.unifold/accounts.sqlite3).
+    `on_token_refresh(account)` is called after an OAuth account's tokens were refreshed and
+    saved (the account carries the new ones)."""
 
+    __doc__ = (__doc__ or "") + _LIMITS_DOC
     _driver_class = SyncDriver
+    _http_class = httpx.Client
 
     def __init__(
         self,
         *,
         store: str | Path | AccountStore | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_concurrency_per_account: int | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_decompression_ratio: float = DEFAULT_MAX_DECOMPRESSION_RATIO,
         http_client: httpx.Client | None = None,
+        on_token_refresh: Callable[[IntegratedAccount], None] | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client, Projects)
-        self._http = http_client or httpx.Client(timeout=timeout, follow_redirects=False)
+        policy = RetryPolicy.build(None, max_retries, max_wait)
+        limits = Limits.build(
+            max_concurrency,
+            max_concurrency_per_account,
+            max_response_bytes,
+            max_decompression_ratio,
+        )
+        super().__init__(store, http_client, policy, limits, on_token_refresh)
+        self._gate = SyncGate(limits)
+        self.crm: Crm = Crm(self)
+        """The unified CRM API (`crm.projects`, any account) and one typed client per
+        integration (`crm.capsule.projects`, ...)."""
+        self.proxy = Proxy(self)
+        """Raw calls to an account's provider (`proxy.request`)."""
+        self._http = http_client or self._own_http(timeout)
 
-    def _execute(self, account: IntegratedAccount, conn: Connector, flow: Flow) -> Any:
-        driver = self._driver(account, conn)
-        if self._core.unchecked_module(account, conn):
-            # One check per account, however many threads start at once.
-            with _account_lock(self._module_locks, account.id, threading.Lock):
-                if self._core.unchecked_module(account, conn):
-                    driver.run(self._core.module_check(account, conn))
-        return driver.run(flow)
+    def _checked_runner(self, driver: Any, account: IntegratedAccount, conn: Connector) -> Any:
+        core = self._core
+
+        class Checked:
+            def run(self, flow: Flow) -> Any:
+                with core.module_lock(account.id, threading.Lock):
+                    if core.unchecked_module(account, conn):
+                        driver.run(core.module_check(account, conn))
+                return driver.run(flow)
+
+        return Checked()
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
         from unifold.sandbox import SandboxTransport
@@ -674,29 +639,52 @@ class Unifold(_ClientBase):
 
 
 class AsyncUnifold(_ClientBase):
-    """The async client: the same API, each call awaited."""
+    """The async client: the same API and options, each call awaited. A burst of calls queues
+    cheaply (in asyncio) for one of the `max_concurrency` in-flight slots."""
 
     _driver_class = AsyncDriver
+    _http_class = httpx.AsyncClient
 
     def __init__(
         self,
         *,
         store: str | Path | AccountStore | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        max_retries: int = 2,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        max_wait: float = DEFAULT_MAX_WAIT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_concurrency_per_account: int | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_decompression_ratio: float = DEFAULT_MAX_DECOMPRESSION_RATIO,
         http_client: httpx.AsyncClient | None = None,
+        on_token_refresh: Callable[[IntegratedAccount], None] | None = None,
     ) -> None:
-        super().__init__(store, max_retries, http_client, AsyncProjects)
-        self._http = http_client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        policy = RetryPolicy.build(None, max_retries, max_wait)
+        limits = Limits.build(
+            max_concurrency,
+            max_concurrency_per_account,
+            max_response_bytes,
+            max_decompression_ratio,
+        )
+        super().__init__(store, http_client, policy, limits, on_token_refresh)
+        self._gate = AsyncGate(limits)
+        self.crm: AsyncCrm = AsyncCrm(self)
+        """The async twin of `Unifold.crm`."""
+        self.proxy = AsyncProxy(self)
+        """The async twin of `Unifold.proxy`."""
+        self._http = http_client or self._own_http(timeout)
 
-    async def _execute(self, account: IntegratedAccount, conn: Connector, flow: Flow) -> Any:
-        driver = self._driver(account, conn)
-        if self._core.unchecked_module(account, conn):
-            # One check per account, however many tasks start at once.
-            async with _account_lock(self._module_locks, account.id, asyncio.Lock):
-                if self._core.unchecked_module(account, conn):
-                    await driver.run(self._core.module_check(account, conn))
-        return await driver.run(flow)
+    def _checked_runner(self, driver: Any, account: IntegratedAccount, conn: Connector) -> Any:
+        core = self._core
+
+        class Checked:
+            async def run(self, flow: Flow) -> Any:
+                async with core.module_lock(account.id, asyncio.Lock):
+                    if core.unchecked_module(account, conn):
+                        await driver.run(core.module_check(account, conn))
+                return await driver.run(flow)
+
+        return Checked()
 
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:
         from unifold.sandbox import asgi_app

@@ -19,6 +19,8 @@ __all__ = [
     "InvalidIdError",
     "InvalidParameterError",
     "UnknownAccountError",
+    "IntegrationMismatchError",
+    "HookNotImplementedError",
     "AccountConfigError",
     "UnsupportedModuleError",
     "ConflictError",
@@ -30,7 +32,10 @@ __all__ = [
     "ProviderConflictError",
     "ProviderServerError",
     "ProviderConnectionError",
+    "ProviderResponseError",
+    "ResponseTooLargeError",
     "PartialWriteError",
+    "WriteAppliedError",
     "DroppedFieldsWarning",
     "StoreError",
     "StoreKeyError",
@@ -39,6 +44,45 @@ __all__ = [
     "OAuthError",
     "ReauthRequiredError",
 ]
+
+SHOWN_CHARS = 100  # an echoed input value, at most
+PROVIDER_TEXT_CHARS = 500  # provider text copied into a message, at most
+REDACTED = "[redacted]"
+
+
+def shown(value: Any) -> str:
+    """`repr(value)` for a message, cut to SHOWN_CHARS: a 1 MB id must not make a 1 MB error."""
+    if isinstance(value, str | bytes) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]!r}... ({len(value)} long)"
+    try:
+        text = repr(value)
+    except Exception:  # a caller's object whose repr fails is still named
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}... ({len(text)} chars)"
+
+
+def redact(value: Any, secrets: tuple[str, ...]) -> Any:
+    """`value` (text, or JSON data) with every secret replaced by REDACTED."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {redact(k, secrets): redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v, secrets) for v in value]
+    return value
+
+
+def provider_text(text: str, secrets: tuple[str, ...]) -> str:
+    """Provider text fit for one of our messages: secrets redacted, length bounded."""
+    text = redact(text, secrets)
+    if len(text) > PROVIDER_TEXT_CHARS:
+        text = text[:PROVIDER_TEXT_CHARS] + "..."
+    return text
 
 
 def _reason(status: int) -> str:
@@ -133,6 +177,21 @@ class InvalidParameterError(UnifoldValidationError):
 
 class UnknownAccountError(UnifoldError):
     status_code = 404
+
+
+class IntegrationMismatchError(UnifoldValidationError):
+    """A per-integration client (`uf.crm.capsule.projects`) called with another integration's
+    account; raised before any request."""
+
+    insight_key = "invalid_integrated_account"
+    insight_description = "The integrated account belongs to another integration"
+
+
+class HookNotImplementedError(UnifoldError):
+    """An integration whose hand-written hooks still hold generated skeleton methods; raised
+    before any request."""
+
+    status_code = 501
 
 
 class AccountConfigError(UnifoldValidationError):
@@ -230,6 +289,26 @@ class ProviderConnectionError(ProviderError):
     """No clean answer from the provider (connection failure or timeout): 502."""
 
 
+class ProviderResponseError(ProviderError):
+    """The provider answered, but unifold cannot use the answer (not JSON, not a record, too
+    large): 502. `provider_status` is the status it answered with; a 2xx means a write took
+    effect."""
+
+    def __init__(self, message: str, *, provider_status: int | None = None, **kw: Any) -> None:
+        kw.setdefault("status_code", 502)
+        super().__init__(message, **kw)
+        self.provider_status = provider_status
+
+    @property
+    def provider_accepted(self) -> bool:
+        return self.provider_status is not None and 200 <= self.provider_status < 300
+
+
+class ResponseTooLargeError(ProviderResponseError):
+    """The answer exceeded the client's `max_response_bytes` or `max_decompression_ratio`;
+    it was not read further."""
+
+
 class PartialWriteError(UnifoldError):
     """A write that takes several provider calls failed part-way. Nothing is rolled back:
     `applied` lists the calls the provider accepted, `failed` the call that errored (whose
@@ -264,6 +343,39 @@ class PartialWriteError(UnifoldError):
                     "failed": self.failed,
                     "not_applied": self.not_applied,
                 },
+            }
+        }
+        return body
+
+
+class WriteAppliedError(UnifoldError):
+    """The provider accepted the write (`applied` lists its calls), but what came after failed:
+    its answer was unreadable, or reading the project back failed. Do not send the write again;
+    read the project to see its state. `not_applied` lists calls never made."""
+
+    def __init__(
+        self, cause: ProviderError, applied: list[str], not_applied: list[str] | None = None
+    ) -> None:
+        not_applied = not_applied or []
+        message = (
+            f"{cause.integration}: the write was applied ({', '.join(applied)}), but then: "
+            f"{cause.message}" + (f". Not applied: {not_applied}." if not_applied else "")
+        )
+        super().__init__(message, status_code=502)
+        self.cause = cause
+        self.applied = applied
+        self.not_applied = not_applied
+        self.integration = cause.integration
+
+    def to_dict(self) -> dict[str, Any]:
+        body = self.cause.to_dict()
+        body["statusCode"] = self.status_code
+        body["error"] = _reason(self.status_code)
+        body["message"] = self.message
+        body["truto_error_insight"] = {
+            "write_applied": {
+                "description": "Provider calls that were applied before the failure",
+                "value": {"applied": self.applied, "not_applied": self.not_applied},
             }
         }
         return body
@@ -313,17 +425,14 @@ class OAuthError(UnifoldError):
         self.reason = reason
 
 
-class ReauthRequiredError(UnifoldError):
+class ReauthRequiredError(ProviderAuthError):
     """The provider refused to refresh this account's OAuth token: the account is now
     `needs_reauth` and every call fails fast until it is connected again (or updated with new
-    credentials)."""
-
-    status_code = 401
+    credentials). `reason` is the provider's (never a secret)."""
 
     def __init__(
         self, message: str, *, integration: str, account_id: str, reason: str | None
     ) -> None:
-        super().__init__(message)
-        self.integration = integration
+        super().__init__(message, status_code=401, integration=integration)
         self.account_id = account_id
         self.reason = reason

@@ -21,7 +21,7 @@ class Error(UnifiedModel):
     message: str
     raw_response: Any | None = None
     """
-    The provider's error body
+    The provider's error body, parsed as JSON when possible
     """
     statusCode: int
     truto_error_insight: dict[str, ErrorInsight] | None = None
@@ -39,7 +39,8 @@ class ErrorInsight(UnifiedModel):
 
 class Project(UnifiedModel):
     """
-    A project, as unified across integrations.
+    A project, as unified across integrations. Every field may be absent: the integration does not return it, or the caller excluded it (`truto_exclude_fields[]=id` included).
+
     """
 
     account: AccountRef | None = None
@@ -74,7 +75,7 @@ class Project(UnifiedModel):
     """
     The project's description
     """
-    id: str
+    id: str | None = None
     """
     The project's unique identifier
     """

@@ -66,7 +66,9 @@ def test_a_missing_key_file_is_an_error_not_an_empty_store(tmp_path: Path) -> No
         assert len(uf.accounts.list()) == 1
 
 
-def _v0_store(path: Path, credentials: str) -> None:
+def _v0_store(
+    path: Path, credentials: str, integration: str = "capsule", params: str = "{}"
+) -> None:
     """A store as unifold 0.1 wrote it: plaintext credentials, no schema version."""
     db = sqlite3.connect(path)
     db.execute(
@@ -79,10 +81,10 @@ def _v0_store(path: Path, credentials: str) -> None:
         "INSERT INTO integrated_accounts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
             "a1",
-            "capsule",
+            integration,
             "production",
             credentials,
-            "{}",
+            params,
             "http://127.0.0.1:9/x",
             0,
             "2026-01-01T00:00:00+00:00",
@@ -203,3 +205,14 @@ def test_permissions_the_operator_set_are_kept(tmp_path: Path, monkeypatch: Any)
     with pytest.warns(UserWarning, match="can be read by other users"):
         open_store(nested).close()
     assert stat.S_IMODE(nested.stat().st_mode) == 0o644
+
+
+def test_a_version_0_pipeliner_region_becomes_its_service_url(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.sqlite3"
+    params = json.dumps({"region": "eu-central", "space_id": "s1"})
+    _v0_store(path, json.dumps({"username": "u", "password": "p"}), "pipeliner", params)
+    with Unifold(store=path) as uf:
+        assert uf.accounts.get("a1").params == {
+            "service_url": "https://eu-central.api.pipelinersales.com",
+            "space_id": "s1",
+        }

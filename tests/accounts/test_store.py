@@ -236,3 +236,29 @@ def test_no_warning_on_a_healthy_list(opener: Opener) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(store.list()) == 1
+
+
+def test_locked_excludes_other_connections_until_commit(opener: Opener) -> None:
+    """The account lock holds across connections (processes): B waits for A's save."""
+    import threading
+    import time
+
+    a, b = opener(), opener()
+    account = _account()
+    a.add(account)
+    inside, seen = threading.Event(), []
+
+    def second() -> None:
+        inside.wait()
+        with b.locked(account.id) as held:
+            assert held.account is not None
+            seen.append(held.account.status)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with a.locked(account.id) as held:
+        inside.set()
+        time.sleep(0.3)  # B is now waiting for the lock
+        held.save(dataclasses.replace(account, status="needs_reauth"))
+    thread.join(10)
+    assert seen == ["needs_reauth"]

@@ -42,9 +42,11 @@ def test_new_unified_field_reaches_one_integration_only(
     spec_path.write_text(yaml.safe_dump(spec, sort_keys=False))
     matrix_path = repo_inputs / "integrations" / "planhat.yaml"
     matrix = yaml.safe_load(matrix_path.read_text())
+    # Inside the `custom` object the custom_fields hook sends: listed after it, merged into it.
     matrix["resources"]["projects"]["operations"]["update"]["fields"]["priority"] = {
         "to": "custom.Priority",
         "enum": {"low": "Low", "high": "High"},
+        "combine": "merge",
     }
     matrix_path.write_text(yaml.safe_dump(matrix, sort_keys=False))
     out = tmp_path / "generated"
@@ -75,6 +77,10 @@ def test_new_unified_field_reaches_one_integration_only(
     capsule = _load(out / "crm" / "capsule.py", "regen_capsule")
     assert "priority" in planhat.ProjectUpdate.model_fields
     assert "priority" not in capsule.ProjectUpdate.model_fields
+    # The typed client's dict body follows the matrix too (what mypy checks a dict against).
+    priority = planhat.ProjectUpdateParams.__annotations__["priority"]
+    assert "Literal['low', 'high'] | None" in str(priority)
+    assert "priority" not in capsule.ProjectUpdateParams.__annotations__
     body = planhat.ProjectUpdate(priority="high")
     assert body.priority == "high"
     try:

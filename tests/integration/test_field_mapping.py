@@ -270,7 +270,7 @@ def test_capsule_full_update(capsule: Sandbox) -> None:
         }
     }
     assert isinstance(project, capsule_models.Project)
-    assert project.model_dump(exclude={"remote_data"}) == {
+    assert project.model_dump(exclude={"remote_data"}, exclude_unset=True) == {
         "id": "12",
         "name": "N",
         "description": "D",
@@ -344,7 +344,7 @@ def test_insightly_full_update(insightly: Sandbox) -> None:
         ],
     }
     assert isinstance(project, insightly_models.Project)
-    assert project.model_dump(exclude={"remote_data"}) == {
+    assert project.model_dump(exclude={"remote_data"}, exclude_unset=True) == {
         "id": "1657941",
         "name": "N",
         "description": "D",
@@ -399,7 +399,7 @@ def test_pipeliner_full_update(pipeliner: Sandbox) -> None:
         "cf_region": "APAC",
     }
     assert isinstance(project, pipeliner_models.Project)
-    assert project.model_dump(exclude={"remote_data"}) == {
+    assert project.model_dump(exclude={"remote_data"}, exclude_unset=True) == {
         "id": pipeliner.pid,
         "name": "N",
         "description": "D",
@@ -440,7 +440,7 @@ def test_planhat_full_update(planhat: Sandbox) -> None:
         "externalId": "PRJ-9",
     }
     assert isinstance(project, planhat_models.Project)
-    assert project.model_dump(exclude={"remote_data"}) == {
+    assert project.model_dump(exclude={"remote_data"}, exclude_unset=True) == {
         "id": planhat.pid,
         "name": "N",
         "amount": 2500.0,
@@ -509,7 +509,7 @@ def test_teamleader_full_update(teamleader: Sandbox) -> None:
     ]
     assert all(r.method == "POST" for r in teamleader.writes())
     assert isinstance(project, teamleader_models.Project)
-    assert project.model_dump(exclude={"remote_data"}) == {
+    assert project.model_dump(exclude={"remote_data"}, exclude_unset=True) == {
         "id": pid,
         "name": "N",
         "description": "D",

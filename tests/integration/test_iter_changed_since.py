@@ -171,3 +171,16 @@ def test_a_cursor_keeps_its_updated_after(planhat: Sandbox) -> None:
             integrated_account_id=acct, limit=2, next_cursor=page.next_cursor, updated_after=t1
         )
     assert err.value.field == "updated_after"
+
+
+def test_typed_integration_clients_iter_too(make_sandbox: Any) -> None:
+    box: Sandbox = make_sandbox("insightly")
+    typed = box.client.crm.insightly.projects
+    seen = [p.id for p in typed.iter(integrated_account_id=box.account.id, limit=1)]
+    assert seen == list(SEED_PROJECT_IDS["insightly"])
+    changed = typed.iter(
+        integrated_account_id=box.account.id, updated_after=datetime(2024, 1, 31, tzinfo=UTC)
+    )
+    assert all(p.updated_at > "2024-01-31" for p in changed)
+    fields = typed.fields(integrated_account_id=box.account.id)
+    assert [f.name for f in fields.custom_fields] == ["Budget__c", "Region__c", "Kickoff__c"]

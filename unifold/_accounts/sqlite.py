@@ -58,6 +58,19 @@ def _private_parents(folder: Path) -> None:
         path.chmod(0o700)  # mkdir's mode is filtered by the umask
 
 
+def _v1_params(integration: str, params: str) -> str:
+    """Version 0 Pipeliner accounts named a `region`; version 1 keeps the Service URL it
+    stood for."""
+    try:
+        values = json.loads(params)
+    except (TypeError, ValueError):
+        return params
+    if integration == "pipeliner" and isinstance(values, dict) and "region" in values:
+        values["service_url"] = f"https://{values.pop('region')}.api.pipelinersales.com"
+        return json.dumps(values, sort_keys=True)
+    return params
+
+
 class SQLiteStore(AccountStore):
     def __init__(self, path: str | Path, *, key: str | None = None) -> None:
         super().__init__()
@@ -146,15 +159,20 @@ class SQLiteStore(AccountStore):
 
         for statement in V0_TO_V1:
             tx.execute(statement)
-        for account_id, plain in tx.execute("SELECT id, credentials FROM integrated_accounts")[0]:
+        rows = tx.execute("SELECT id, integration, credentials, params FROM integrated_accounts")
+        for account_id, integration, plain, params in rows[0]:
             try:
                 credentials = json.loads(plain)
             except (TypeError, ValueError):
                 credentials = plain  # stays unreadable, but no longer in the clear
             tx.execute(
-                "UPDATE integrated_accounts SET credentials = ?, updated_at = created_at "
-                "WHERE id = ?",
-                (self._cipher.seal(account_id, credentials), account_id),
+                "UPDATE integrated_accounts SET credentials = ?, params = ?, "
+                "updated_at = created_at WHERE id = ?",
+                (
+                    self._cipher.seal(account_id, credentials),
+                    _v1_params(integration, params),
+                    account_id,
+                ),
             )
 
     def _check_columns(self) -> None:

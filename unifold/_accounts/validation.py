@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 from unifold import _errors as errors
 from unifold._accounts.model import Credentials, IntegratedAccount
+from unifold._oauth.providers import OAUTH_CREDENTIALS
+from unifold._oauth.providers import PROVIDERS as OAUTH_PROVIDERS
 
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 _SINGLE_LINE = re.compile(r"[^\x00-\x1f\x7f]+")
@@ -81,11 +83,21 @@ def check_account(
         )
     provider = load(integration).MATRIX["provider"]
     wanted = sorted(provider["auth"]["credentials"])
+    # An OAuth integration also takes a grant (see unifold/_oauth), told by its refresh token.
+    oauth = integration in OAUTH_PROVIDERS
+    grant = oauth and isinstance(credentials, Mapping) and "refresh_token" in credentials
+    if grant:
+        wanted = sorted(OAUTH_CREDENTIALS)
+    alternative = (
+        f" (or, for an OAuth grant, {sorted(OAUTH_CREDENTIALS)}: see accounts.connect)"
+        if oauth and not grant
+        else ""
+    )
     # Only the expected names reach a message: never a value, nor a key the caller typed (a
     # secret pasted in the wrong place would otherwise be echoed).
     if not isinstance(credentials, Mapping):
         raise errors.AccountConfigError(
-            f"{integration} credentials must be a mapping with the keys {wanted}",
+            f"{integration} credentials must be a mapping with the keys {wanted}{alternative}",
             field="credentials",
             integration=integration,
             accepted=wanted,
@@ -94,7 +106,7 @@ def check_account(
     unexpected = sum(1 for k in credentials if k not in wanted)
     if missing or unexpected:
         raise errors.AccountConfigError(
-            f"{integration} credentials need exactly the keys {wanted}; "
+            f"{integration} credentials need exactly the keys {wanted}{alternative}; "
             f"missing {missing}, {unexpected} unexpected key(s)",
             field="credentials",
             integration=integration,
@@ -102,9 +114,16 @@ def check_account(
         )
     # A bearer token goes into a header as is; Basic credentials are base64-encoded (UTF-8),
     # so there only line breaks and control characters are refused.
-    allowed = _HEADER_SAFE if provider["auth"]["scheme"] == "bearer" else _SINGLE_LINE
+    allowed = _HEADER_SAFE if provider["auth"]["scheme"] == "bearer" or grant else _SINGLE_LINE
     for key in wanted:
         value = credentials[key]
+        if grant and key == "expires_at" and not (isinstance(value, str) and value.isdigit()):
+            raise errors.AccountConfigError(
+                f"{integration} credential 'expires_at' must be the access token's expiry in "
+                "epoch seconds, as a string of digits",
+                field="credentials.expires_at",
+                integration=integration,
+            )
         if not isinstance(value, str) or not allowed.fullmatch(value):
             raise errors.AccountConfigError(
                 f"{integration} credential {key!r} must be a non-empty string"
@@ -129,10 +148,19 @@ def check_account(
         value = params.get(name, spec.get("default"))
         if value is None and environment == "sandbox":
             value = spec["example"]
-        if not isinstance(value, str) or not re.fullmatch(spec["pattern"], value):
+        if value is None:  # refused before any request: a guessed value fails every call
             raise errors.AccountConfigError(
-                f"{integration} parameter {name!r} = {value!r} must match {spec['pattern']} "
-                f"({spec['description']}, e.g. {spec['example']!r})",
+                f"{integration} accounts need the parameter {name!r}, {spec['description']} "
+                f"(e.g. params={{{name!r}: {spec['example']!r}}})",
+                field=f"params.{name}",
+                integration=integration,
+                accepted=spec["pattern"],
+            )
+        if not isinstance(value, str) or not re.fullmatch(spec["pattern"], value):
+            shown = repr(value) if len(repr(value)) <= 100 else repr(value)[:100] + "..."
+            raise errors.AccountConfigError(
+                f"{integration} parameter {name!r} = {shown} must match {spec['pattern']} "
+                f"({spec['description']}; e.g. {spec['example']!r})",
                 field=f"params.{name}",
                 integration=integration,
                 accepted=spec["pattern"],
@@ -167,6 +195,7 @@ def new_account(
     base_url: str | None,
     allow_remote_base_url: bool,
     tenant: str | None = None,
+    account_id: str | None = None,
 ) -> IntegratedAccount:
     check_tenant(tenant)
     if credentials is None and environment == "sandbox":
@@ -184,7 +213,7 @@ def new_account(
     )
     now = datetime.now(UTC).isoformat()
     return IntegratedAccount(
-        id=str(uuid.uuid4()),
+        id=account_id or str(uuid.uuid4()),
         integration=integration,
         environment=environment,  # type: ignore[arg-type]
         credentials=Credentials(credentials),
@@ -194,4 +223,45 @@ def new_account(
         created_at=now,
         updated_at=now,
         tenant=tenant,
+    )
+
+
+def updated_account(
+    account: IntegratedAccount,
+    credentials: Mapping[str, Any] | None,
+    params: Mapping[str, Any] | None,
+) -> IntegratedAccount:
+    """The account with new credentials (replacing them whole) and/or params (merged over the
+    current ones), validated exactly like a new account; the id and creation time stay. New
+    credentials make a `needs_reauth` account active again (the last failure stays on record)."""
+    if params is not None and not isinstance(params, Mapping):
+        raise errors.AccountConfigError(
+            f"{account.integration} params must be a mapping",
+            field="params",
+            integration=account.integration,
+        )
+    new_credentials = account.credentials if credentials is None else credentials
+    new_params = {**account.params, **(params or {})}
+    checked = check_account(
+        account.integration,
+        account.environment,
+        new_credentials,
+        new_params,
+        account.base_url,
+        account.allow_remote_base_url,
+    )
+    return IntegratedAccount(
+        id=account.id,
+        integration=account.integration,
+        environment=account.environment,
+        credentials=Credentials(new_credentials),
+        params=checked,
+        base_url=account.base_url,
+        allow_remote_base_url=account.allow_remote_base_url,
+        created_at=account.created_at,
+        tenant=account.tenant,
+        status="active" if credentials is not None else account.status,
+        updated_at=datetime.now(UTC).isoformat(),
+        auth_failed_at=account.auth_failed_at,
+        auth_failure_reason=account.auth_failure_reason,
     )

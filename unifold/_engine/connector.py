@@ -201,6 +201,33 @@ class Connector:
         return sorted(names)
 
 
+def _hook_names(matrix: Mapping[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for resource in matrix["resources"].values():
+        names.update(f["hook"] for f in resource["record"].values() if f.get("hook"))
+        for op in resource["operations"].values():
+            names.update(f["hook"] for f in (op.get("fields") or {}).values() if f.get("hook"))
+    return names
+
+
+def _check_implemented(
+    integration: str, hooks_module: str, hooks: Any, matrix: Mapping[str, Any]
+) -> None:
+    """A hook still marked as a generated skeleton fails here, before any request."""
+    todo = sorted(
+        name
+        for name in _hook_names(matrix)
+        if getattr(getattr(hooks, name, None), "__unifold_not_implemented__", False)
+    )
+    if todo:
+        from unifold._errors import HookNotImplementedError
+
+        raise HookNotImplementedError(
+            f"{integration}: hook(s) {', '.join(todo)} in {hooks_module} are still generated "
+            f"skeletons; implement them and remove their @not_implemented (nothing was sent)"
+        )
+
+
 @cache
 def load_connector(integration: str) -> Connector:
     from unifold.generated.crm.registry import INTEGRATIONS
@@ -209,6 +236,7 @@ def load_connector(integration: str) -> Connector:
     module = importlib.import_module(info.module)
     hooks_module = importlib.import_module(info.hooks_module)
     hooks = getattr(hooks_module, info.hooks_class)()
+    _check_implemented(integration, info.hooks_module, hooks, module.MATRIX)
     matrix = module.MATRIX
     resource = matrix["resources"]["projects"]
     readers = tuple(

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from unifold._errors import InvalidFieldValueError
+
+HookT = TypeVar("HookT", bound=Callable[..., Any])
+
+
+def not_implemented(hook: HookT) -> HookT:
+    """Marks a generated hook skeleton: an integration with one is refused before any request.
+    Remove it together with the `raise NotImplementedError` when you implement the hook."""
+    hook.__unifold_not_implemented__ = True  # type: ignore[attr-defined]
+    return hook
 
 
 @dataclass(frozen=True)

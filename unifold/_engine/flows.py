@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
@@ -27,6 +27,7 @@ from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
 from unifold._models import RequestModel, ResponseModel
 
 RESPONSE_FORMATS = ("unified", "raw", "normalized", "stream")
+RecordT = TypeVar("RecordT")
 
 
 @dataclass
@@ -128,6 +129,7 @@ def build_request(
     idempotent: bool = True,
     remote_query: Mapping[str, Any] | None = None,
     headers: tuple[tuple[str, str], ...] = (),
+    safe: bool = False,
 ) -> ProviderRequest:
     path = spec["path"]
     if "{id}" in path:
@@ -174,6 +176,7 @@ def build_request(
         stream=stream,
         idempotent=idempotent,
         headers=headers,
+        safe=safe,
     )
 
 
@@ -245,7 +248,7 @@ def _fetch(
 ) -> ProviderRequest:
     fetch = conn.resource["fetches"][name]
     return build_request(
-        conn, fetch["request"], label or f"fetch {name}", resource_id, stream=stream
+        conn, fetch["request"], label or f"fetch {name}", resource_id, stream=stream, safe=True
     )
 
 
@@ -276,7 +279,12 @@ def read_fetch(
         if pagination.get("page_param"):
             query.append((pagination["page_param"], str(page)))
         resp = yield build_request(
-            conn, fetch["request"], f"fetch {name} page {page}", resource_id, extra_query=query
+            conn,
+            fetch["request"],
+            f"fetch {name} page {page}",
+            resource_id,
+            extra_query=query,
+            safe=True,
         )
         chunk = unwrap(resp.json(), fetch.get("envelope"))
         if isinstance(chunk, list):
@@ -288,13 +296,17 @@ def read_fetch(
 
 def _write_steps(steps: list[ProviderRequest], done: list[str] | None = None) -> Flow:
     """Send the write's calls in order; a failure after one was applied (this one's or the
-    `done` ones before) raises PartialWriteError."""
+    `done` ones before) raises PartialWriteError, an unusable answer to an accepted call
+    WriteAppliedError."""
     applied: list[str] = list(done or [])
     first: ProviderResponse | None = None
     for index, step in enumerate(steps):
         try:
             resp = yield step
         except errors.ProviderError as exc:
+            rest = [s.label for s in steps[index + 1 :]]
+            if isinstance(exc, errors.ProviderResponseError) and exc.provider_accepted:
+                raise errors.WriteAppliedError(exc, [*applied, step.label], rest) from exc
             if applied:
                 raise errors.PartialWriteError(
                     exc, applied, step.label, [s.label for s in steps[index + 1 :]]
@@ -386,7 +398,10 @@ def _write(
     if read_back:
         new_id = resource_id
         if new_id is None:
-            new_id = str(get_path(resp.json(), f"{envelope}.id" if envelope else "id"))
+            try:
+                new_id = _created_id(conn, resp, envelope)
+            except errors.ProviderError as exc:
+                raise errors.WriteAppliedError(exc, applied) from exc
         label = "read back the project"
         stream = options.response_format == "stream"
         envelope = conn.resource["fetches"][read_back].get("envelope")
@@ -396,7 +411,7 @@ def _write(
             try:
                 first = yield _fetch(conn, read_back, new_id, label)
             except errors.ProviderError as exc:
-                raise errors.PartialWriteError(exc, applied, label, []) from exc
+                raise errors.WriteAppliedError(exc, applied) from exc
             record = unwrap(first.json(), envelope)
             settle = [
                 ProviderRequest(c.label, c.method, c.path, json=c.json, has_body=c.json is not None)
@@ -405,12 +420,31 @@ def _write(
             ]
             _, applied = yield from _write_steps(settle, applied)
             if not settle and not stream:
-                return finish(conn, first, envelope, options)
+                try:
+                    return finish(conn, first, envelope, options)
+                except errors.ProviderError as exc:
+                    raise errors.WriteAppliedError(exc, applied) from exc
         try:
             resp = yield _fetch(conn, read_back, new_id, label, stream)
         except errors.ProviderError as exc:
-            raise errors.PartialWriteError(exc, applied, label, []) from exc
-    return finish(conn, resp, envelope, options)
+            # Every write call went through; only reading the result failed.
+            raise errors.WriteAppliedError(exc, applied) from exc
+    try:
+        return finish(conn, resp, envelope, options)
+    except errors.ProviderError as exc:
+        raise errors.WriteAppliedError(exc, applied) from exc
+
+
+def _created_id(conn: Connector, resp: ProviderResponse, envelope: str | None) -> str:
+    found = get_path(resp.json(), f"{envelope}.id" if envelope else "id")
+    if not isinstance(found, str | int) or isinstance(found, bool) or found == "":
+        raise errors.ProviderResponseError(
+            f"{conn.name} answered the create without the new project's id",
+            provider_status=resp.status_code,
+            integration=conn.name,
+            raw_response=resp.body(),
+        )
+    return str(found)
 
 
 def module_check_flow(conn: Connector, on_ok: Callable[[], None]) -> Flow:
@@ -418,7 +452,9 @@ def module_check_flow(conn: Connector, on_ok: Callable[[], None]) -> Flow:
     before its first project call; a module unifold does not target is refused."""
     check = conn.provider["module_check"]
     try:
-        resp = yield build_request(conn, check["request"], "check the account's API module")
+        resp = yield build_request(
+            conn, check["request"], "check the account's API module", safe=True
+        )
     except (errors.ProviderNotFoundError, errors.ProviderValidationError):
         found = check["expected"]  # an account that cannot answer predates the switch: go on
     else:
@@ -453,6 +489,7 @@ def get_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:
         resource_id,
         remote_query=options.remote_query,
         stream=options.response_format == "stream",
+        safe=True,
     )
     return finish(conn, resp, spec["response"].get("envelope"), options)
 
@@ -473,10 +510,11 @@ def delete_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow
 
 
 @dataclass
-class Page:
-    """One page of `list`: Truto's envelope `{result, next_cursor, result_count}`."""
+class Page(Generic[RecordT]):
+    """One page of `list`: Truto's envelope `{result, next_cursor, result_count}`. `result`
+    holds the integration's `Project`s (or `NormalizedRecord`s for `normalized`)."""
 
-    result: list[Any]
+    result: list[RecordT]
     next_cursor: str | None
     result_count: int
     warnings: list[str] = field(default_factory=list)
@@ -628,6 +666,7 @@ def list_flow(
         extra_query=query,
         stream=options.response_format == "stream",
         remote_query=options.remote_query,
+        safe=True,
     )
     # Everything above runs now, so a bad argument fails before anything is sent (and before
     # `iter` returns); the page itself is fetched when the flow runs.
@@ -698,7 +737,7 @@ def _list_page(
             f"skipped {skipped} record(s) {conn.name} returned without a usable id "
             f"(see response_format='raw')"
         )
-    return Page(
+    return Page[Any](
         warnings=warnings,
         result=result,
         next_cursor=_encode_cursor(conn, _with_since({**next_state, "size": size}, since))

@@ -26,7 +26,9 @@ def valid_exclusions(model: type[BaseModel]) -> list[str]:
         names.append(name)
         nested = nested_model(info.annotation)
         if nested is not None:
-            names.extend(f"{name}.{sub}" for sub in nested.model_fields)
+            # A reference keeps its id (the unified spec requires it): exclude the whole
+            # reference, or its name.
+            names.extend(f"{name}.{sub}" for sub in nested.model_fields if sub != "id")
     return names
 
 

@@ -8,15 +8,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from unifold import _errors as errors
 from unifold._engine.connector import Connector
 from unifold._models import RequestModel
-
-OnUnsupported = Literal["error", "drop"]
+from unifold._options import OnUnsupported
 
 
 def _schema_fields(operation: str) -> frozenset[str]:

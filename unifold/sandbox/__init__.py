@@ -16,6 +16,7 @@ from unifold.sandbox._base import ReceivedRequest, SandboxProvider, SandboxRespo
 from unifold.sandbox._seeds import (
     INTEGRATIONS,
     SANDBOX_CREDENTIALS,
+    SANDBOX_OAUTH_APPS,
     SEED_PROJECT_IDS,
     SEED_REFERENCES,
 )
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INTEGRATIONS",
     "SANDBOX_CREDENTIALS",
+    "SANDBOX_OAUTH_APPS",
     "SEED_PROJECT_IDS",
     "SEED_REFERENCES",
     "ReceivedRequest",

@@ -117,6 +117,11 @@ class SandboxProvider(abc.ABC):
         parsed, json_ok = _parse_json(body)
         query_t = tuple((str(k), str(v)) for k, v in query)
         with self._lock:
+            oauth = self._answer_oauth(method, path, list(query_t), headers, body)
+            if oauth is not None:  # an OAuth endpoint (sandbox/_oauth.py): no secret recorded
+                response, recorded = oauth
+                self.received.append(ReceivedRequest(method, path, (), recorded))
+                return response
             self.received.append(ReceivedRequest(method, path, query_t, parsed))
             try:
                 response = self._handle(method, path, list(query_t), headers, parsed, json_ok)
@@ -151,6 +156,17 @@ class SandboxProvider(abc.ABC):
     @abc.abstractmethod
     def _error(self, status: int, message: str) -> SandboxResponse:
         """A generic error (401, 404 route, 405, 429, bad JSON) in the provider's format."""
+
+    def _answer_oauth(
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, str]],
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> tuple[SandboxResponse, Any] | None:
+        """Providers with OAuth (sandbox/_oauth.py) answer their authorize and token endpoints."""
+        return None
 
     def _count_request(self) -> bool:
         """Count one request against the rate limit; return False when it is over the limit."""

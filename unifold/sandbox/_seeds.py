@@ -12,6 +12,17 @@ SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {
     "teamleader": {"access_token": "sandbox-teamleader-token"},
 }
 
+# The OAuth app registered with the Teamleader and Capsule emulators: sandbox accounts of those
+# integrations connect through it (authorize, code exchange, refresh), like production ones.
+SANDBOX_OAUTH_APPS: dict[str, dict[str, str]] = {
+    name: {
+        "client_id": f"sandbox-{name}-client",
+        "client_secret": f"sandbox-{name}-client-secret",
+        "redirect_uri": "http://127.0.0.1/unifold/oauth/callback",
+    }
+    for name in ("capsule", "teamleader")
+}
+
 
 def _uuid(kind: str, n: int) -> str:
     """Readable, valid UUIDs: the first group names the kind of record."""

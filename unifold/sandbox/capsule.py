@@ -19,6 +19,7 @@ from unifold.sandbox._common import (
     parse_ymd,
     route,
 )
+from unifold.sandbox._oauth import OAuthSandbox, OAuthSettings
 from unifold.sandbox._seeds import SANDBOX_CREDENTIALS
 
 Json = dict[str, Any]
@@ -38,10 +39,20 @@ class _Invalid(Exception):
         self.message = message
 
 
-class CapsuleSandbox(SandboxProvider):
+class CapsuleSandbox(OAuthSandbox, SandboxProvider):
     integration = "capsule"
     base_path = "/api/v2"
     credentials = SANDBOX_CREDENTIALS["capsule"]
+    # OAuth next to personal tokens (sandbox/_oauth.py):
+    # https://developer.capsulecrm.com/v2/overview/authentication#oauth-2 (authorise and token
+    # on api.capsulecrm.com); access tokens last 7 days and the token response names the
+    # account's subdomain (https://developer.capsulecrm.com/v2/overview/basic-auth-migrate).
+    oauth_settings = OAuthSettings(
+        "/oauth/authorise",
+        "/oauth/token",
+        7 * 24 * 3600,
+        (("scope", "read write"), ("subdomain", "sandbox")),
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -189,7 +200,8 @@ class CapsuleSandbox(SandboxProvider):
         ]
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
-        return bearer_token(headers) == self.credentials["token"]
+        token = bearer_token(headers)
+        return token == self.credentials["token"] or self.oauth_token_valid(token)
 
     def _error(self, status: int, message: str) -> SandboxResponse:
         if status == 404:

@@ -61,7 +61,14 @@ class InsightlySandbox(SandboxProvider):
         self._window = FixedWindow(100_000, 86_400)
         self._users = {607181, 607182, 607183}
         self._categories = {3001, 3002}
-        self._custom_fields = {"Budget__c", "Region__c", "Kickoff__c"}
+        # GET /CustomFields/Projects rows (v3.1 CustomField: FIELD_NAME, FIELD_LABEL,
+        # FIELD_TYPE, FIELD_OPTIONS [{OPTION_ID, OPTION_VALUE}], ...).
+        self._definitions = [
+            _definition("Budget__c", "Budget", "NUMERIC"),
+            _definition("Region__c", "Region", "DROPDOWN", ["EMEA", "APAC", "AMER"]),
+            _definition("Kickoff__c", "Kickoff", "DATE"),
+        ]
+        self._custom_fields: set[str] = {d["FIELD_NAME"] for d in self._definitions}
         self._projects: dict[int, Json] = {}
         self._next_id = 1657944
         self._next_link = 51931100
@@ -165,6 +172,7 @@ class InsightlySandbox(SandboxProvider):
         return [
             route("GET", r"/projects", self._list, i),
             route("GET", r"/projects/search", self._search, i),
+            route("GET", r"/customfields/projects", self._definitions_list, i),
             route("POST", r"/projects", self._create, i),
             route("PUT", r"/projects", self._update, i),
             route("GET", r"/projects/(?P<id>[^/]+)", self._get, i),
@@ -232,6 +240,9 @@ class InsightlySandbox(SandboxProvider):
         if (request.arg("count_total") or "").lower() == "true":
             headers.append(("X-Total-Count", str(len(records))))
         return json_response(200, body, headers)
+
+    def _definitions_list(self, request: Request) -> SandboxResponse:
+        return json_response(200, copy.deepcopy(self._definitions))
 
     def _search(self, request: Request) -> SandboxResponse:
         """`GET /Projects/Search`: field_name/field_value (exact), updated_after_utc, brief,
@@ -344,7 +355,7 @@ class InsightlySandbox(SandboxProvider):
         result: dict[str, Json] = {}
         for item in value:
             name = item.get("FIELD_NAME") if isinstance(item, dict) else None
-            if name not in self._custom_fields:
+            if not isinstance(name, str) or name not in self._custom_fields:
                 raise _Bad(f"Unknown custom field {name!r}")
             result[name] = {"FIELD_NAME": name, "FIELD_VALUE": item.get("FIELD_VALUE")}
         return list(result.values())
@@ -391,3 +402,20 @@ def _etag(record: Json) -> str:
     """[?] the tag's format is not documented; any change of the record changes it."""
     digest = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode())
     return f'"{digest.hexdigest()[:16]}"'
+
+
+def _definition(name: str, label: str, kind: str, options: list[str] | None = None) -> Json:
+    return {
+        "FIELD_NAME": name,
+        "FIELD_LABEL": label,
+        "FIELD_TYPE": kind,
+        "FIELD_FOR": "PROJECT",
+        "FIELD_HELP_TEXT": None,
+        "DEFAULT_VALUE": None,
+        "EDITABLE": True,
+        "VISIBLE": True,
+        "FIELD_OPTIONS": [
+            {"OPTION_ID": index + 1, "OPTION_VALUE": value, "OPTION_DEFAULT": False}
+            for index, value in enumerate(options or [])
+        ],
+    }

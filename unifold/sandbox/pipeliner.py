@@ -248,6 +248,7 @@ class PipelinerSandbox(SandboxProvider):
     def _build_routes(self) -> list[Route]:
         return [
             route("GET", r"/entities/Projects", self._list),
+            route("GET", r"/entities/Fields", self._fields_list),
             route("POST", r"/entities/Projects", self._create),
             route("GET", r"/entities/Projects/(?P<id>[^/]+)", self._get),
             route("PATCH", r"/entities/Projects/(?P<id>[^/]+)", self._update),
@@ -365,6 +366,23 @@ class PipelinerSandbox(SandboxProvider):
 
     def _get(self, request: Request) -> SandboxResponse:
         return self._ok(200, self._render(request, self._find(request)))
+
+    def _fields_list(self, request: Request) -> SandboxResponse:
+        """`GET /entities/Fields`: [I] {id, api_name, name, type_id, entity_name, data_set}
+        (Field properties: developers.pipelinersales.com/api-docs/core-api-concepts/fields)."""
+        entity = request.arg("filter[entity_name]")
+        rows = [
+            _field("f1", "name", "Name", "input", "Project"),
+            _field("f2", "end_date", "End date", "date", "Project"),
+            _field("f3", "cf_budget_code", "Budget code", "input", "Project"),
+            _field("f4", "cf_region", "Region", "dropdown", "Project", ["EMEA", "APAC"]),
+            _field("f5", "cf_segment", "Segment", "dropdown", "Account", ["SMB"]),
+        ]
+        rows = [r for r in rows if entity is None or r["entity_name"] == entity]
+        page_info: Json = {"start_cursor": None, "end_cursor": None}
+        page_info.update(has_previous_page=False, has_next_page=False)
+        body = {"success": True, "total": len(rows), "page_info": page_info, "data": rows}
+        return json_response(200, body)
 
     def _filters(self, request: Request) -> list[Any]:
         """`filter[<field>]=value` with `filter-op[<field>]=eq|gt|gte|lt|lte` (spec v100,
@@ -661,3 +679,19 @@ def _instant(text: Any) -> datetime | None:
     except ValueError:
         return None
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def _field(
+    key: str, api_name: str, name: str, type_id: str, entity: str, options: list[str] | None = None
+) -> Json:
+    return {
+        "id": f"f1e1d000-0000-4000-8000-0000000000{key[1:].zfill(2)}",
+        "api_name": api_name,
+        "name": name,
+        "type_id": type_id,
+        "entity_name": entity,
+        "data_set": [
+            {"id": f"d47a5e70-0000-4000-8000-0000000000{i:02d}", "option_name": option}
+            for i, option in enumerate(options or [])
+        ],
+    }

@@ -132,6 +132,7 @@ class PlanhatSandbox(SandboxProvider):
     def _build_routes(self) -> list[Route]:
         return [
             route("GET", r"/projects", self._list),
+            route("GET", r"/customfields", self._definitions_list),
             route("POST", r"/projects", self._create),
             route("GET", r"/projects/(?P<id>[^/]+)", self._get),
             route("PUT", r"/projects/(?P<id>[^/]+)", self._update),
@@ -178,6 +179,46 @@ class PlanhatSandbox(SandboxProvider):
         return record
 
     # ------------------------------------------------------------------ handlers
+
+    def _definitions_list(self, request: Request) -> SandboxResponse:
+        # Custom Field model: _id, name, type, parent, isMandatory, listValues, ...
+        # (planhat.com/developers/api/custom-field); [I] `parent` filters the list.
+        rows = [
+            {
+                "_id": "64b7f2e3a2b3c4d5e6f72001",
+                "name": "Phase",
+                "type": "list",
+                "listValues": ["Build", "Launch", "Done"],
+                "isMandatory": False,
+            },
+            {
+                "_id": "64b7f2e3a2b3c4d5e6f72002",
+                "name": "Days in Phase",
+                "type": "number",
+                "listValues": [],
+                "isMandatory": False,
+            },
+            {
+                "_id": "64b7f2e3a2b3c4d5e6f72003",
+                "name": "Products",
+                "type": "multipicklist",
+                "listValues": ["Web", "App"],
+                "isMandatory": True,
+            },
+            {
+                "_id": "64b7f2e3a2b3c4d5e6f72004",
+                "name": "Renewal owner",
+                "type": "team member",
+                "listValues": [],
+                "isMandatory": False,
+                "parent": "Company",
+            },
+        ]
+        for row in rows:
+            row.setdefault("parent", "Project")
+            row.update(isHidden=False, isFormula=False)
+        parent = request.arg("parent")
+        return json_response(200, [r for r in rows if parent is None or r["parent"] == parent])
 
     def _list(self, request: Request) -> SandboxResponse:
         limit = int_arg(request.arg("limit"), 100)

@@ -12,11 +12,13 @@ from unifold.sandbox._common import (
     SlidingWindow,
     bearer_token,
     empty_response,
+    is_int,
     is_number,
     json_response,
     parse_ymd,
     route,
 )
+from unifold.sandbox._oauth import OAuthSandbox, OAuthSettings
 from unifold.sandbox._seeds import SANDBOX_CREDENTIALS, SEED_PROJECT_IDS, SEED_REFERENCES
 
 Json = dict[str, Any]
@@ -59,10 +61,14 @@ class _Bad(Exception):
     pass
 
 
-class TeamleaderSandbox(SandboxProvider):
+class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
     integration = "teamleader"
     base_path = ""
     credentials = SANDBOX_CREDENTIALS["teamleader"]
+    # OAuth (sandbox/_oauth.py): https://developer.focus.teamleader.eu/docs/authentication —
+    # authorize and access_token on focus.teamleader.eu, access tokens last 1 hour, refresh
+    # tokens are single use.
+    oauth_settings = OAuthSettings("/oauth2/authorize", "/oauth2/access_token", 3600)
 
     def __init__(self) -> None:
         super().__init__()
@@ -79,10 +85,15 @@ class TeamleaderSandbox(SandboxProvider):
         }
         cf = _REFS["custom_field_definitions"]
         self._definitions: dict[str, Json] = {
-            cf[0]: {"type": "single_line"},
-            cf[1]: {"type": "number"},
-            cf[2]: {"type": "yes_no"},
-            cf[3]: {"type": "multiple_choice", "options": ["Design", "Build", "Launch"]},
+            cf[0]: {"type": "single_line", "label": "PO number", "required": False},
+            cf[1]: {"type": "number", "label": "Hours sold", "required": False},
+            cf[2]: {"type": "yes_no", "label": "Billable", "required": True},
+            cf[3]: {
+                "type": "multiple_choice",
+                "label": "Phase",
+                "required": False,
+                "options": ["Design", "Build", "Launch"],
+            },
         }
         self._projects: dict[str, Json] = {}
         # Which projects module the account uses: "projects-v2" or "legacy" (tests set it).
@@ -205,14 +216,59 @@ class TeamleaderSandbox(SandboxProvider):
                 route("POST", rf"/projects-v2/projects\.{name}", handler)
                 for name, handler in actions.items()
             ),
+            route("POST", r"/customFieldDefinitions\.list", self._definitions_list),
         ]
+
+    def _definitions_list(self, request: Request) -> SandboxResponse:
+        """customFieldDefinitions.list: filter.context/ids, page.size/number; each definition
+        {id, context, type, label, group, required, configuration.options[{id, value}]}."""
+        body = request.json if isinstance(request.json, dict) else {}
+        wanted = body.get("filter") or {}
+        page = body.get("page") or {}
+        size, number = page.get("size", 20), page.get("number", 1)
+        if not (is_int(size) and is_int(number) and size >= 1 and number >= 1):
+            return self._error(400, "page.size and page.number must be positive integers")
+        rows = [
+            {
+                "id": ident,
+                "context": "project",
+                "type": d["type"],
+                "label": d["label"],
+                "group": None,
+                "required": d["required"],
+                "configuration": {
+                    "options": [
+                        {"id": f"{ident[:-2]}{i:02x}", "value": o}
+                        for i, o in enumerate(d.get("options", []))
+                    ]
+                }
+                if d.get("options")
+                else None,
+            }
+            for ident, d in self._definitions.items()
+        ]
+        if wanted.get("context"):
+            rows = [r for r in rows if r["context"] == wanted["context"]]
+        if wanted.get("ids"):
+            rows = [r for r in rows if r["id"] in wanted["ids"]]
+        return json_response(200, {"data": rows[(number - 1) * size : number * size]})
 
     def _module_status(self, request: Request) -> SandboxResponse:
         # data.status is projects-v2 or legacy (teamleadercrm/api src/99-other/accounts.apib).
         return json_response(200, {"data": {"status": self.projects_module}})
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
-        return bearer_token(headers) == self.credentials["access_token"]
+        token = bearer_token(headers)
+        return token == self.credentials["access_token"] or self.oauth_token_valid(token)
+
+    # ------------------------------------------------------------------ OAuth (accounts)
+
+    def _oauth_error(self, status: int, error: str, description: str) -> SandboxResponse:
+        # [?] Teamleader's documented `errors[]` envelope on the token endpoint too, with the
+        # OAuth server's hint in `meta` (as third-party SDKs read it); not in Teamleader's docs.
+        return json_response(
+            status, {"errors": [{"title": description, "status": status, "meta": {"hint": error}}]}
+        )
 
     def _error(self, status: int, message: str) -> SandboxResponse:
         # {"errors":[{"title", "status"}]} (research §8); [?] the titles are our own wording.

@@ -1,0 +1,83 @@
+"""`projects.fields()`: supported unified fields per operation plus the account's custom fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import INTEGRATIONS, Sandbox
+from unifold import UnknownAccountError
+from unifold.generated.crm.support import SUPPORT
+
+# name -> (type, options, required) as each sandbox account describes its project fields.
+EXPECTED = {
+    "capsule": {
+        "Kickoff date": ("date", [], None),
+        "Budget": ("number", [], None),
+        "Billable": ("boolean", [], None),
+        "Phase": ("list", ["Discovery", "Build"], None),
+        "Notes": ("text", [], None),
+    },
+    "insightly": {
+        "Budget__c": ("NUMERIC", [], None),
+        "Region__c": ("DROPDOWN", ["EMEA", "APAC", "AMER"], None),
+        "Kickoff__c": ("DATE", [], None),
+    },
+    "pipeliner": {  # system fields (name, end_date) and another entity's cf_segment are left out
+        "cf_budget_code": ("input", [], None),
+        "cf_region": ("dropdown", ["EMEA", "APAC"], None),
+    },
+    "planhat": {  # a Company field is left out
+        "Phase": ("list", ["Build", "Launch", "Done"], False),
+        "Days in Phase": ("number", [], False),
+        "Products": ("multipicklist", ["Web", "App"], True),
+    },
+    "teamleader": {
+        "PO number": ("single_line", [], False),
+        "Hours sold": ("number", [], False),
+        "Billable": ("yes_no", [], True),
+        "Phase": ("multiple_choice", ["Design", "Build", "Launch"], False),
+    },
+}
+
+
+@pytest.mark.parametrize("integration", INTEGRATIONS)
+def test_fields_lists_supported_fields_and_the_accounts_custom_fields(
+    make_sandbox: Any, integration: str
+) -> None:
+    box: Sandbox = make_sandbox(integration)
+    fields = box.client.crm.projects.fields(integrated_account_id=box.account.id)
+    assert fields.integration == integration
+    assert fields.operations == SUPPORT[integration]["projects"]
+    assert set(fields.operations["update"]["request"]) >= {"name"}
+    described = {f.name: (f.type, f.options, f.required) for f in fields.custom_fields}
+    assert described == EXPECTED[integration]
+    assert all(f.remote_data for f in fields.custom_fields)  # the provider's own description
+
+
+def test_fields_are_cached_then_read_again(capsule: Sandbox) -> None:
+    projects = capsule.client.crm.projects
+    acct = capsule.account.id
+    first = projects.fields(integrated_account_id=acct)
+    calls = len(capsule.received)
+    assert calls == 1
+    assert projects.fields(integrated_account_id=acct) is first  # cached: no request
+    assert len(capsule.received) == calls
+    refreshed = projects.fields(integrated_account_id=acct, refresh=True)
+    assert len(capsule.received) == calls + 1 and refreshed is not first
+    capsule.client._core.fields_cache.ttl = 0.0  # expired at once
+    projects.fields(integrated_account_id=acct)
+    assert len(capsule.received) == calls + 2
+
+
+async def test_async_fields(make_async_sandbox: Any) -> None:
+    box = make_async_sandbox("planhat")
+    fields = await box.client.crm.projects.fields(integrated_account_id=box.account.id)
+    assert [f.name for f in fields.custom_fields] == list(EXPECTED["planhat"])
+    assert box.received[-1].path == "/customfields"
+
+
+def test_fields_unknown_account(capsule: Sandbox) -> None:
+    with pytest.raises(UnknownAccountError):
+        capsule.client.crm.projects.fields(integrated_account_id="nope")

@@ -1,0 +1,90 @@
+"""A real unifold server on a free loopback port (uvicorn in a thread of the test process, so
+tests can also look at the sandbox emulators behind it), two tenants with a token each."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from unifold.sandbox import SandboxProvider
+from unifold.server import create_app
+from unifold.server.context import ServerContext
+
+INTEGRATIONS = ("capsule", "insightly", "pipeliner", "planhat", "teamleader")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    url: str
+    store: Path
+    context: ServerContext
+    tokens: dict[str, str] = field(default_factory=dict)  # tenant -> plaintext
+    token_ids: dict[str, str] = field(default_factory=dict)
+
+    def client(self, tenant: str | None = "acme", **kw: Any) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.tokens[tenant]}"} if tenant else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kw)
+
+    def sandbox(self, account_id: str) -> SandboxProvider:
+        """The emulator behind a sandbox account, inside the server."""
+        return self.context.client.accounts.sandbox(account_id)
+
+
+def start(store: Path) -> Iterator[Server]:
+    app = create_app(store)
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the unifold server did not start")
+        time.sleep(0.02)
+    running = Server(f"http://127.0.0.1:{port}", store, app.state.context)
+    for tenant in ("acme", "globex"):
+        token, plaintext = running.context.store.create_token(tenant, "tests")
+        running.tokens[tenant] = plaintext
+        running.token_ids[tenant] = token.id
+    try:
+        yield running
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from start(tmp_path_factory.mktemp("server") / "store.sqlite3")
+
+
+@pytest.fixture(scope="module")
+def acme(server: Server) -> Iterator[httpx.Client]:
+    with server.client("acme") as client:
+        yield client
+
+
+def new_account(client: httpx.Client, integration: str) -> str:
+    response = client.post(
+        "/integrated-account", json={"integration": integration, "environment": "sandbox"}
+    )
+    assert response.status_code == 201, response.text
+    account_id: str = response.json()["id"]
+    return account_id

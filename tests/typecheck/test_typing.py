@@ -1,0 +1,87 @@
+"""What a user's `mypy --strict` sees: snippets in `snippets/`, checked in one mypy run.
+
+A line ending in `# reveal: T` must make mypy reveal exactly `T`; a line ending in
+`# error: text` must produce a mypy error containing `text`; any other error fails the test.
+The run uses the project's mypy config and cache (warm after `make typecheck`).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SNIPPETS = Path(__file__).parent / "snippets"
+EXPECT = re.compile(r"#\s*(reveal|error):\s*(.+?)\s*$")
+OUTPUT = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<kind>error|note): (?P<message>.*)$")
+
+
+@cache
+def mypy_output() -> dict[tuple[str, int], list[tuple[str, str]]]:
+    """(snippet, line) -> [(kind, message)] from one mypy run over every snippet."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--strict",
+            "--show-error-codes",
+            "--no-pretty",
+            "--no-error-summary",
+            *sorted(str(p.relative_to(ROOT)) for p in SNIPPETS.glob("*.py")),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found: dict[tuple[str, int], list[tuple[str, str]]] = {}
+    for line in result.stdout.splitlines():
+        match = OUTPUT.match(line)
+        if match is None:
+            continue
+        key = (Path(match["file"]).name, int(match["line"]))
+        found.setdefault(key, []).append((match["kind"], match["message"]))
+    assert found or result.returncode == 0, result.stdout + result.stderr
+    return found
+
+
+def _expectations() -> list[tuple[str, int, str, str]]:
+    cases = []
+    for path in sorted(SNIPPETS.glob("*.py")):
+        for number, text in enumerate(path.read_text().splitlines(), start=1):
+            match = EXPECT.search(text)
+            if match:
+                cases.append((path.name, number, match[1], match[2]))
+    return cases
+
+
+@pytest.mark.parametrize(("snippet", "line", "kind", "expected"), _expectations())
+def test_expectation(snippet: str, line: int, kind: str, expected: str) -> None:
+    messages = mypy_output().get((snippet, line), [])
+    if kind == "reveal":
+        revealed = [m for k, m in messages if k == "note" and m.startswith("Revealed type is")]
+        assert revealed == [f'Revealed type is "{expected}"'], messages
+    else:
+        errors = [m for k, m in messages if k == "error"]
+        assert any(expected in m for m in errors), (
+            f"{snippet}:{line}: no error {expected!r}: {messages}"
+        )
+
+
+def test_no_unexpected_errors() -> None:
+    expected = {(s, n) for s, n, kind, _ in _expectations() if kind == "error"}
+    unexpected = [
+        f"{snippet}:{line}: {message}"
+        for (snippet, line), messages in sorted(mypy_output().items())
+        for kind, message in messages
+        if kind == "error" and (snippet, line) not in expected
+    ]
+    assert unexpected == []

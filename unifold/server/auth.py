@@ -1,0 +1,64 @@
+"""Bearer-token authentication: every request names its tenant by its API token."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from unifold.server.responses import error_body
+
+
+class TokenVerifier(Protocol):
+    def verify_token(self, plaintext: str) -> Any: ...
+
+
+class BearerAuth:
+    """ASGI middleware: no token, a malformed header, an unknown or a revoked token is a 401
+    in Truto's error body, before any routing (so unknown paths reveal nothing either).
+    The tenant of a good token is `request.state.tenant`."""
+
+    def __init__(self, app: ASGIApp, tokens: TokenVerifier) -> None:
+        self.app = app
+        self.tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, credential = value.decode("latin-1").partition(" ")
+                if scheme.lower() == "bearer" and credential.strip():
+                    token = credential.strip()
+                break
+        record = await run_in_threadpool(self.tokens.verify_token, token) if token else None
+        if record is None:
+            message = (
+                "missing API token: send Authorization: Bearer <token>"
+                if token is None
+                else "invalid or revoked API token"
+            )
+            await _reject(send, message)
+            return
+        scope.setdefault("state", {})["tenant"] = record.tenant
+        await self.app(scope, receive, send)
+
+
+async def _reject(send: Send, message: str) -> None:
+    body = json.dumps(error_body(401, message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b"Bearer"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,68 @@
+"""Public types: what the resource methods return and take, and the API hook authors use.
+
+    from unifold.types import Project, Page, NormalizedRecord
+
+`Project` is the unified record every integration's `Project`
+(`unifold.generated.crm.<integration>.Project`) subclasses, so one annotation serves any
+integration. Hooks (`unifold/hooks/<integration>.py`) build on `WriteContext`, `ProviderCall` and
+`RefDict`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias, TypedDict
+
+from unifold._engine.context import ProviderCall, WriteContext, not_implemented
+from unifold._engine.flows import Page
+from unifold._engine.formats import NormalizedRecord
+from unifold._engine.types import RefDict
+from unifold._models import RequestModel, ResponseModel
+from unifold._options import (
+    CreateOptions,
+    DeleteOptions,
+    GetOptions,
+    ListOptions,
+    OnUnsupported,
+    ReadOptions,
+    RequestOptions,
+    ResponseFormat,
+    UpdateOptions,
+    WriteOptions,
+)
+from unifold._streams import AsyncProviderStream, ProviderStream
+from unifold.generated.crm.unified import Project
+
+__all__ = [
+    "Project",
+    "Page",
+    "NormalizedRecord",
+    "RawBody",
+    "DeletedRecord",
+    "ProviderStream",
+    "AsyncProviderStream",
+    "ResponseFormat",
+    "OnUnsupported",
+    "RequestOptions",
+    "ReadOptions",
+    "WriteOptions",
+    "UpdateOptions",
+    "CreateOptions",
+    "GetOptions",
+    "ListOptions",
+    "DeleteOptions",
+    "RequestModel",
+    "ResponseModel",
+    "WriteContext",
+    "ProviderCall",
+    "RefDict",
+    "not_implemented",
+]
+
+RawBody: TypeAlias = dict[str, Any] | list[Any] | str | int | float | bool | None
+"""`response_format="raw"`: the provider's response body as parsed JSON (or its text)."""
+
+
+class DeletedRecord(TypedDict):
+    """What `delete` returns (unified and normalized formats): the id that was deleted."""
+
+    id: str
