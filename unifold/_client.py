@@ -119,7 +119,7 @@ class _Core:
         self._module_checked: set[str] = set()
         self.fields_cache = FieldsCache()
         self._lock = threading.Lock()
-        self._module_locks: dict[str, Any] = {}
+        self._module_locks: dict[tuple[str, Any], Any] = {}
         self._pacer: Pacer | None = None
 
     @property

@@ -28,7 +28,8 @@ from unifold import _errors as errors
 # Slots are counted over a window a little longer than the provider's (5%, from 50 ms to 3 s):
 # a request reaches the provider a little after it leaves, and not always equally late.
 PAD_SHARE, PAD_MIN, PAD_MAX = 0.05, 0.05, 3.0
-SPREAD = 10  # a window's budget is released in tenths (see `Budget.rates`)
+SPREAD = 10  # a short window's budget is released in tenths (see `Budget.rates`)
+SPREAD_UP_TO = 10.0  # seconds: longer windows dwarf the time a provider takes to answer
 LEAK_EVERY = 64  # successful acquires between clean-ups of expired slots
 
 
@@ -40,13 +41,13 @@ class Budget:
     per_seconds: float
 
     def rates(self) -> list[Rate]:
-        """The budget, over its padded window, and the same budget in tenths of it: a full
-        window's worth sent at once would reach the provider spread over the time it takes to
-        serve them, and the tail would count in the next window."""
+        """The budget over its padded window and, for short windows, the same budget in tenths
+        of it: a full window's worth sent at once reaches the provider spread over the time it
+        takes to serve them, and on a short window that tail would count in the next one."""
         pad = min(max(self.per_seconds * PAD_SHARE, PAD_MIN), PAD_MAX)
         window_ms = max(1, round((self.per_seconds + pad) * 1000))
         rates = [Rate(self.limit, window_ms)]
-        if self.limit >= SPREAD:
+        if self.limit >= SPREAD and self.per_seconds <= SPREAD_UP_TO:
             rates.append(Rate(-(-self.limit // SPREAD), max(1, window_ms // SPREAD)))
         return rates
 
