@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from unifold.generated.crm.registry import INTEGRATIONS as REGISTRY
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-INTEGRATIONS = ("capsule", "insightly", "pipeliner", "planhat", "teamleader")
+INTEGRATIONS = tuple(REGISTRY)  # the generated registry: every integration this build knows
 # The space id sandbox accounts get by default (the matrix's example); any valid one works.
 PIPELINER_SPACE = "nv3_PipelinerDev"
 # Hard bounds on anything that waits: no loop here runs unbounded.

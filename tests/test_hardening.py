@@ -18,6 +18,7 @@ from unifold import (
     UnsupportedFieldError,
 )
 from unifold.generated.crm import planhat
+from unifold.generated.crm.registry import INTEGRATIONS
 from unifold.sandbox import SEED_PROJECT_IDS, SEED_REFERENCES
 
 SECRET = "pat_SECRET_value_123"
@@ -191,7 +192,7 @@ def test_teamleader_account_already_linked_changes_nothing(uf: Unifold) -> None:
 def test_support_table_is_available_from_the_client(uf: Unifold) -> None:
     table = uf.crm.support("capsule")
     assert table["projects"]["update"]["request"]["contact"]["max_items"] == 1
-    assert set(uf.crm.support()) == {"capsule", "insightly", "pipeliner", "planhat", "teamleader"}
+    assert set(uf.crm.support()) == set(INTEGRATIONS)
     with pytest.raises(Exception, match="unknown integration"):
         uf.crm.support("hubspot")
 

@@ -9,7 +9,6 @@ and the URL built from it is checked again against the base before anything is s
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -162,8 +161,17 @@ class Proxy:
 class AsyncProxy(Proxy):
     """`auf.proxy` on `AsyncUnifold`: `await auf.proxy.request(...)`."""
 
-    @functools.wraps(Proxy.request)
-    async def request(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        driver, flow, integration = self._prepare(*args, **kwargs)
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        integrated_account_id: str,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> Any:
+        driver, flow, integration = self._prepare(method, path, integrated_account_id, params, json)
         with telemetry.operation(integration, "proxy.request"):
             return await driver.run(flow)
+
+    request.__doc__ = Proxy.request.__doc__

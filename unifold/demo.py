@@ -10,12 +10,14 @@ import json
 from typing import Any
 
 from unifold import Unifold, UnifoldError
+from unifold.generated.crm.registry import INTEGRATIONS
 from unifold.sandbox import SEED_PROJECT_IDS, SEED_REFERENCES
 
 REFS = SEED_REFERENCES
 
-# What each integration supports on update (see generated/docs/crm/projects/update.md):
-# a status change, an owner or account change and a custom field wherever they exist.
+# A showcase body per built-in integration (see generated/docs/crm/projects/update.md): a status
+# change, an owner or account change and a custom field wherever they exist. The demo runs every
+# integration of the generated registry; one without a showcase body gets a rename.
 UPDATES: dict[str, dict[str, Any]] = {
     "capsule": {
         "name": "Website relaunch",
@@ -67,7 +69,8 @@ def _json(value: Any) -> str:
 def run() -> int:
     failures = 0
     with Unifold(store=":memory:") as uf:
-        for integration, body in UPDATES.items():
+        for integration in INTEGRATIONS:
+            body = UPDATES.get(integration, {"name": "Website relaunch"})
             account = uf.accounts.create(integration, environment="sandbox")
             provider = uf.accounts.sandbox(account.id)
             project_id = SEED_PROJECT_IDS[integration][0]
@@ -95,7 +98,7 @@ def run() -> int:
     if failures:
         print(f"{failures} integration(s) failed")
         return 1
-    print(f"Updated one project in each of {len(UPDATES)} integrations.")
+    print(f"Updated one project in each of {len(INTEGRATIONS)} integrations.")
     return 0
 
 

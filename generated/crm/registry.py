@@ -17,6 +17,7 @@ class IntegrationInfo(NamedTuple):
     module: str
     hooks_module: str
     hooks_class: str
+    sandbox_module: str
     operations: dict[str, tuple[str, ...]]
 
 
@@ -27,6 +28,7 @@ INTEGRATIONS: Final[dict[str, IntegrationInfo]] = {
         module="unifold.generated.crm.capsule",
         hooks_module="unifold.hooks.capsule",
         hooks_class="CapsuleHooks",
+        sandbox_module="unifold.sandbox.capsule",
         operations={
             "projects": (
                 "create",
@@ -43,6 +45,7 @@ INTEGRATIONS: Final[dict[str, IntegrationInfo]] = {
         module="unifold.generated.crm.insightly",
         hooks_module="unifold.hooks.insightly",
         hooks_class="InsightlyHooks",
+        sandbox_module="unifold.sandbox.insightly",
         operations={
             "projects": (
                 "create",
@@ -59,6 +62,7 @@ INTEGRATIONS: Final[dict[str, IntegrationInfo]] = {
         module="unifold.generated.crm.pipeliner",
         hooks_module="unifold.hooks.pipeliner",
         hooks_class="PipelinerHooks",
+        sandbox_module="unifold.sandbox.pipeliner",
         operations={
             "projects": (
                 "create",
@@ -75,6 +79,7 @@ INTEGRATIONS: Final[dict[str, IntegrationInfo]] = {
         module="unifold.generated.crm.planhat",
         hooks_module="unifold.hooks.planhat",
         hooks_class="PlanhatHooks",
+        sandbox_module="unifold.sandbox.planhat",
         operations={
             "projects": (
                 "create",
@@ -91,6 +96,7 @@ INTEGRATIONS: Final[dict[str, IntegrationInfo]] = {
         module="unifold.generated.crm.teamleader",
         hooks_module="unifold.hooks.teamleader",
         hooks_class="TeamleaderHooks",
+        sandbox_module="unifold.sandbox.teamleader",
         operations={
             "projects": (
                 "create",

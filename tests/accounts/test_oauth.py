@@ -64,7 +64,22 @@ def test_update_expire_update_refreshes_exactly_once(uf: Unifold) -> None:
     assert grants(box) == 1  # the new token holds
 
 
-def test_eight_threads_after_expiry_refresh_once(uf: Unifold) -> None:
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: Any) -> str:
+    if request.param == "sqlite":
+        return str(tmp_path / "accounts.sqlite3")
+    from cryptography.fernet import Fernet
+
+    monkeypatch.setenv("UNIFOLD_STORE_KEY", Fernet.generate_key().decode())
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def test_eight_threads_after_expiry_refresh_once(any_store: str) -> None:
+    with Unifold(store=any_store) as uf:
+        _eight_threads(uf)
+
+
+def _eight_threads(uf: Unifold) -> None:
     account = uf.accounts.create(TL, environment="sandbox")
     box = uf.accounts.sandbox(account.id)
     rename(uf, account.id, "warm")
@@ -341,7 +356,17 @@ def test_two_processes_sharing_a_store_refresh_once(
     go = tmp_path / "go"
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(store), account.id, str(go), str(n), PROJECT],
+            # A project each: one process's read-back must not see the other's write.
+            [
+                sys.executable,
+                "-c",
+                _WORKER,
+                str(store),
+                account.id,
+                str(go),
+                str(n),
+                SEED_PROJECT_IDS[TL][n],
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

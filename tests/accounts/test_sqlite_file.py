@@ -216,3 +216,30 @@ def test_a_version_0_pipeliner_region_becomes_its_service_url(tmp_path: Path) ->
             "service_url": "https://eu-central.api.pipelinersales.com",
             "space_id": "s1",
         }
+
+
+def test_a_read_only_store_reads_and_refuses_writes_with_a_typed_error(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """D19: a store this user may not write (simulated with SQLite's query_only, as tests run as
+    root, for whom file modes do not bind)."""
+    from unifold._accounts.sqlite import SQLiteStore
+
+    path = tmp_path / "accounts.sqlite3"
+    with Unifold(store=path) as uf:
+        account = uf.accounts.create("capsule", {"token": "t"}, base_url="http://127.0.0.1:9/x")
+    connect = SQLiteStore._connect
+
+    def read_only(self: SQLiteStore, timeout: float = 30.0) -> sqlite3.Connection:
+        db = connect(self, timeout)
+        db.execute("PRAGMA query_only = ON")
+        return db
+
+    monkeypatch.setattr(SQLiteStore, "_connect", read_only)
+    with Unifold(store=path) as uf:
+        assert uf.accounts.get(account.id) == account
+        with pytest.raises(StoreError, match="read-only for this user") as info:
+            uf.accounts.create("capsule", {"token": "t"}, base_url="http://127.0.0.1:9/x")
+        assert str(path) in str(info.value)
+        with pytest.raises(StoreError, match="read-only"):
+            uf.accounts.delete(account.id)

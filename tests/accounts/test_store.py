@@ -262,3 +262,48 @@ def test_locked_excludes_other_connections_until_commit(opener: Opener) -> None:
         held.save(dataclasses.replace(account, status="needs_reauth"))
     thread.join(10)
     assert seen == ["needs_reauth"]
+
+
+def test_unifold_database_url_selects_postgresql(postgres_url: str, monkeypatch: Any) -> None:
+    monkeypatch.setenv("UNIFOLD_STORE_KEY", Fernet.generate_key().decode())
+    monkeypatch.setenv("UNIFOLD_DATABASE_URL", postgres_url)
+    with Unifold() as uf:
+        account = uf.accounts.create("capsule", {"token": "t"}, base_url="http://127.0.0.1:9/x")
+        assert type(uf._core._store).__name__ == "PostgresStore"
+    with open_store(postgres_url) as store:
+        assert store.get(account.id) == account
+    monkeypatch.delenv("UNIFOLD_STORE_KEY")
+    with pytest.raises(StoreKeyError, match="UNIFOLD_STORE_KEY"):
+        Unifold()
+
+
+def test_a_wrong_database_url_is_a_typed_error(postgres_server: str, monkeypatch: Any) -> None:
+    monkeypatch.setenv("UNIFOLD_STORE_KEY", Fernet.generate_key().decode())
+    port = postgres_server.rsplit(":", 1)[1].split("/")[0]
+    url = f"postgresql://nobody:hunter2@127.0.0.1:{port}/no_such_db"
+    with pytest.raises(StoreError) as info:
+        open_store(url)
+    assert "hunter2" not in str(info.value) and "***" in str(info.value)
+
+
+def test_many_processes_create_at_once_without_errors(tmp_path: Any) -> None:
+    """D12: writers from several processes wait for each other (WAL, busy timeout)."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "busy.sqlite3"
+    open_store(path).close()
+    script = (
+        "import sys\n"
+        "from unifold import Unifold\n"
+        "with Unifold(store=sys.argv[1]) as uf:\n"
+        "    for _ in range(20):\n"
+        "        uf.accounts.create('capsule', {'token': 't'}, base_url='http://127.0.0.1:9/x')\n"
+    )
+    workers = [
+        subprocess.Popen([sys.executable, "-c", script, str(path)], stderr=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    assert [w.wait(120) for w in workers] == [0] * 4, [w.stderr.read() for w in workers if w.stderr]
+    with open_store(path) as store:
+        assert len(store.list()) == 80

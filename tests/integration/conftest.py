@@ -11,20 +11,24 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from unifold import AsyncUnifold, IntegratedAccount, Unifold
+from unifold.generated.crm.registry import INTEGRATIONS as REGISTRY
+from unifold.generated.crm.registry import load
 from unifold.sandbox import (
     SANDBOX_CREDENTIALS,
     SEED_PROJECT_IDS,
     SEED_REFERENCES,
     ReceivedRequest,
     SandboxProvider,
+    sandbox_class,
 )
 
-INTEGRATIONS = ("capsule", "insightly", "pipeliner", "planhat", "teamleader")
+INTEGRATIONS = tuple(REGISTRY)
 RESPONSE_FORMATS = ("unified", "raw", "normalized", "stream")
 
 # The richest seeded project of each provider (the first seed id).
@@ -34,41 +38,59 @@ REFS = SEED_REFERENCES
 FROZEN_NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 FROZEN_NOW_ISO = "2025-01-02T03:04:05Z"
 
+
+def _matrix(integration: str) -> dict[str, Any]:
+    return load(integration).MATRIX  # type: ignore[no-any-return]
+
+
+def _projects(integration: str) -> dict[str, Any]:
+    return _matrix(integration)["resources"]["projects"]  # type: ignore[no-any-return]
+
+
+def update_request(integration: str) -> dict[str, Any]:
+    return _projects(integration)["operations"]["update"]["request"]  # type: ignore[no-any-return]
+
+
+def list_pagination(integration: str) -> dict[str, Any]:
+    return _projects(integration)["operations"]["list"]["pagination"]  # type: ignore[no-any-return]
+
+
+def list_call(integration: str) -> tuple[str, str, str | None]:
+    """The list operation's (method, path below the base URL, response envelope)."""
+    operation = _projects(integration)["operations"]["list"]
+    request = operation["request"]
+    return request["method"], request["path"], operation["response"]["envelope"]
+
+
+def credential_keys(integration: str) -> list[str]:
+    return list(_matrix(integration)["provider"]["auth"]["credentials"])
+
+
+def record_fields(integration: str) -> list[str]:
+    """The unified fields the integration's records map (the matrix's `record`)."""
+    return list(_projects(integration)["record"])
+
+
 # Well-formed ids (they match the provider's id pattern) that no seeded project has.
-UNKNOWN_PROJECT = {
-    "capsule": "99999",
-    "insightly": "99999",
-    "pipeliner": "a0000000-0000-4000-8000-0000000000ff",
-    "planhat": "64b7f1d2a2b3c4d5e6f7ffff",
-    "teamleader": "a0000000-7e57-4d1e-9a1b-0000000000ff",
-}
+UNKNOWN_PROJECT = {name: sandbox_class(name).unknown_project_id for name in INTEGRATIONS}
 
-# Teamleader's "which projects module does this account use" call, made once per account.
-TL_MODULE_CHECK = "/accounts.projects-v2-status"
 
-# Where each provider's main update goes (method, path template).
-MAIN_WRITE = {
-    "capsule": ("PUT", "/api/v2/kases/{id}"),
-    "insightly": ("PUT", "/v3.1/Projects"),
-    "pipeliner": ("PATCH", "/api/v100/rest/spaces/{space_id}/entities/Projects/{id}"),
-    "planhat": ("PUT", "/projects/{id}"),
-    "teamleader": ("POST", "/projects-v2/projects.update"),
-}
+def _main_write(integration: str) -> tuple[str, str]:
+    """Where the provider's main update goes (method, path template with {id}, {space_id})."""
+    request = _projects(integration)["operations"]["update"]["request"]
+    provider = _matrix(integration)["provider"]
+    # Sandbox accounts get each provider parameter's example (Pipeliner's space id).
+    examples = {name: param["example"] for name, param in provider["params"].items()}
+    base = urlsplit(provider["base_url"].format(**examples)).path.rstrip("/")
+    return request["method"], base + request["path"]
+
+
+MAIN_WRITE = {name: _main_write(name) for name in INTEGRATIONS}
 
 # Where the project name sits in each provider's raw record (below the envelope).
-RAW_NAME_KEY = {
-    "capsule": "name",
-    "insightly": "PROJECT_NAME",
-    "pipeliner": "name",
-    "planhat": "name",
-    "teamleader": "title",
-}
+RAW_NAME_KEY = {name: _projects(name)["record"]["name"]["path"] for name in INTEGRATIONS}
 RAW_ENVELOPE = {
-    "capsule": "kase",
-    "insightly": None,
-    "pipeliner": "data",
-    "planhat": None,
-    "teamleader": "data",
+    name: _projects(name)["operations"]["get"]["response"]["envelope"] for name in INTEGRATIONS
 }
 
 
@@ -92,11 +114,13 @@ def provider_call(
 ) -> Any:
     """Ask the emulator directly (bypassing unifold) and return its JSON answer."""
     creds = SANDBOX_CREDENTIALS[sb.integration]
-    if sb.integration in ("insightly", "pipeliner"):
-        user, password = (creds.get("api_key") or creds["username"]), creds.get("password", "")
+    scheme = _matrix(sb.integration)["provider"]["auth"]
+    if scheme["scheme"] == "basic":
+        user = creds[scheme["username"]]
+        password = creds[scheme["password"]] if scheme.get("password") else ""
         auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
     else:
-        auth = "Bearer " + (creds.get("token") or creds["access_token"])
+        auth = "Bearer " + creds[scheme["token"]]
     response = sb.provider.handle(method, path, query or [], {"authorization": auth}, b"")
     assert response.status == 200, response.body
     return response.json()
@@ -104,19 +128,31 @@ def provider_call(
 
 def expected_wire(integration: str, pid: str, fields: dict[str, Any]) -> dict[str, Any]:
     """The full main-update body for these provider fields: envelope and id added."""
-    if integration == "capsule":
-        return {"kase": fields}
-    if integration == "insightly":
-        return {**fields, "PROJECT_ID": int(pid)}
-    if integration == "teamleader":
-        return {**fields, "id": pid}
-    return dict(fields)
+    request = _projects(integration)["operations"]["update"]["request"]
+    body = dict(fields)
+    if request.get("id_in_body"):
+        body[request["id_in_body"]] = int(pid) if request.get("id_as") == "integer" else pid
+    return {request["envelope"]: body} if request.get("envelope") else body
+
+
+def _read_paths(integration: str) -> tuple[str, ...]:
+    """Non-GET calls that only read (RPC-style APIs: Teamleader's projects.info, its module
+    check), as the matrix declares them."""
+    matrix = _matrix(integration)
+    requests = [_projects(integration)["operations"]["get"]["request"]]
+    requests += [f["request"] for f in _projects(integration).get("fetches", {}).values()]
+    if matrix["provider"].get("module_check"):
+        requests.append(matrix["provider"]["module_check"]["request"])
+    return tuple(r["path"] for r in requests if r["method"] != "GET")
+
+
+# Teamleader's "which projects module does this account use" call, made once per account.
+TL_MODULE_CHECK = _matrix("teamleader")["provider"]["module_check"]["request"]["path"]
+READ_PATHS = tuple(sorted({p for name in INTEGRATIONS for p in _read_paths(name)}))
 
 
 def is_read(request: ReceivedRequest) -> bool:
-    return request.method == "GET" or request.path.endswith(
-        ("/projects-v2/projects.info", TL_MODULE_CHECK)
-    )
+    return request.method == "GET" or request.path.endswith(READ_PATHS)
 
 
 @dataclass

@@ -52,7 +52,7 @@ def test_fields_lists_supported_fields_and_the_accounts_custom_fields(
     assert fields.operations == SUPPORT[integration]["projects"]
     assert set(fields.operations["update"]["request"]) >= {"name"}
     described = {f.name: (f.type, f.options, f.required) for f in fields.custom_fields}
-    assert described == EXPECTED[integration]
+    assert described == EXPECTED.get(integration, {})  # none: the matrix reads no definitions
     assert all(f.remote_data for f in fields.custom_fields)  # the provider's own description
 
 

@@ -6,18 +6,13 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import INTEGRATIONS, Sandbox
+from tests.integration.conftest import INTEGRATIONS, Sandbox, list_call
 from unifold import InvalidParameterError, ProviderNotFoundError
 
-# A plain read on each provider. Teamleader's API is RPC-style: every operation, reads included,
-# is a POST with a JSON body (its OpenAPI spec, paths /projects-v2/projects.*, has only post).
-READS = {
-    "capsule": ("GET", "/kases", "kases"),
-    "insightly": ("GET", "/Projects", None),
-    "pipeliner": ("GET", "/entities/Projects", "data"),
-    "planhat": ("GET", "/projects", None),
-    "teamleader": ("POST", "/projects-v2/projects.list", "data"),
-}
+# A plain read on each provider: its list call, as the matrix declares it. Teamleader's API is
+# RPC-style: every operation, reads included, is a POST with a JSON body.
+READS = {name: list_call(name) for name in INTEGRATIONS}
+assert READS["teamleader"] == ("POST", "/projects-v2/projects.list", "data")
 
 TRICKY_PATHS: list[Any] = [
     "https://evil.example/x",

@@ -17,15 +17,13 @@ from .conftest import (
     SandboxFactory,
     needs_name,
     raw_record,
+    record_fields,
 )
 
 # A nested field whose `name` the integration fills in (or sets to null explicitly).
 NESTED = {
-    "capsule": "owner",
-    "insightly": "owner",
-    "pipeliner": "owner",
-    "planhat": "account",
-    "teamleader": "owner",
+    name: next(f for f in ("owner", "account", "stage") if f in record_fields(name))
+    for name in INTEGRATIONS
 }
 
 

@@ -22,7 +22,14 @@ from unifold import (
 from unifold._oauth import OAUTH_CREDENTIALS
 from unifold.sandbox import SANDBOX_CREDENTIALS
 
-from .conftest import INTEGRATIONS, REFS, UNKNOWN_PROJECT, SandboxFactory, needs_name
+from .conftest import (
+    INTEGRATIONS,
+    REFS,
+    UNKNOWN_PROJECT,
+    SandboxFactory,
+    credential_keys,
+    needs_name,
+)
 
 # Credentials of accounts the tests make up themselves (sandbox accounts refuse them: 401).
 WRONG_CREDENTIALS = {
@@ -32,6 +39,11 @@ WRONG_CREDENTIALS = {
     "planhat": {"token": "tok-planhat-a81b4c"},
     "teamleader": {"access_token": "tok-teamleader-6d2e90"},
 }
+# Any other integration: made-up values for the credential keys its matrix declares.
+for _name in INTEGRATIONS:
+    WRONG_CREDENTIALS.setdefault(
+        _name, {key: f"made-up-{_name}-{key}-5f1e8a" for key in credential_keys(_name)}
+    )
 
 
 def secrets_of(credentials: dict[str, str]) -> Iterator[str]:

@@ -150,3 +150,19 @@ def test_put_project_helper(insightly: tuple[SandboxProvider, httpx.Client]) -> 
     provider, client = insightly
     new_id = provider.put_project({"PROJECT_NAME": "Bench", "STATUS": "DEFERRED"})
     assert client.get(f"/v3.1/Projects/{new_id}").json()["STATUS"] == "DEFERRED"
+
+
+def test_projects_search_updated_after_utc(make_client: Any) -> None:
+    # updated_after_utc is declared on GET /Projects/Search (v3.1 spec), not on GET /Projects.
+    _, client = make_client("insightly")
+    response = client.get(
+        "/v3.1/Projects/Search", params={"updated_after_utc": "2024-02-01T00:00:00Z"}
+    )
+    assert response.status_code == 200
+    assert [p["PROJECT_ID"] for p in response.json()] == [1657941]
+    named = client.get(
+        "/v3.1/Projects/Search", params={"field_name": "PROJECT_ID", "field_value": "1657943"}
+    )
+    assert [p["PROJECT_ID"] for p in named.json()] == [1657943]
+    definitions = client.get("/v3.1/CustomFields/Projects").json()
+    assert [d["FIELD_NAME"] for d in definitions] == ["Budget__c", "Region__c", "Kickoff__c"]

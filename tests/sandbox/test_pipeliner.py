@@ -201,3 +201,25 @@ def test_put_project_helper(pipeliner: tuple[SandboxProvider, httpx.Client]) -> 
     new_id = provider.put_project({"name": "Bench", "cf_x": 1})
     project = client.get(f"{BASE}/entities/Projects/{new_id}").json()["data"]
     assert project["name"] == "Bench" and project["cf_x"] == 1
+
+
+def test_filter_and_filter_op_on_modified(pipeliner: tuple[SandboxProvider, httpx.Client]) -> None:
+    # filter[<field>] + filter-op[<field>] (Pipeliner spec v100, GET /entities/Projects).
+    provider, client = pipeliner
+    record = provider._projects[PROJECT]  # type: ignore[attr-defined]
+    record["modified"] = "2030-01-01 12:00:00.500000+00:00"
+
+    def ids(**params: str) -> list[str]:
+        response = client.get(f"{BASE}/entities/Projects", params=params)
+        assert response.status_code == 200, response.text
+        return [p["id"] for p in response.json()["data"]]
+
+    after = {"filter[modified]": "2030-01-01 12:00:00"}
+    assert ids(**after, **{"filter-op[modified]": "gt"}) == [PROJECT]
+    assert PROJECT not in ids(**after, **{"filter-op[modified]": "lt"})
+    assert ids(**{"filter[modified]": "2030-01-01 12:00:00.5+00:00"}) == [PROJECT]  # eq
+    bad = client.get(
+        f"{BASE}/entities/Projects",
+        params={"filter[modified]": "yesterday", "filter-op[modified]": "gt"},
+    )
+    assert bad.status_code == 400

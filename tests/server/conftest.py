@@ -15,11 +15,12 @@ import httpx
 import pytest
 import uvicorn
 
+from unifold.generated.crm.registry import INTEGRATIONS as REGISTRY
 from unifold.sandbox import SandboxProvider
 from unifold.server import create_app
 from unifold.server.context import ServerContext
 
-INTEGRATIONS = ("capsule", "insightly", "pipeliner", "planhat", "teamleader")
+INTEGRATIONS = tuple(REGISTRY)
 
 
 def free_port() -> int:

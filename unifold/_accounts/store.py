@@ -137,6 +137,7 @@ class AccountStore:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
+        self._decoded: dict[str, tuple[tuple[Any, ...], IntegratedAccount]] = {}
 
     # -- what a backend provides ------------------------------------------------------------
 
@@ -322,8 +323,13 @@ class AccountStore:
         )
 
     def _decode_or_raise(self, row: tuple[Any, ...]) -> IntegratedAccount:
+        # The row is always read; only its decryption and checks are reused while it is
+        # byte-for-byte the same (a changed or deleted account is never served from here).
+        decoded = self._decoded.get(row[0])
+        if decoded is not None and decoded[0] == row:
+            return decoded[1]
         try:
-            return self._decode(row)
+            account = self._decode(row)
         except ValueError as exc:
             raise errors.CorruptAccountError(
                 f"account {row[0]} in {self.location} cannot be read: {exc}; delete it and "
@@ -331,6 +337,10 @@ class AccountStore:
                 location=self.location,
                 account_id=str(row[0]),
             ) from None
+        if len(self._decoded) >= 1024:
+            self._decoded.clear()
+        self._decoded[row[0]] = (row, account)
+        return account
 
     @staticmethod
     def _scope(tenant: str | None) -> tuple[str, tuple[Any, ...]]:

@@ -86,11 +86,42 @@ class Route:
 
 
 class SandboxProvider(abc.ABC):
-    """An in-memory emulator of one provider's "projects" API."""
+    """An in-memory emulator of one provider's "projects" API: the contract every emulator
+    module (`unifold/sandbox/<integration>.py`) fulfils.
+
+    The module declares `SANDBOX = <its subclass>`; `create_provider(name)` finds it through
+    the generated registry, and the tables of `unifold.sandbox` (`SEED_PROJECT_IDS`, ...) read
+    its class attributes below, so adding an integration edits no shared list.
+
+    Build the behaviour from the provider's documentation (paths, envelopes, auth, partial
+    update rules, validation and error bodies, rate-limit headers), never from what unifold
+    sends: the emulator is the independent oracle the integration suite checks the mapping
+    against. It answers raw HTTP (`handle`), in-process or served over loopback
+    (`python -m unifold.sandbox serve <integration>`), and records every request in
+    `received` (without credentials).
+
+    A subclass implements:
+    - `_build_routes()`: the `Route`s below `base_path` (`route("GET", r"/projects/(?P<id>..)",
+      handler)`); each handler takes a `Request` and returns a `SandboxResponse`;
+    - `_authorized(headers)`: whether the request carries `credentials` as the provider expects;
+    - `_error(status, message)`: an error body in the provider's own format;
+    - `put_project(raw)`: insert a provider-shaped record as is (tests seed odd data with it);
+    and seeds its state in `__init__` so that every fresh instance holds `seed_project_ids`
+    (the first one the richest record) and the related records of `seed_references`.
+    """
 
     integration: ClassVar[str]
+    """The integration's name, as in the registry (`openapi/integrations/<name>.yaml`)."""
     base_path: ClassVar[str]
+    """The path prefix of the provider's API (the path of the matrix's `base_url`)."""
     credentials: ClassVar[dict[str, str]]
+    """The credentials a sandbox account of this integration gets (the matrix's auth keys)."""
+    seed_project_ids: ClassVar[tuple[str, ...]] = ()
+    """The ids of the projects every fresh instance holds; the first is the richest."""
+    seed_references: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Ids of the seeded related records, by kind (`users`, `companies`, ...)."""
+    unknown_project_id: ClassVar[str] = ""
+    """A well-formed project id (it matches the matrix's `id_pattern`) that no seed has."""
 
     def __init__(self) -> None:
         self.received: list[ReceivedRequest] = []

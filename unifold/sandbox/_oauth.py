@@ -18,9 +18,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from unifold.sandbox._base import SandboxResponse
 from unifold.sandbox._common import json_response
-from unifold.sandbox._seeds import SANDBOX_OAUTH_APPS
 
 CODE_LIFETIME = 600  # seconds
+
+
+def sandbox_oauth_app(integration: str) -> dict[str, str]:
+    """The OAuth app registered with an emulator: sandbox accounts connect through it
+    (authorize, code exchange, refresh), like production ones."""
+    return {
+        "client_id": f"sandbox-{integration}-client",
+        "client_secret": f"sandbox-{integration}-client-secret",
+        "redirect_uri": "http://127.0.0.1/unifold/oauth/callback",
+    }
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ class OAuthSandbox:
         return None
 
     def _authorize(self, query: dict[str, str]) -> SandboxResponse:
-        app = SANDBOX_OAUTH_APPS[self.integration]
+        app = sandbox_oauth_app(self.integration)
         redirect = query.get("redirect_uri", "")
         if query.get("client_id") != app["client_id"] or not redirect.startswith("http"):
             return self._oauth_error(400, "invalid_client", "Unknown client or redirect URI")
@@ -108,7 +117,7 @@ class OAuthSandbox:
         return SandboxResponse(302, [("Location", redirect + sep + urlencode(answer))], b"")
 
     def _token(self, form: dict[str, str]) -> SandboxResponse:
-        app = SANDBOX_OAUTH_APPS[self.integration]
+        app = sandbox_oauth_app(self.integration)
         if not (
             secrets.compare_digest(form.get("client_id", ""), app["client_id"])
             and secrets.compare_digest(form.get("client_secret", ""), app["client_secret"])

@@ -20,7 +20,22 @@ from unifold.sandbox._common import (
     route,
 )
 from unifold.sandbox._oauth import OAuthSandbox, OAuthSettings
-from unifold.sandbox._seeds import SANDBOX_CREDENTIALS
+
+# Seed data (the emulator contract, `SandboxProvider`): the sandbox account's credentials, the
+# seeded projects' ids (the first is the richest), the related records by kind, and a
+# well-formed project id no seed has.
+CREDENTIALS: dict[str, str] = {"token": "sandbox-capsule-token"}
+PROJECT_IDS: tuple[str, ...] = ("12", "13", "14")
+REFERENCES: dict[str, tuple[str, ...]] = {
+    "parties": ("892", "893", "894"),
+    "users": ("61", "62", "63"),
+    "teams": ("42", "43"),
+    "opportunities": ("8301", "8302"),
+    "stages": ("149", "150", "151"),
+    "tags": ("501", "502", "503"),
+    "field_definitions": ("77", "78", "79", "80", "81"),
+}
+UNKNOWN_PROJECT_ID = "99999"
 
 Json = dict[str, Any]
 _PICTURE = "https://sandbox.invalid/avatars/{}.png"
@@ -42,7 +57,10 @@ class _Invalid(Exception):
 class CapsuleSandbox(OAuthSandbox, SandboxProvider):
     integration = "capsule"
     base_path = "/api/v2"
-    credentials = SANDBOX_CREDENTIALS["capsule"]
+    credentials = CREDENTIALS
+    seed_project_ids = PROJECT_IDS
+    seed_references = REFERENCES
+    unknown_project_id = UNKNOWN_PROJECT_ID
     # OAuth next to personal tokens (sandbox/_oauth.py):
     # https://developer.capsulecrm.com/v2/overview/authentication#oauth-2 (authorise and token
     # on api.capsulecrm.com); access tokens last 7 days and the token response names the
@@ -658,3 +676,7 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
                 self._next_field += 1
             self._kase_parties[kid] = []
             return str(kid)
+
+
+SANDBOX = CapsuleSandbox
+"""The emulator class `create_provider("capsule")` instantiates."""

@@ -21,7 +21,23 @@ from unifold.sandbox._common import (
     parse_strptime,
     route,
 )
-from unifold.sandbox._seeds import SANDBOX_CREDENTIALS
+
+# Seed data (the emulator contract, `SandboxProvider`): the sandbox account's credentials, the
+# seeded projects' ids (the first is the richest), the related records by kind, and a
+# well-formed project id no seed has.
+CREDENTIALS: dict[str, str] = {"api_key": "sandbox-insightly-key"}
+PROJECT_IDS: tuple[str, ...] = ("1657941", "1657942", "1657943")
+REFERENCES: dict[str, tuple[str, ...]] = {
+    "users": ("607181", "607182", "607183"),
+    "categories": ("3001", "3002"),
+    "opportunities": ("4070113", "4070114"),
+    "organisations": ("35343476", "35343477"),
+    "contacts": ("70653013", "70653014"),
+    "pipelines": ("4001",),
+    "pipeline_stages": ("5001", "5002", "5003"),
+    "custom_fields": ("Budget__c", "Region__c", "Kickoff__c"),
+}
+UNKNOWN_PROJECT_ID = "99999"
 
 Json = dict[str, Any]
 _TS = "%Y-%m-%d %H:%M:%S"
@@ -53,7 +69,10 @@ class _Bad(Exception):
 class InsightlySandbox(SandboxProvider):
     integration = "insightly"
     base_path = "/v3.1"
-    credentials = SANDBOX_CREDENTIALS["insightly"]
+    credentials = CREDENTIALS
+    seed_project_ids = PROJECT_IDS
+    seed_references = REFERENCES
+    unknown_project_id = UNKNOWN_PROJECT_ID
 
     def __init__(self) -> None:
         super().__init__()
@@ -419,3 +438,7 @@ def _definition(name: str, label: str, kind: str, options: list[str] | None = No
             for index, value in enumerate(options or [])
         ],
     }
+
+
+SANDBOX = InsightlySandbox
+"""The emulator class `create_provider("insightly")` instantiates."""

@@ -22,13 +22,36 @@ from unifold.sandbox._common import (
     parse_ymd,
     route,
 )
-from unifold.sandbox._seeds import SANDBOX_CREDENTIALS, SEED_PROJECT_IDS, SEED_REFERENCES
+from unifold.sandbox._seeds import uuid_id as _uuid
+
+# Pipeliner: any space id matching ^[A-Za-z0-9_-]{1,64}$ is accepted; this one is used in examples.
+PIPELINER_SPACE = "nv3_PipelinerDev"  # the matrix example, so sandbox accounts use it
+
+# Seed data (the emulator contract, `SandboxProvider`): the sandbox account's credentials, the
+# seeded projects' ids (the first is the richest), the related records by kind, and a
+# well-formed project id no seed has.
+CREDENTIALS: dict[str, str] = {
+    "username": "sandbox-pipeliner-user",
+    "password": "sandbox-pipeliner-secret",
+}
+PROJECT_IDS: tuple[str, ...] = (_uuid("a0", 1), _uuid("a0", 2), _uuid("a0", 3))
+REFERENCES: dict[str, tuple[str, ...]] = {
+    "spaces": (PIPELINER_SPACE,),
+    "clients": (_uuid("c0", 1), _uuid("c0", 2), _uuid("c0", 3)),
+    "accounts": (_uuid("ac", 1), _uuid("ac", 2)),
+    "contacts": (_uuid("c7", 1), _uuid("c7", 2), _uuid("c7", 3)),
+    "sales_units": (_uuid("50", 1), _uuid("50", 2)),
+    "project_types": (_uuid("70", 1), _uuid("70", 2)),
+    "currencies": (_uuid("cc", 1), _uuid("cc", 2)),
+    "currency_exchange_rates_lists": (_uuid("ce", 1),),
+}
+UNKNOWN_PROJECT_ID = "a0000000-0000-4000-8000-0000000000ff"
 
 Json = dict[str, Any]
 _BASE_RE = re.compile(
     r"(?P<prefix>/api/v100/rest/spaces/(?P<space_id>[A-Za-z0-9_-]{1,64}))(?P<rest>/.*)?"
 )
-_REFS = SEED_REFERENCES["pipeliner"]
+_REFS = REFERENCES
 # The properties of the published schema's updateProjectInput; flat "cf_" keys are also accepted.
 _WRITABLE = frozenset(
     {
@@ -115,7 +138,10 @@ class _FieldErrors:
 class PipelinerSandbox(SandboxProvider):
     integration = "pipeliner"
     base_path = "/api/v100/rest/spaces/{space_id}"
-    credentials = SANDBOX_CREDENTIALS["pipeliner"]
+    credentials = CREDENTIALS
+    seed_project_ids = PROJECT_IDS
+    seed_references = REFERENCES
+    unknown_project_id = UNKNOWN_PROJECT_ID
 
     def __init__(self) -> None:
         super().__init__()
@@ -171,7 +197,7 @@ class PipelinerSandbox(SandboxProvider):
         }
 
     def _seed(self) -> None:
-        ids = SEED_PROJECT_IDS["pipeliner"]
+        ids = PROJECT_IDS
         clients, accounts, contacts = _REFS["clients"], _REFS["accounts"], _REFS["contacts"]
         currency = _REFS["currencies"][0]
         specs: list[Json] = [
@@ -695,3 +721,7 @@ def _field(
             for i, option in enumerate(options or [])
         ],
     }
+
+
+SANDBOX = PipelinerSandbox
+"""The emulator class `create_provider("pipeliner")` instantiates."""

@@ -19,7 +19,24 @@ from unifold.sandbox._common import (
     route,
     text_response,
 )
-from unifold.sandbox._seeds import SANDBOX_CREDENTIALS, SEED_PROJECT_IDS, SEED_REFERENCES
+
+# Seed data (the emulator contract, `SandboxProvider`): the sandbox account's credentials, the
+# seeded projects' ids (the first is the richest), the related records by kind, and a
+# well-formed project id no seed has.
+CREDENTIALS: dict[str, str] = {"token": "sandbox-planhat-token"}
+PROJECT_IDS: tuple[str, ...] = (
+    "64b7f1d2a2b3c4d5e6f71001",
+    "64b7f1d2a2b3c4d5e6f71002",
+    "64b7f1d2a2b3c4d5e6f71003",
+)
+REFERENCES: dict[str, tuple[str, ...]] = {
+    "companies": (
+        "64b7f0c1a2b3c4d5e6f70001",
+        "64b7f0c1a2b3c4d5e6f70002",
+        "64b7f0c1a2b3c4d5e6f70003",
+    ),
+}
+UNKNOWN_PROJECT_ID = "64b7f1d2a2b3c4d5e6f7ffff"
 
 Json = dict[str, Any]
 _OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -68,13 +85,16 @@ class _Bad(Exception):
 class PlanhatSandbox(SandboxProvider):
     integration = "planhat"
     base_path = ""
-    credentials = SANDBOX_CREDENTIALS["planhat"]
+    credentials = CREDENTIALS
+    seed_project_ids = PROJECT_IDS
+    seed_references = REFERENCES
+    unknown_project_id = UNKNOWN_PROJECT_ID
 
     def __init__(self) -> None:
         super().__init__()
         # 200 calls/minute soft quota; header names from the 2017 docs (research §B.6).
         self._window = FixedWindow(200, 60)
-        companies = SEED_REFERENCES["planhat"]["companies"]
+        companies = REFERENCES["companies"]
         names = ("Northwind Traders", "Globex Ltd", "Initech")
         self._companies: dict[str, Json] = {
             cid: {"_id": cid, "name": name, "externalId": f"CO-{i + 1}", "sourceId": f"crm-{i + 1}"}
@@ -85,8 +105,8 @@ class PlanhatSandbox(SandboxProvider):
         self._seed()
 
     def _seed(self) -> None:
-        ids = SEED_PROJECT_IDS["planhat"]
-        companies = SEED_REFERENCES["planhat"]["companies"]
+        ids = PROJECT_IDS
+        companies = REFERENCES["companies"]
         created = "2024-01-08T09:30:00.000Z"
         seeds: list[Json] = [
             {
@@ -360,7 +380,7 @@ class PlanhatSandbox(SandboxProvider):
                 self._counter += 1
                 record["_id"] = f"64b7f1d2a2b3c4d5e6f{self._counter:05x}"
             now = _iso(self.now())
-            record.setdefault("companyId", SEED_REFERENCES["planhat"]["companies"][0])
+            record.setdefault("companyId", REFERENCES["companies"][0])
             record.setdefault("name", f"Project {record['_id'][-4:]}")
             record.setdefault("__v", 0)
             record.setdefault("custom", {})
@@ -368,3 +388,7 @@ class PlanhatSandbox(SandboxProvider):
             record.setdefault("updatedAt", now)
             self._projects[record["_id"]] = self._ordered(record)
             return str(record["_id"])
+
+
+SANDBOX = PlanhatSandbox
+"""The emulator class `create_provider("planhat")` instantiates."""

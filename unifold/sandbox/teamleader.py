@@ -19,10 +19,27 @@ from unifold.sandbox._common import (
     route,
 )
 from unifold.sandbox._oauth import OAuthSandbox, OAuthSettings
-from unifold.sandbox._seeds import SANDBOX_CREDENTIALS, SEED_PROJECT_IDS, SEED_REFERENCES
+from unifold.sandbox._seeds import teamleader_id as _tl
+
+# Seed data (the emulator contract, `SandboxProvider`): the sandbox account's credentials, the
+# seeded projects' ids (the first is the richest), the related records by kind, and a
+# well-formed project id no seed has.
+CREDENTIALS: dict[str, str] = {"access_token": "sandbox-teamleader-token"}
+PROJECT_IDS: tuple[str, ...] = (_tl("a0", 1), _tl("a0", 2), _tl("a0", 3))
+REFERENCES: dict[str, tuple[str, ...]] = {
+    "users": (_tl("b0", 1), _tl("b0", 2), _tl("b0", 3)),
+    "teams": (_tl("7ea", 1),),
+    "contacts": (_tl("c7", 1), _tl("c7", 2)),
+    "companies": (_tl("c0", 1), _tl("c0", 2)),
+    "deals": (_tl("de", 1), _tl("de", 2)),
+    "quotations": (_tl("90", 1),),
+    "departments": (_tl("d0", 1),),
+    "custom_field_definitions": (_tl("cf", 1), _tl("cf", 2), _tl("cf", 3), _tl("cf", 4)),
+}
+UNKNOWN_PROJECT_ID = "a0000000-7e57-4d1e-9a1b-0000000000ff"
 
 Json = dict[str, Any]
-_REFS = SEED_REFERENCES["teamleader"]
+_REFS = REFERENCES
 _COLORS = (
     "#00B2B2", "#008A8C", "#992600", "#ED9E00", "#D157D3", "#A400B2",
     "#0071F2", "#004DA6", "#64788F", "#C0C0C4", "#82828C", "#1A1C20",
@@ -64,7 +81,10 @@ class _Bad(Exception):
 class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
     integration = "teamleader"
     base_path = ""
-    credentials = SANDBOX_CREDENTIALS["teamleader"]
+    credentials = CREDENTIALS
+    seed_project_ids = PROJECT_IDS
+    seed_references = REFERENCES
+    unknown_project_id = UNKNOWN_PROJECT_ID
     # OAuth (sandbox/_oauth.py): https://developer.focus.teamleader.eu/docs/authentication —
     # authorize and access_token on focus.teamleader.eu, access tokens last 1 hour, refresh
     # tokens are single use.
@@ -146,7 +166,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
         }
 
     def _seed(self) -> None:
-        ids = SEED_PROJECT_IDS["teamleader"]
+        ids = PROJECT_IDS
         users, cf = _REFS["users"], _REFS["custom_field_definitions"]
         first = self._blank(ids[0], 1, "Website rebuild")
         first.update(
@@ -691,3 +711,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
 
 
 _LIST_ONLY = ("time_estimated", "amount_unbilled")
+
+
+SANDBOX = TeamleaderSandbox
+"""The emulator class `create_provider("teamleader")` instantiates."""

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from unifold import _errors as errors
 from unifold._accounts import AccountStore, open_store
 from unifold._client import AsyncUnifold
-from unifold.server import accounts, projects
+from unifold.server import accounts, meta, projects
 from unifold.server.auth import BearerAuth
 from unifold.server.body import DEFAULT_MAX_BODY_BYTES
 from unifold.server.context import ServerContext
@@ -52,6 +52,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/openapi.json", openapi_json, methods=["GET"]),
+            *meta.routes,  # before projects: `meta` is not a project id
             *projects.routes,
             *accounts.routes,
         ],

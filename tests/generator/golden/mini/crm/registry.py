@@ -17,6 +17,7 @@ class IntegrationInfo(NamedTuple):
     module: str
     hooks_module: str
     hooks_class: str
+    sandbox_module: str
     operations: dict[str, tuple[str, ...]]
 
 
@@ -27,6 +28,7 @@ INTEGRATIONS: Final[dict[str, IntegrationInfo]] = {
         module="unifold.generated.crm.acme",
         hooks_module="unifold.hooks.acme",
         hooks_class="AcmeHooks",
+        sandbox_module="unifold.sandbox.acme",
         operations={
             "projects": ("update",),
         },
