@@ -25,9 +25,9 @@ from pyrate_limiter import AbstractBucket, InMemoryBucket, Rate, RateItem, SQLit
 
 from unifold import _errors as errors
 
-# Slots are counted over a window a little longer than the provider's (5%, from 50 ms to 3 s):
+# Slots are counted over a window a little longer than the provider's (5%, from 0.2 s to 3 s):
 # a request reaches the provider a little after it leaves, and not always equally late.
-PAD_SHARE, PAD_MIN, PAD_MAX = 0.05, 0.05, 3.0
+PAD_SHARE, PAD_MIN, PAD_MAX = 0.05, 0.2, 3.0
 SPREAD = 10  # a short window's budget is released in tenths (see `Budget.rates`)
 SPREAD_UP_TO = 10.0  # seconds: longer windows dwarf the time a provider takes to answer
 LEAK_EVERY = 64  # successful acquires between clean-ups of expired slots
