@@ -53,6 +53,71 @@ class ResourceCtx:
 
 
 @dataclass(frozen=True)
+class ReadFnCtx:
+    """The generated read function of one resource: provider record -> unified fields."""
+
+    function: str  # read_project
+    record: str  # Project
+    fields: tuple[tuple[str, str], ...]  # (unified field, Python expression over `record`)
+    items: tuple[tuple[str, str], ...]  # (helper name, expression over `item`) for `each`
+    enums: tuple[tuple[str, str], ...]  # (constant name, dict literal)
+    transforms: tuple[str, ...]  # read transform names used
+
+
+def _get(path: str, var: str) -> str:
+    parts = path.split(".")
+    if len(parts) == 1:
+        return f"{var}.get({path!r})"
+    if len(parts) == 2 and not parts[1].isdigit():
+        return f"get2({var}, {parts[0]!r}, {parts[1]!r})"
+    return f"get_path({var}, {path!r})"
+
+
+def _ref_expr(paths: dict[str, str], transform: str | None, var: str, used: set[str]) -> str:
+    convert = transform or "string"
+    used.add(convert)
+    name = _get(paths["name"], var) if paths.get("name") else "None"
+    return f"ref({_get(paths['id'], var)}, {name}, _READ_{convert.upper()})"
+
+
+def _read_fn(matrix: Matrix, resource: str) -> ReadFnCtx:
+    names = resource_schema_names(resource)
+    used: set[str] = set()
+    fields: list[tuple[str, str]] = []
+    items: list[tuple[str, str]] = []
+    enums: list[tuple[str, str]] = []
+    for field, spec in matrix.resources[resource].record.items():
+        if spec.hook:
+            expr = f"hooks.{spec.hook}(record)"
+        elif spec.each is not None:
+            assert spec.ref is not None
+            helper = f"_{field}_item"
+            items.append((helper, _ref_expr(spec.ref, spec.ref_transform, "item", used)))
+            expr = f"refs({_get(spec.each, 'record')}, {helper})"
+        elif spec.ref is not None:
+            expr = _ref_expr(spec.ref, spec.ref_transform, "record", used)
+        else:
+            assert spec.path is not None
+            expr = _get(spec.path, "record")
+            if spec.enum is not None:
+                constant = f"_{field.upper()}_VALUES"
+                enums.append((constant, repr(dict(spec.enum))))
+                expr = f"enum_value({expr}, {constant})"
+            elif spec.transform is not None:
+                used.add(spec.transform)
+                expr = f"_READ_{spec.transform.upper()}({expr})"
+        fields.append((field, expr))
+    return ReadFnCtx(
+        function=f"read_{names['record'].lower()}",
+        record=names["record"],
+        fields=tuple(fields),
+        items=tuple(items),
+        enums=tuple(enums),
+        transforms=tuple(sorted(used)),
+    )
+
+
+@dataclass(frozen=True)
 class HookCtx:
     name: str
     kind: str  # read / write
@@ -72,6 +137,7 @@ class IntegrationCtx:
     param_imports: tuple[str, ...]
     params: tuple[ParamsCtx, ...]
     clients: tuple[ResourceCtx, ...]
+    readers: tuple[ReadFnCtx, ...]
     hooks: tuple[HookCtx, ...]
     matrix_literal: str
     support_literal: str
@@ -348,6 +414,7 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
         param_imports=tuple(sorted(types.param_imports)),
         params=tuple(params),
         clients=tuple(_client(matrix, r) for r in sorted(matrix.resources)),
+        readers=tuple(_read_fn(matrix, r) for r in sorted(matrix.resources)),
         hooks=hooks,
         matrix_literal=py_literal(
             matrix.model_dump(mode="json", exclude_defaults=False), sort=False

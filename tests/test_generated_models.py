@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from unifold.generated.crm import capsule, insightly, pipeliner, planhat, teamleader
+from unifold.generated.crm.registry import INTEGRATIONS as REGISTRY
 
 
 def test_teamleader_update_requires_name() -> None:
@@ -73,3 +74,28 @@ def test_support_table_is_data() -> None:
     assert "owner" not in update["request"]
     assert SUPPORT["teamleader"]["projects"]["update"]["request"]["name"]["required"] is True
     assert SUPPORT["teamleader"]["projects"]["update"]["read_back"] is True
+
+
+@pytest.mark.parametrize("integration", sorted(REGISTRY))
+def test_generated_read_function_maps_as_the_matrix_says(integration: str) -> None:
+    """The generated `read_project` gives what the matrix's per-field readers give, on the
+    emulator's records and on records whose values all have an unexpected shape."""
+    from benchmarks.read_mapping import seed_records
+    from unifold._engine.connector import load_connector
+
+    conn = load_connector(integration)
+    _, records = seed_records(integration)
+    odd = [{key: odd_value for key in records[0]} for odd_value in (None, 7, "x", [], {})]
+    for raw in [*records, *odd]:
+        expected = {field: reader(raw) for field, reader in conn.readers}
+        assert conn.read_record(raw, conn.hooks) == expected
+
+
+def test_transform_names_are_defined_once() -> None:
+    from typing import get_args
+
+    from codegen.matrix import ReadTransform, WriteTransform
+    from unifold._engine.transforms import READ, WRITE
+
+    assert set(get_args(ReadTransform)) == set(READ)
+    assert set(get_args(WriteTransform)) == set(WRITE)

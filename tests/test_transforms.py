@@ -20,6 +20,8 @@ def test_fast_paths_match_the_general_parser(moment: datetime) -> None:
         moment.strftime("%Y-%m-%dT%H:%M:%SZ"),  # Capsule
         moment.strftime("%Y-%m-%d %H:%M:%S"),  # Insightly (UTC, no zone)
         moment.strftime("%Y-%m-%d %H:%M:%S.%f+00:00"),  # Pipeliner
+        moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z",  # Planhat
+        moment.strftime("%Y-%m-%dT%H:%M:%S.000Z"),  # Planhat, whole seconds
         moment.strftime("%Y-%m-%d"),  # plain dates
     ]
     for text in shapes:

@@ -27,6 +27,7 @@ from pydantic import AwareDatetime, ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
+from unifold._engine.readers import TRANSFORMS, enum_value, get2, ref, refs
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -77,6 +78,7 @@ __all__ = [
     "Crm",
     "AsyncCrm",
     "CapsuleHooksBase",
+    "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
     "MATRIX",
@@ -900,6 +902,38 @@ class CapsuleHooksBase(abc.ABC):
     @abc.abstractmethod
     def write_tags(self, value: list[TagInput] | None, ctx: WriteContext) -> None:
         """Write hook for projects.update.tags. Needs fetches: current."""
+
+
+_READ_DATETIME = TRANSFORMS["datetime"]
+
+_READ_STRING = TRANSFORMS["string"]
+_STATUS_VALUES: Final[dict[str, str]] = {"OPEN": "open", "CLOSED": "closed"}
+
+
+def _tags_item(item: Mapping[str, Any]) -> RefDict | None:
+    return ref(item.get("id"), item.get("name"), _READ_STRING)
+
+
+def read_project(record: Mapping[str, Any], hooks: CapsuleHooksBase) -> dict[str, Any]:
+    """A Capsule record as unified fields (before validation into `Project`),
+    generated from the matrix's `record`: one expression per field, hooks called by name."""
+    return {
+        "id": _READ_STRING(record.get("id")),
+        "name": record.get("name"),
+        "description": record.get("description"),
+        "owner": ref(get2(record, "owner", "id"), get2(record, "owner", "name"), _READ_STRING),
+        "account": hooks.read_account(record),
+        "contact": hooks.read_contact(record),
+        "opportunity": hooks.read_opportunity(record),
+        "stage": ref(get2(record, "stage", "id"), get2(record, "stage", "name"), _READ_STRING),
+        "status": enum_value(record.get("status"), _STATUS_VALUES),
+        "tags": refs(record.get("tags"), _tags_item),
+        "last_activity_at": _READ_DATETIME(record.get("lastContactedAt")),
+        "close_date": _READ_DATETIME(record.get("expectedCloseOn")),
+        "created_at": _READ_DATETIME(record.get("createdAt")),
+        "updated_at": _READ_DATETIME(record.get("updatedAt")),
+        "custom_fields": hooks.read_custom_fields(record),
+    }
 
 
 MATRIX: Final[dict[str, Any]] = {

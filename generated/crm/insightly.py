@@ -27,6 +27,7 @@ from pydantic import AwareDatetime, ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
+from unifold._engine.readers import TRANSFORMS, enum_value, ref, refs
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -64,6 +65,7 @@ __all__ = [
     "Crm",
     "AsyncCrm",
     "InsightlyHooksBase",
+    "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
     "MATRIX",
@@ -852,6 +854,43 @@ class InsightlyHooksBase(abc.ABC):
     @abc.abstractmethod
     def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
         """Write hook for projects.create.custom_fields, projects.update.custom_fields. Needs fetches: current."""
+
+
+_READ_DATETIME = TRANSFORMS["datetime"]
+
+_READ_STRING = TRANSFORMS["string"]
+_STATUS_VALUES: Final[dict[str, str]] = {
+    "NOT STARTED": "not started",
+    "IN PROGRESS": "in progress",
+    "DEFERRED": "deferred",
+    "CANCELLED": "cancelled",
+    "ABANDONED": "abandoned",
+    "COMPLETED": "completed",
+}
+
+
+def _tags_item(item: Mapping[str, Any]) -> RefDict | None:
+    return ref(item.get("TAG_NAME"), item.get("TAG_NAME"), _READ_STRING)
+
+
+def read_project(record: Mapping[str, Any], hooks: InsightlyHooksBase) -> dict[str, Any]:
+    """A Insightly record as unified fields (before validation into `Project`),
+    generated from the matrix's `record`: one expression per field, hooks called by name."""
+    return {
+        "id": _READ_STRING(record.get("PROJECT_ID")),
+        "name": record.get("PROJECT_NAME"),
+        "description": record.get("PROJECT_DETAILS"),
+        "owner": ref(record.get("OWNER_USER_ID"), None, _READ_STRING),
+        "opportunity": hooks.read_opportunity(record),
+        "stage": ref(record.get("STAGE_ID"), None, _READ_STRING),
+        "status": enum_value(record.get("STATUS"), _STATUS_VALUES),
+        "tags": refs(record.get("TAGS"), _tags_item),
+        "last_activity_at": _READ_DATETIME(record.get("LAST_ACTIVITY_DATE_UTC")),
+        "close_date": _READ_DATETIME(record.get("COMPLETED_DATE")),
+        "created_at": _READ_DATETIME(record.get("DATE_CREATED_UTC")),
+        "updated_at": _READ_DATETIME(record.get("DATE_UPDATED_UTC")),
+        "custom_fields": hooks.read_custom_fields(record),
+    }
 
 
 MATRIX: Final[dict[str, Any]] = {

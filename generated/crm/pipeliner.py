@@ -26,6 +26,7 @@ from typing import (
 from pydantic import AwareDatetime, ValidationInfo, field_validator
 
 from unifold._engine.discovery import ProjectFields
+from unifold._engine.readers import TRANSFORMS, enum_value, ref
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -63,6 +64,7 @@ __all__ = [
     "Crm",
     "AsyncCrm",
     "PipelinerHooksBase",
+    "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
     "MATRIX",
@@ -829,6 +831,30 @@ class PipelinerHooksBase(abc.ABC):
     @abc.abstractmethod
     def read_custom_fields(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
         """Read hook for projects.record.custom_fields."""
+
+
+_READ_DATETIME = TRANSFORMS["datetime"]
+
+_READ_STRING = TRANSFORMS["string"]
+_STATUS_VALUES: Final[dict[str, str]] = {"1": "not started", "2": "in progress", "4": "completed"}
+
+
+def read_project(record: Mapping[str, Any], hooks: PipelinerHooksBase) -> dict[str, Any]:
+    """A Pipeliner record as unified fields (before validation into `Project`),
+    generated from the matrix's `record`: one expression per field, hooks called by name."""
+    return {
+        "id": record.get("id"),
+        "name": record.get("name"),
+        "description": record.get("description"),
+        "owner": ref(record.get("owner_id"), None, _READ_STRING),
+        "account": ref(record.get("account_id"), None, _READ_STRING),
+        "contact": hooks.read_contact(record),
+        "status": enum_value(record.get("status"), _STATUS_VALUES),
+        "close_date": _READ_DATETIME(record.get("end_date")),
+        "created_at": _READ_DATETIME(record.get("created")),
+        "updated_at": _READ_DATETIME(record.get("modified")),
+        "custom_fields": hooks.read_custom_fields(record),
+    }
 
 
 MATRIX: Final[dict[str, Any]] = {

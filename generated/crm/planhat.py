@@ -9,7 +9,7 @@ which implements `PlanhatHooksBase` below.
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -26,6 +26,7 @@ from pydantic import ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
+from unifold._engine.readers import TRANSFORMS, ref
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -62,6 +63,7 @@ __all__ = [
     "Crm",
     "AsyncCrm",
     "PlanhatHooksBase",
+    "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
     "MATRIX",
@@ -818,6 +820,28 @@ class PlanhatHooksBase(abc.ABC):
     @abc.abstractmethod
     def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
         """Write hook for projects.create.custom_fields, projects.update.custom_fields. Needs fetches: current."""
+
+
+_READ_DATETIME = TRANSFORMS["datetime"]
+
+_READ_NUMBER = TRANSFORMS["number"]
+
+_READ_STRING = TRANSFORMS["string"]
+
+
+def read_project(record: Mapping[str, Any], hooks: PlanhatHooksBase) -> dict[str, Any]:
+    """A Planhat record as unified fields (before validation into `Project`),
+    generated from the matrix's `record`: one expression per field, hooks called by name."""
+    return {
+        "id": record.get("_id"),
+        "name": record.get("name"),
+        "amount": _READ_NUMBER(record.get("mrr")),
+        "currency": record.get("currency"),
+        "account": ref(record.get("companyId"), record.get("companyName"), _READ_STRING),
+        "created_at": _READ_DATETIME(record.get("createdAt")),
+        "updated_at": _READ_DATETIME(record.get("updatedAt")),
+        "custom_fields": record.get("custom"),
+    }
 
 
 MATRIX: Final[dict[str, Any]] = {

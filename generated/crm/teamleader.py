@@ -26,6 +26,7 @@ from pydantic import ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
+from unifold._engine.readers import TRANSFORMS, enum_value, ref, refs
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -68,6 +69,7 @@ __all__ = [
     "Crm",
     "AsyncCrm",
     "TeamleaderHooksBase",
+    "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
     "MATRIX",
@@ -898,6 +900,34 @@ class TeamleaderHooksBase(abc.ABC):
     @abc.abstractmethod
     def write_owner(self, value: OwnerRef | None, ctx: WriteContext) -> None:
         """Write hook for projects.update.owner. Needs fetches: current."""
+
+
+_READ_DATETIME = TRANSFORMS["datetime"]
+
+_READ_STRING = TRANSFORMS["string"]
+_STATUS_VALUES: Final[dict[str, str]] = {"open": "open", "closed": "closed"}
+
+
+def _opportunity_item(item: Mapping[str, Any]) -> RefDict | None:
+    return ref(item.get("id"), None, _READ_STRING)
+
+
+def read_project(record: Mapping[str, Any], hooks: TeamleaderHooksBase) -> dict[str, Any]:
+    """A Teamleader record as unified fields (before validation into `Project`),
+    generated from the matrix's `record`: one expression per field, hooks called by name."""
+    return {
+        "id": record.get("id"),
+        "name": record.get("title"),
+        "description": record.get("description"),
+        "amount": hooks.read_amount(record),
+        "currency": hooks.read_currency(record),
+        "owner": hooks.read_owner(record),
+        "account": hooks.read_account(record),
+        "contact": hooks.read_contact(record),
+        "opportunity": refs(record.get("deals"), _opportunity_item),
+        "status": enum_value(record.get("status"), _STATUS_VALUES),
+        "close_date": _READ_DATETIME(record.get("end_date")),
+    }
 
 
 MATRIX: Final[dict[str, Any]] = {

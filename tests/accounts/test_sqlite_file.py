@@ -62,6 +62,7 @@ def test_a_missing_key_file_is_an_error_not_an_empty_store(tmp_path: Path) -> No
         Unifold(store=path)
     assert not (tmp_path / "accounts.sqlite3.key").exists()  # not replaced by a new key
     (tmp_path / "accounts.sqlite3.key").write_text(key)
+    (tmp_path / "accounts.sqlite3.key").chmod(0o600)
     with Unifold(store=path) as uf:
         assert len(uf.accounts.list()) == 1
 
@@ -243,3 +244,21 @@ def test_a_read_only_store_reads_and_refuses_writes_with_a_typed_error(
         assert str(path) in str(info.value)
         with pytest.raises(StoreError, match="read-only"):
             uf.accounts.delete(account.id)
+
+
+def test_a_key_file_others_can_read_opens_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "accounts.sqlite3"
+    open_store(path).close()
+    (tmp_path / "accounts.sqlite3.key").chmod(0o644)
+    with pytest.warns(UserWarning, match="key file .* can be read by other users"):
+        open_store(path).close()
+
+
+def test_no_home_directory_is_a_typed_error(monkeypatch: Any) -> None:
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr(Path, "home", lambda: (_ for _ in ()).throw(RuntimeError("no home")))
+    monkeypatch.setattr(
+        Path, "expanduser", lambda self: (_ for _ in ()).throw(RuntimeError("no home"))
+    )
+    with pytest.raises(StoreError, match="pass store= a full path"):
+        open_store("~/.unifold/accounts.sqlite3")

@@ -95,6 +95,13 @@ def key_file_cipher(path: Path, *, create: bool) -> Cipher | None:
     """The cipher from the key file beside a SQLite store. With `create`, a missing file is made
     (0600, refusing to follow or replace anything already there)."""
     if path.exists():
+        if path.stat().st_mode & 0o077:
+            import warnings
+
+            warnings.warn(
+                f"the store key file {path} can be read by other users; chmod 600 it",
+                stacklevel=4,
+            )
         return Cipher(_read_key_file(path), str(path))
     if not create:
         return None

@@ -75,7 +75,13 @@ class SQLiteStore(AccountStore):
     def __init__(self, path: str | Path, *, key: str | None = None) -> None:
         super().__init__()
         self.memory = str(path) == ":memory:"
-        self._file = None if self.memory else Path(path).expanduser().absolute()
+        try:
+            self._file = None if self.memory else Path(path).expanduser().absolute()
+        except RuntimeError as exc:  # "~" with no home directory
+            raise errors.StoreError(
+                f"cannot open the account store {path}: {exc}; pass store= a full path",
+                location=str(path),
+            ) from exc
         self.location = ":memory:" if self._file is None else str(self._file)
         created = False
         try:

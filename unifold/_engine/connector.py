@@ -162,8 +162,10 @@ class Connector:
     module: ModuleType
     matrix: Mapping[str, Any]
     hooks: Any
-    readers: tuple[tuple[str, Reader], ...]
+    readers: tuple[tuple[str, Reader], ...]  # per field (a filter reads one field alone)
     operations: Mapping[str, OperationPlan]
+    # The generated read function (`read_project`): the whole record in one plain call.
+    read_record: Callable[[Mapping[str, Any], Any], dict[str, Any]]
 
     @property
     def provider(self) -> Mapping[str, Any]:
@@ -178,10 +180,7 @@ class Connector:
 
     def read(self, record: Mapping[str, Any]) -> dict[str, Any]:
         """A provider record as the unified dict (without `remote_data`)."""
-        out: dict[str, Any] = {}
-        for field, reader in self.readers:
-            out[field] = reader(record)
-        return out
+        return self.read_record(record, self.hooks)
 
     def write(self, operation: str, data: BaseModel, ctx: WriteContext) -> None:
         """Map the fields the caller set (omitted stay omitted) into `ctx`."""
@@ -261,4 +260,5 @@ def load_connector(integration: str) -> Connector:
         hooks=hooks,
         readers=readers,
         operations=operations,
+        read_record=module.read_project,
     )

@@ -2,11 +2,12 @@
 `logging` records (logger "unifold", DEBUG) with the same fields.
 
 Spans exist when `opentelemetry-api` is installed (`pip install unifold[otel]`; the application
-configures the SDK and exporter). Without it nothing is imported, the drivers' `send` is not
-even wrapped, and an operation costs one check. Attributes: the integration, the operation, the
-HTTP method, the path *template* (`/kases/{id}`, never an id), the final status and the number
-of retries. No ids, bodies, headers or credentials are recorded, and errors are recorded by
-type only (their messages may quote provider data).
+configures the SDK and exporter). Without it nothing is imported and the drivers' `send` is not
+even wrapped; with it but no tracer provider set (and DEBUG off) no span object is made.
+Attributes: the integration, the operation, the HTTP method, the path *template* (`/kases/{id}`,
+never an id), the final status and the number of retries. No ids, bodies, headers or
+credentials are recorded, and errors are recorded by type only (their messages may quote
+provider data).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ except ImportError:  # pragma: no cover - exercised in a subprocess test
 
 logger = logging.getLogger("unifold")
 _TRACER: Any = _trace.get_tracer("unifold") if _trace is not None else None
+_UNSET_PROVIDERS: tuple[type, ...] = (
+    (_trace.ProxyTracerProvider, _trace.NoOpTracerProvider) if _trace is not None else ()
+)
 _OPERATION: ContextVar[str] = ContextVar("unifold_operation", default="")
 _CALL: ContextVar[_Span | None] = ContextVar("unifold_provider_call", default=None)
 
@@ -128,15 +132,24 @@ class _NoSpan:
 _NO_SPAN = _NoSpan()
 
 
+def _quiet() -> bool:
+    """Nothing would see a span or a record: no tracer provider set, DEBUG off."""
+    if _TRACER is not None and not isinstance(_trace.get_tracer_provider(), _UNSET_PROVIDERS):
+        return False
+    return not logger.isEnabledFor(logging.DEBUG)
+
+
 def operation(integration: str, name: str) -> _Span | _NoSpan:
     """Around one unified operation (`projects.update`, `proxy.request`, ...)."""
-    if _TRACER is None and not logger.isEnabledFor(logging.DEBUG):
+    if _quiet():
         return _NO_SPAN
     attributes = {"unifold.integration": integration, "unifold.operation": name}
     return _Span(f"unifold {name}", "operation", attributes)
 
 
-def _provider_call(driver: Any, req: Any) -> _Span:
+def _provider_call(driver: Any, req: Any) -> _Span | _NoSpan:
+    if _quiet():
+        return _NO_SPAN
     endpoint = driver.endpoint
     url_template = template(req.path)
     attributes: dict[str, Any] = {
@@ -181,19 +194,20 @@ def attempt(integration: str, method: str, path: str, status: int | str) -> None
     call = _CALL.get()
     if call is not None:
         call.attempted(status)
-    if logger.isEnabledFor(logging.DEBUG):
-        fields = {
-            "unifold.integration": integration,
-            "unifold.operation": _OPERATION.get(),
-            "http.request.method": method,
-            "url.template": template(path),
-            "http.response.status_code" if isinstance(status, int) else "error.type": status,
-        }
-        logger.debug(
-            "%s %s %s -> %s",
-            integration,
-            method,
-            fields["url.template"],
-            status,
-            extra={"unifold": fields},
-        )
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
+    fields = {
+        "unifold.integration": integration,
+        "unifold.operation": _OPERATION.get(),
+        "http.request.method": method,
+        "url.template": template(path),
+        "http.response.status_code" if isinstance(status, int) else "error.type": status,
+    }
+    logger.debug(
+        "%s %s %s -> %s",
+        integration,
+        method,
+        fields["url.template"],
+        status,
+        extra={"unifold": fields},
+    )

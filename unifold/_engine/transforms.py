@@ -77,6 +77,7 @@ def parse_provider_datetime(text: str) -> datetime | None:
 _D = r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
 _T = r"(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d"
 _ISO_Z = re.compile(f"{_D}T{_T}Z")
+_ISO_MS_Z = re.compile(f"{_D}T{_T}\\.\\d{{3}}Z")
 _DATE = re.compile(_D)
 _SPACED = re.compile(f"{_D} {_T}")
 _PIPELINER = re.compile(f"{_D} {_T}\\.\\d{{6}}\\+00:00")
@@ -90,6 +91,9 @@ def _read_datetime(value: Any) -> str | None:
         # else, or anything that only looks like them, goes through the parser.
         if _ISO_Z.fullmatch(value):
             return value  # 2015-12-07T16:54:27Z, already canonical
+        if _ISO_MS_Z.fullmatch(value):
+            # Planhat: milliseconds, kept only when not zero (as the parser does).
+            return value[:19] + "Z" if value[20:23] == "000" else value
         if _DATE.fullmatch(value):
             return value + "T00:00:00Z"  # a plain date
         if _SPACED.fullmatch(value):

@@ -23,12 +23,14 @@ API = "/projects-v2/projects."
 DEFAULT_CURRENCY = "EUR"
 
 
+def _items(record: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The objects of a provider list; a value of another shape reads as empty (lenient)."""
+    values = record.get(key)
+    return [v for v in values if isinstance(v, Mapping)] if isinstance(values, list) else []
+
+
 def _customers(record: Mapping[str, Any], kind: str) -> list[str]:
-    return [
-        str(c.get("id"))
-        for c in record.get("customers") or []
-        if isinstance(c, Mapping) and c.get("type") == kind
-    ]
+    return [str(c.get("id")) for c in _items(record, "customers") if c.get("type") == kind]
 
 
 # The field each billing method keeps the project's value in (Teamleader API Blueprint).
@@ -60,12 +62,12 @@ def _billing_method(ctx: WriteContext) -> str:
 
 
 def _related_ids(record: Mapping[str, Any], key: str) -> list[str]:
-    return [str(r.get("id")) for r in record.get(key) or [] if isinstance(r, Mapping)]
+    return [str(r.get("id")) for r in _items(record, key)]
 
 
 class TeamleaderHooks(TeamleaderHooksBase):
     def read_owner(self, record: Mapping[str, Any]) -> RefDict | None:
-        owners = [o for o in record.get("owners") or [] if isinstance(o, Mapping)]
+        owners = _items(record, "owners")
         return ref(owners[0].get("id")) if owners else None
 
     def read_account(self, record: Mapping[str, Any]) -> RefDict | None:

@@ -26,6 +26,7 @@ from pydantic import ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
+from unifold._engine.readers import TRANSFORMS, enum_value
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -55,6 +56,7 @@ __all__ = [
     "Crm",
     "AsyncCrm",
     "AcmeHooksBase",
+    "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
     "MATRIX",
@@ -291,6 +293,21 @@ class AcmeHooksBase(abc.ABC):
     @abc.abstractmethod
     def write_owner(self, value: OwnerRef | None, ctx: WriteContext) -> None:
         """Write hook for projects.update.owner."""
+
+
+_READ_STRING = TRANSFORMS["string"]
+_STATUS_VALUES: Final[dict[str, str]] = {"OPEN": "open", "DONE": "closed"}
+
+
+def read_project(record: Mapping[str, Any], hooks: AcmeHooksBase) -> dict[str, Any]:
+    """A Acme record as unified fields (before validation into `Project`),
+    generated from the matrix's `record`: one expression per field, hooks called by name."""
+    return {
+        "id": _READ_STRING(record.get("id")),
+        "name": record.get("title"),
+        "status": enum_value(record.get("state"), _STATUS_VALUES),
+        "owner": hooks.read_owner(record),
+    }
 
 
 MATRIX: Final[dict[str, Any]] = {
