@@ -481,7 +481,10 @@ def _write(
         raise
     envelope = spec["response"].get("envelope")
     if key is not None and not main.stream:
-        record = unwrap(resp.json(), envelope)
+        try:
+            record = unwrap(resp.json(), envelope)
+        except errors.ProviderError:
+            record = None  # an unusable answer to an accepted create: reported below
         new = get_path(record, conn.resource["record"]["id"].get("path") or "id")
         if new is not None and new != "":
             key.done(str(new))  # before anything else can fail
@@ -598,13 +601,16 @@ def create_flow(
     for attempt in (1, 2):
         try:
             return (yield from _write(conn, "create", data, None, options, key=key, marker=marker))
-        except UNCLEAR:
+        except UNCLEAR as exc:
             key.unclear()
             if not find or attempt == 2:
                 raise
-            found = yield from _find_created(
-                conn, find, data, key, key.unclear_since or key.started
-            )
+            try:
+                found = yield from _find_created(
+                    conn, find, data, key, key.unclear_since or key.started
+                )
+            except errors.ProviderError:
+                raise exc from None  # the create's own failure is the one to report
             if found is not None:
                 key.done(found)
                 return (yield from get_flow(conn, found, options))
