@@ -1350,6 +1350,11 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                         "response": {"status": [204], "fields": ["id"]},
                     },
                 },
+                "concurrency": {
+                    "style": "reread",
+                    "compare": ["updatedAt", "tags", "fields", "party", "owner", "team"],
+                    "source": "no precondition header is documented (developer.capsulecrm.com/v2)",
+                },
             }
         },
     }

@@ -1257,6 +1257,18 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                         "response": {"status": [202, 204], "fields": ["id"]},
                     },
                 },
+                "concurrency": {
+                    "style": "etag",
+                    "etag_header": "ETag",
+                    "precondition_header": "If-Match",
+                    "stale_statuses": [400, 412],
+                    "stale_message": "If-Match",
+                    "source": "responses carry an ETag and PUT honours "
+                    "If-Match; a stale tag is a 400 'If-Match "
+                    "header value ... is not valid.' (live "
+                    "probes, lukeswade/insightly-mcp "
+                    "docs/API-AUDIT.md)",
+                },
             }
         },
     }

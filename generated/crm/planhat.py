@@ -1098,6 +1098,11 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                         "response": {"status": [200, 204], "fields": ["id"]},
                     },
                 },
+                "concurrency": {
+                    "style": "reread",
+                    "compare": ["custom", "companyId"],
+                    "source": "no precondition header is documented (planhat.com/developers/api)",
+                },
             }
         },
     }

@@ -1356,6 +1356,19 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                         "destructive strategy.",
                     },
                 },
+                "concurrency": {
+                    "style": "reread",
+                    "compare": [
+                        "owners",
+                        "customers",
+                        "deals",
+                        "billing_method",
+                        "external_budget",
+                        "fixed_price",
+                    ],
+                    "source": "no precondition or updated_at in "
+                    "projects-v2 (Teamleader OpenAPI 1.220.0)",
+                },
             }
         },
     }
