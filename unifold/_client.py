@@ -398,6 +398,8 @@ class Accounts:
         """Replace an account's credentials (whole) and/or change some of its params, validated
         like `create`; the id stays. Nothing changes when validation fails. New credentials
         make a `needs_reauth` account active again."""
+        if not isinstance(account_id, str):
+            raise errors.UnknownAccountError(f"no integrated account with id {account_id!r}")
         with self._core._store.locked(account_id) as held:  # not between a refresh's read/write
             current = held.account
             if current is None or (tenant is not None and current.tenant != tenant):
