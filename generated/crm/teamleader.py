@@ -1109,11 +1109,31 @@ MATRIX: Final[dict[str, Any]] = {
                         "envelope": None,
                         "id_in_body": None,
                         "id_as": "string",
-                        "body": {"filter": {"context": "project"}, "page": {"size": 100}},
+                        "body": {"filter": {"context": "project"}},
                         "remote_query_in": "query",
                     },
                     "envelope": "data",
-                    "pagination": None,
+                    "pagination": {
+                        "style": "page",
+                        "size_param": "page.size",
+                        "max_size": 100,
+                        "cursor_param": None,
+                        "page_param": "page.number",
+                        "offset_param": None,
+                        "next_cursor_path": None,
+                        "params_in": "body",
+                        "has_more_path": None,
+                        "source": "page "
+                        "{size, "
+                        "number} in "
+                        "the body "
+                        "(default "
+                        "size 20), "
+                        "read until "
+                        "a short "
+                        "page "
+                        "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list)",
+                    },
                 },
                 "current": {
                     "request": {
