@@ -14,4 +14,5 @@ BENCHMARKS = (
     "generation",
     "import_time",
     "iter_memory",
+    "server_overhead",
 )

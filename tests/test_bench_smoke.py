@@ -69,6 +69,13 @@ REQUIRED = {
         "iter_growth_mb",
         "ratio_iter_vs_keep",
     ],
+    "server_overhead": [
+        "overhead.library.median",
+        "overhead.server.median",
+        "overhead.ratio_median",
+        "throughput.*.updates_per_s",
+        "errors",
+    ],
     "import_time": [
         "import_unifold_ms",
         "import_client_ms",

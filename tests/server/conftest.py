@@ -1,11 +1,13 @@
 """A real unifold server on a free loopback port (uvicorn in a thread of the test process, so
-tests can also look at the sandbox emulators behind it), two tenants with a token each."""
+tests can also look at the sandbox emulators behind it), two tenants with a token each. Every
+server test runs on both stores: a SQLite file and the throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,7 @@ import httpx
 import pytest
 import uvicorn
 
+from unifold._accounts import AccountStore, open_store
 from unifold.generated.crm.registry import INTEGRATIONS as REGISTRY
 from unifold.sandbox import SandboxProvider
 from unifold.server import create_app
@@ -33,7 +36,7 @@ def free_port() -> int:
 @dataclass
 class Server:
     url: str
-    store: Path
+    store: Path | None  # the SQLite file, None on PostgreSQL
     context: ServerContext
     tokens: dict[str, str] = field(default_factory=dict)  # tenant -> plaintext
     token_ids: dict[str, str] = field(default_factory=dict)
@@ -47,7 +50,7 @@ class Server:
         return self.context.client.accounts.sandbox(account_id)
 
 
-def start(store: Path) -> Iterator[Server]:
+def start(store: AccountStore, file: Path | None) -> Iterator[Server]:
     app = create_app(store)
     port = free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
@@ -59,7 +62,7 @@ def start(store: Path) -> Iterator[Server]:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise RuntimeError("the unifold server did not start")
         time.sleep(0.02)
-    running = Server(f"http://127.0.0.1:{port}", store, app.state.context)
+    running = Server(f"http://127.0.0.1:{port}", file, app.state.context)
     for tenant in ("acme", "globex"):
         token, plaintext = running.context.store.create_token(tenant, "tests")
         running.tokens[tenant] = plaintext
@@ -69,11 +72,30 @@ def start(store: Path) -> Iterator[Server]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+        store.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from start(tmp_path_factory.mktemp("server") / "store.sqlite3")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    if request.param == "sqlite":
+        file = tmp_path_factory.mktemp("server") / "store.sqlite3"
+        yield from start(open_store(file), file)
+        return
+    import psycopg
+    from cryptography.fernet import Fernet
+
+    admin = request.getfixturevalue("postgres_server")
+    schema = "server_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    url = f"{admin}?options=-csearch_path%3D{schema}"
+    try:
+        yield from start(open_store(url, key=Fernet.generate_key().decode()), None)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 @pytest.fixture(scope="module")

@@ -125,3 +125,5 @@ def test_too_many_parameters(acme: httpx.Client, account: str) -> None:
 def test_bad_ids(acme: httpx.Client, account: str) -> None:
     _typed(acme.get(f"/unified/crm/projects/not-a-number?integrated_account_id={account}"), 400)
     _typed(acme.get("/integrated-account/%00"), 404)
+    _typed(acme.delete("/integrated-account/%00"), 404)
+    _typed(acme.get(f"/unified/crm/projects/{PID}?integrated_account_id=%00"), 404)

@@ -130,10 +130,10 @@ async def update_account(request: Request) -> Response:
 
 async def delete_account(request: Request) -> Response:
     context = _context(request)
-    account_id = request.path_params["id"]
-    if not await run_in_threadpool(context.store.delete, account_id, request.state.tenant):
-        raise unknown_account(account_id)
-    return JSONResponse({"id": account_id})
+    account = await context.visible_account(request.state.tenant, request.path_params["id"])
+    if not await run_in_threadpool(context.store.delete, account.id, request.state.tenant):
+        raise unknown_account(account.id)  # deleted meanwhile
+    return JSONResponse({"id": account.id})
 
 
 routes = [

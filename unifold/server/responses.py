@@ -65,7 +65,8 @@ def dump(record: Any) -> Any:
 
 async def _chunks(stream: AsyncProviderStream) -> AsyncIterator[bytes]:
     try:
-        async for chunk in stream.aiter_bytes():
+        # chunk_size=None: each piece as it arrives (a size would hold bytes back to fill it).
+        async for chunk in stream.aiter_bytes(None):
             yield chunk
     finally:  # also when the caller hangs up mid-stream
         await stream.aclose()
