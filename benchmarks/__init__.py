@@ -15,4 +15,5 @@ BENCHMARKS = (
     "import_time",
     "iter_memory",
     "server_overhead",
+    "async_burst",
 )

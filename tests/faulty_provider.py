@@ -19,8 +19,30 @@ from unifold.sandbox import SANDBOX_CREDENTIALS, SandboxTransport, create_provid
 
 ORIGIN = "http://127.0.0.1:9"
 SPACE = "nv3_PipelinerDev"
-PARAMS = {"pipeliner": {"space_id": SPACE, "region": "us-east"}, "insightly": {"pod": "na1"}}
+PARAMS = {
+    "pipeliner": {"space_id": SPACE, "service_url": "https://us-east.api.pipelinersales.com"},
+    "insightly": {"pod": "na1"},
+}
 READ_ENDPOINTS = ("projects.info", "projects.list", "projects-v2-status", "Definitions.list")
+
+CANARY = {
+    "capsule": {"token": "cAnArY-capsule-TOKEN-1"},
+    "insightly": {"api_key": "cAnArY-insightly-KEY-2"},
+    "pipeliner": {"username": "cAnArY-pl-USER-3", "password": "cAnArY-pl-PASS-4"},
+    "planhat": {"token": "cAnArY-planhat-TOKEN-5"},
+    "teamleader": {"access_token": "cAnArY-teamleader-TOKEN-6"},
+}
+
+
+def canary_forms(integration: str) -> list[str]:
+    """Every form of an integration's canary credentials that must never show."""
+    creds = CANARY[integration]
+    forms = list(creds.values())
+    if integration in ("insightly", "pipeliner"):
+        pair = f"{creds.get('api_key') or creds['username']}:{creds.get('password', '')}"
+        forms += [pair, base64.b64encode(pair.encode()).decode()]
+    return forms
+
 
 # (request number, request) -> None to let the emulator answer, or (apply, response): the
 # emulator handles the request first when `apply`, and `response` is sent instead of its answer.
@@ -67,8 +89,8 @@ class FaultyProvider:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         authorization = request.headers.get("authorization", "")
+        plan = self.fault(len(self.sent), request)  # sees the request as the client sent it
         request.headers["authorization"] = self.auth
-        plan = self.fault(len(self.sent), request)
         applied = False
         if plan is None or plan[0]:
             real = self.sandbox.handle_request(request)

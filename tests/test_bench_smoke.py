@@ -47,6 +47,13 @@ REQUIRED = {
         "client_cpu_ratio",
         "errors",
     ],
+    "async_burst": [
+        "bursts.*.unified.calls_per_s",
+        "bursts.*.bare.calls_per_s",
+        "bursts.*.throughput_ratio",
+        "bursts.*.serves_after_s",
+        "errors",
+    ],
     "stream_memory": [
         "modes.*.delta_mb",
         "modes.*.baseline_mb",
@@ -151,6 +158,6 @@ def test_every_integration_measured(results: dict[str, Any], name: str) -> None:
     assert set(results["results"][name]["integrations"]) == INTEGRATIONS
 
 
-@pytest.mark.parametrize("name", ["update_overhead", "async_concurrency"])
+@pytest.mark.parametrize("name", ["update_overhead", "async_concurrency", "async_burst"])
 def test_no_errors(results: dict[str, Any], name: str) -> None:
     assert results["results"][name]["errors"] == 0

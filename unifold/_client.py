@@ -35,6 +35,7 @@ from unifold._engine.flows import (
     check_options,
     create_flow,
     delete_flow,
+    exclusions,
     get_flow,
     list_flow,
     module_checked,
@@ -122,7 +123,7 @@ class _Core:
         account = self._store.get(account_id, tenant) if isinstance(account_id, str) else None
         if account is None:
             raise errors.UnknownAccountError(
-                f"no integrated account with id {account_id!r}; create one with "
+                f"no integrated account with id {errors.shown(account_id)}; create one with "
                 f"accounts.create(...)"
             )
         return account
@@ -244,13 +245,11 @@ class _Core:
                 integration=account.integration,
                 accepted=sorted(conn.operations),
             )
-        exclude_fields = options.get("exclude_fields", ())
-        if isinstance(exclude_fields, str):
-            exclude_fields = [exclude_fields]
+        exclude_fields = exclusions(conn, options.get("exclude_fields", ()))
         call = CallOptions(
             response_format=response_format,
             ignore_remote_data=options.get("ignore_remote_data", False),
-            exclude_fields=tuple(exclude_fields),
+            exclude_fields=exclude_fields,
             remote_query=options.get("remote_query"),
         )
         check_options(conn, call)
@@ -261,15 +260,21 @@ class _Core:
         on_unsupported = options.get("on_unsupported", "error")
         if on_unsupported not in ("error", "drop"):
             raise errors.InvalidParameterError(
-                f"on_unsupported must be 'error' or 'drop', not {on_unsupported!r}",
+                f"on_unsupported must be 'error' or 'drop', not {errors.shown(on_unsupported)}",
                 field="on_unsupported",
+                integration=account.integration,
                 accepted=["error", "drop"],
             )
         rid = check_id(conn, resource_id) if operation in ("get", "update", "delete") else None
         flow: Flow
         if operation in ("update", "create"):
             if body is None:
-                raise errors.InvalidFieldValueError(f"{resource}.{operation} needs a body")
+                raise errors.InvalidFieldValueError(
+                    f"{resource}.{operation} needs a body (a dict of unified fields) "
+                    f"({account.integration})",
+                    field="body",
+                    integration=account.integration,
+                )
             data, dropped = validate_body(conn, operation, body, on_unsupported)
             call.warnings.extend(dropped)
             for note in dropped:  # also for `raw`, whose result has no place for them
@@ -336,7 +341,9 @@ class Accounts:
         with self._core._store.locked(account_id) as held:  # not between a refresh's read/write
             current = held.account
             if current is None or (tenant is not None and current.tenant != tenant):
-                raise errors.UnknownAccountError(f"no integrated account with id {account_id!r}")
+                raise errors.UnknownAccountError(
+                    f"no integrated account with id {errors.shown(account_id)}"
+                )
             held.save(updated_account(current, credentials, params))
         assert held.account is not None
         return held.account
@@ -398,7 +405,9 @@ class Accounts:
 
     def delete(self, account_id: str, *, tenant: str | None = None) -> None:
         if not self._core._store.delete(account_id, tenant):
-            raise errors.UnknownAccountError(f"no integrated account with id {account_id!r}")
+            raise errors.UnknownAccountError(
+                f"no integrated account with id {errors.shown(account_id)}"
+            )
 
     def sandbox(self, account_id: str) -> SandboxProvider:
         """The emulator behind an in-process sandbox account: its state and the requests it

@@ -6,6 +6,7 @@ provider's status, message and raw body.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "ResponseTooLargeError",
     "PartialWriteError",
     "WriteAppliedError",
+    "WriteProgress",
     "DroppedFieldsWarning",
     "StoreError",
     "StoreKeyError",
@@ -75,6 +77,21 @@ def redact(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, list):
         return [redact(v, secrets) for v in value]
     return value
+
+
+def scrub(error: BaseException, secrets: tuple[str, ...]) -> None:
+    """Redact `secrets` from an error about to reach the caller, in place: its message, the
+    provider's body and headers it keeps, and the errors it wraps."""
+    if not secrets or not isinstance(error, UnifoldError):
+        return
+    error.message = redact(error.message, secrets)
+    error.args = tuple(redact(a, secrets) if isinstance(a, str) else a for a in error.args)
+    if isinstance(error, ProviderError):
+        error.raw_response = redact(error.raw_response, secrets)
+        error.headers = redact(error.headers, secrets)
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, BaseException):
+        scrub(cause, secrets)
 
 
 def provider_text(text: str, secrets: tuple[str, ...]) -> str:
@@ -379,6 +396,28 @@ class WriteAppliedError(UnifoldError):
             }
         }
         return body
+
+
+@dataclass(frozen=True)
+class WriteProgress:
+    """How far a multi-call write got when it was cancelled (or its task timed out): found on
+    the `CancelledError` as `.unifold_write_progress` (for `asyncio.timeout`/`wait_for`, on the
+    `TimeoutError`'s `__cause__`). Nothing is rolled back."""
+
+    applied: list[str]
+    in_flight: str  # sent, or being sent: its effect is unknown
+    not_applied: list[str]
+
+    @staticmethod
+    def of(error: BaseException) -> WriteProgress | None:
+        """The progress recorded on `error` or on the error it was raised from, if any."""
+        seen: BaseException | None = error
+        while seen is not None:
+            found = getattr(seen, "unifold_write_progress", None)
+            if isinstance(found, WriteProgress):
+                return found
+            seen = seen.__cause__ or seen.__context__
+        return None
 
 
 class DroppedFieldsWarning(UserWarning):

@@ -138,9 +138,11 @@ def check_account(
     out: dict[str, str] = {}
     unknown = sorted(set(params) - set(provider["params"]))
     if unknown:
+        # Names and values a caller typed are not echoed: a pasted secret would be.
         raise errors.AccountConfigError(
-            f"{integration} takes no parameter(s) {unknown}; it takes {sorted(provider['params'])}",
-            field=f"params.{unknown[0]}",
+            f"{integration} does not take {len(unknown)} of the given parameter(s) (names not "
+            f"shown); it takes only {sorted(provider['params'])}",
+            field="params",
             integration=integration,
             accepted=sorted(provider["params"]),
         )
@@ -157,9 +159,9 @@ def check_account(
                 accepted=spec["pattern"],
             )
         if not isinstance(value, str) or not re.fullmatch(spec["pattern"], value):
-            shown = repr(value) if len(repr(value)) <= 100 else repr(value)[:100] + "..."
             raise errors.AccountConfigError(
-                f"{integration} parameter {name!r} = {shown} must match {spec['pattern']} "
+                f"{integration} parameter {name!r} (the given {type(value).__name__}, not "
+                f"shown) must match {spec['pattern']} "
                 f"({spec['description']}; e.g. {spec['example']!r})",
                 field=f"params.{name}",
                 integration=integration,

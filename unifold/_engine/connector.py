@@ -138,7 +138,7 @@ def _compile_write(field: str, spec: Mapping[str, Any], hooks: Any) -> Writer:
         if convert is not None:
             try:
                 value = convert(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 at +01:00
                 ctx.invalid(field, f"{value!r} cannot be sent as {spec['transform']}")
         elif isinstance(value, BaseModel):
             value = value.model_dump(mode="json", exclude_none=True)

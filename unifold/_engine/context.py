@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn, TypeVar
 
-from unifold._errors import InvalidFieldValueError
+from unifold._errors import InvalidFieldValueError, ProviderResponseError
 
 HookT = TypeVar("HookT", bound=Callable[..., Any])
 
@@ -49,9 +49,16 @@ class WriteContext:
     @property
     def current(self) -> dict[str, Any]:
         """The stored record before the write (fetch `current`)."""
-        record = self.fetched.get("current")
-        if not isinstance(record, dict):
+        if "current" not in self.fetched:
             raise RuntimeError(f"{self.integration}: hook needs the `current` fetch in the matrix")
+        record = self.fetched["current"]
+        if not isinstance(record, dict):  # the provider's answer, not our matrix, is at fault
+            raise ProviderResponseError(
+                f"{self.integration} answered the read of the current project without a "
+                f"project record; nothing was written",
+                integration=self.integration,
+                raw_response=record,
+            )
         return record
 
     def call(self, label: str, method: str, path: str, json: Any = None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -20,7 +20,7 @@ from urllib.parse import quote
 from pydantic import ValidationError
 
 from unifold import _errors as errors
-from unifold._engine import changed_since, formats
+from unifold._engine import changed_since, formats, inputs
 from unifold._engine.connector import Connector, deep_merge, get_path, set_path
 from unifold._engine.context import WriteContext
 from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
@@ -70,9 +70,19 @@ def check_options(conn: Connector, options: CallOptions) -> None:
             field="remote_query",
             integration=conn.name,
         )
+    if options.remote_query:
+        _check_remote_query(conn, options.remote_query)
+    if not isinstance(options.ignore_remote_data, bool):
+        raise errors.InvalidParameterError(
+            f"ignore_remote_data must be True or False, not "
+            f"{errors.shown(options.ignore_remote_data)}",
+            field="ignore_remote_data",
+            integration=conn.name,
+            accepted=[True, False],
+        )
     if options.response_format not in RESPONSE_FORMATS:
         raise errors.InvalidParameterError(
-            f"response_format {options.response_format!r} is not one of "
+            f"response_format {errors.shown(options.response_format)} is not one of "
             f"{', '.join(RESPONSE_FORMATS)}",
             field="truto_response_format",
             integration=conn.name,
@@ -82,12 +92,66 @@ def check_options(conn: Connector, options: CallOptions) -> None:
         formats.check_exclusions(options.exclude_fields, conn.name)
 
 
+def _check_remote_query(conn: Connector, remote_query: Mapping[str, Any]) -> None:
+    """JSON values only; for a query string also scalars in lists and a bounded length."""
+    inputs.check_value(
+        remote_query,
+        "remote_query",
+        conn.name,
+        free_form=True,
+        cls=errors.InvalidParameterError,
+        field="remote_query",
+    )
+    requests = [op["request"] for op in conn.resource["operations"].values()]
+    if any(r.get("remote_query_in") == "body" for r in requests):
+        return
+    stack: list[Any] = [remote_query]
+    while stack:
+        item = stack.pop()
+        children = list(item.values()) if isinstance(item, Mapping) else []
+        for child in children:
+            if isinstance(child, list | tuple):
+                if any(isinstance(e, Mapping | list | tuple) for e in child):
+                    raise errors.InvalidParameterError(
+                        f"remote_query: a list in a query string holds plain values only "
+                        f"({conn.name})",
+                        field="remote_query",
+                        integration=conn.name,
+                    )
+            elif isinstance(child, Mapping):
+                stack.append(child)
+    length = sum(len(k) + len(v) + 2 for k, v in flatten_query(remote_query))
+    if length > inputs.MAX_QUERY_CHARS:
+        raise errors.InvalidParameterError(
+            f"remote_query: {length} characters in the query string; at most "
+            f"{inputs.MAX_QUERY_CHARS} are accepted ({conn.name})",
+            field="remote_query",
+            integration=conn.name,
+        )
+
+
+def exclusions(conn: Connector, value: Any) -> tuple[str, ...]:
+    """`exclude_fields` as a tuple of names: a string is one name, else an iterable of them."""
+    if isinstance(value, str):
+        return (value,)
+    iterable = isinstance(value, Iterable) and not isinstance(value, bytes | Mapping)
+    items = list(value) if iterable else None
+    if items is None or not all(isinstance(item, str) for item in items):
+        raise errors.InvalidParameterError(
+            f"exclude_fields must be a list of unified field names such as ['owner.name'], "
+            f"not {errors.shown(value)}",
+            field="truto_exclude_fields",
+            integration=conn.name,
+        )
+    return tuple(items)
+
+
 def check_id(conn: Connector, resource_id: Any) -> str:
     text = resource_id if isinstance(resource_id, str) else None
     pattern = conn.provider["id_pattern"]
     if text is None or not re.fullmatch(pattern, text):
         raise errors.InvalidIdError(
-            f"id {resource_id!r} is not a valid {conn.display_name} project id "
+            f"id {errors.shown(resource_id)} is not a valid {conn.display_name} project id "
             f"(expected to match {pattern})",
             field="id",
             integration=conn.name,
@@ -288,6 +352,19 @@ def _write_steps(steps: list[ProviderRequest], done: list[str] | None = None) ->
                 raise errors.PartialWriteError(
                     exc, applied, step.label, [s.label for s in steps[index + 1 :]]
                 ) from exc
+            raise
+        except GeneratorExit:
+            raise
+        except BaseException as exc:  # cancelled (or timed out) while this call was in flight
+            progress = errors.WriteProgress(
+                list(applied), step.label, [s.label for s in steps[index + 1 :]]
+            )
+            exc.unifold_write_progress = progress  # type: ignore[attr-defined]
+            exc.add_note(
+                f"unifold: the write was interrupted; applied {progress.applied or 'nothing'}, "
+                f"in flight (effect unknown) {progress.in_flight!r}, not applied "
+                f"{progress.not_applied}"
+            )
             raise
         if first is None:
             first = resp
@@ -496,7 +573,7 @@ def _decode_cursor(conn: Connector, cursor: str | None) -> dict[str, Any]:
         state = None
     if not isinstance(state, dict) or state.get("i") != conn.name or not _sane(state):
         raise errors.InvalidParameterError(
-            f"next_cursor {cursor!r} is not a cursor from a {conn.name} list call",
+            f"next_cursor {errors.shown(cursor)} is not a cursor from a {conn.name} list call",
             field="next_cursor",
             integration=conn.name,
         )

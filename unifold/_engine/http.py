@@ -411,6 +411,14 @@ class SyncDriver(_Driver):
 
     def run(self, flow: Flow) -> Any:
         try:
+            return self._run(flow)
+        except errors.UnifoldError as exc:
+            # Errors raised while reading an answer carry provider text: no secret leaves.
+            errors.scrub(exc, self.endpoint.secrets)
+            raise
+
+    def _run(self, flow: Flow) -> Any:
+        try:
             req = next(flow)
             while True:
                 try:
@@ -483,6 +491,13 @@ class AsyncDriver(_Driver):
 
     async def run(self, flow: Flow) -> Any:
         try:
+            return await self._run(flow)
+        except errors.UnifoldError as exc:
+            errors.scrub(exc, self.endpoint.secrets)
+            raise
+
+    async def _run(self, flow: Flow) -> Any:
+        try:
             req = next(flow)
             while True:
                 try:
@@ -490,6 +505,9 @@ class AsyncDriver(_Driver):
                 except errors.ProviderError as exc:
                     req = flow.throw(exc)
                     continue
+                except asyncio.CancelledError as exc:
+                    flow.throw(exc)  # the flow records how far a write got, then re-raises
+                    raise
                 req = flow.send(resp)
         except StopIteration as stop:
             return stop.value

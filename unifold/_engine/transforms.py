@@ -131,7 +131,8 @@ def _uri_id(value: Any) -> str | None:
 
 
 READ: dict[str, Callable[[Any], Any]] = {
-    "string": lambda v: None if v is None else str(v),
+    # Only a scalar is text: an object or list where an id belongs is no usable value.
+    "string": lambda v: str(v) if isinstance(v, str | int | float) else None,
     "number": _read_number,
     "datetime": _read_datetime,
     "uri_id": _uri_id,

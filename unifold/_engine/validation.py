@@ -5,7 +5,6 @@ Errors name the field, the integration and what would be accepted.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -13,9 +12,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from unifold import _errors as errors
+from unifold._engine import inputs
 from unifold._engine.connector import Connector
 from unifold._models import RequestModel
 from unifold._options import OnUnsupported
+
+# Sent to the provider as given: JSON values only.
+FREE_FORM = ("remote_data", "custom_fields")
 
 
 def _schema_fields(operation: str) -> frozenset[str]:
@@ -45,6 +48,15 @@ def validate_body(
             f"not {type(body).__name__}",
             integration=conn.name,
         )
+    for key, value in data.items():
+        if not isinstance(key, str):
+            raise errors.InvalidFieldValueError(
+                f"body keys must be field names (strings), not {type(key).__name__} "
+                f"({conn.name} projects.{operation})",
+                field="body",
+                integration=conn.name,
+            )
+        inputs.check_value(value, key, conn.name, free_form=key in FREE_FORM)
     supported = sorted(model.model_fields)
     warnings: list[str] = []
     unknown = sorted(k for k in data if k not in model.model_fields)
@@ -79,9 +91,6 @@ def validate_body(
     except ValidationError as exc:
         raise _convert(conn, operation, model, exc) from None
     _check_references(conn, operation, validated)
-    for field in ("remote_data", "custom_fields"):
-        if field in validated.__pydantic_fields_set__:
-            _check_json(conn, operation, field, getattr(validated, field))
     check = getattr(conn.hooks, "check", None)
     if check is not None:
         check(operation, validated)  # cross-field rules of the integration, before any I/O
@@ -174,19 +183,3 @@ def _body_path(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
         else:
             break
     return ".".join(parts)
-
-
-def _check_json(conn: Connector, operation: str, path: str, value: Any) -> None:
-    """Free-form values go to the provider as JSON: NaN and infinities are not JSON."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise errors.InvalidFieldValueError(
-            f"{path}: {value!r} is not a JSON number ({conn.name} projects.{operation})",
-            field=path,
-            integration=conn.name,
-        )
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            _check_json(conn, operation, f"{path}.{key}", item)
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_json(conn, operation, f"{path}.{index}", item)

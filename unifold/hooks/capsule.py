@@ -72,6 +72,13 @@ class CapsuleHooks(CapsuleHooksBase):
                 integration="capsule",
                 accepted="an account or exactly one contact",
             )
+        for index, tag in enumerate(getattr(data, "tags", None) or []):
+            if tag.id is None and not tag.name:  # needs no provider data: refused before the GET
+                raise InvalidFieldValueError(
+                    f"tags.{index}: a tag needs an id or a name (capsule projects.{operation})",
+                    field=f"tags.{index}",
+                    integration="capsule",
+                )
         if contact and account is not None and str(account.id) != str(contact[0].id):
             raise InvalidFieldValueError(
                 "contact: account and contact both set Capsule's single main party; give one "
