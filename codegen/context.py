@@ -76,8 +76,17 @@ def _get(path: str, var: str) -> str:
 def _ref_expr(paths: dict[str, str], transform: str | None, var: str, used: set[str]) -> str:
     convert = transform or "string"
     used.add(convert)
+    function = f"_READ_{convert.upper()}"
+    id_parts = paths["id"].split(".")
+    name_parts = paths["name"].split(".") if paths.get("name") else None
+    if len(id_parts) == 2 and (name_parts is None or name_parts[:-1] == id_parts[:1]):
+        # Both in one provider object (`owner: {id, name}`): look it up once.
+        name_key = repr(name_parts[1]) if name_parts and len(name_parts) == 2 else "None"
+        if name_parts is None or len(name_parts) == 2:
+            child = _get(id_parts[0], var)
+            return f"ref_in({child}, {id_parts[1]!r}, {name_key}, {function})"
     name = _get(paths["name"], var) if paths.get("name") else "None"
-    return f"ref({_get(paths['id'], var)}, {name}, _READ_{convert.upper()})"
+    return f"ref({_get(paths['id'], var)}, {name}, {function})"
 
 
 def _read_fn(matrix: Matrix, resource: str) -> ReadFnCtx:

@@ -27,7 +27,7 @@ from pydantic import AwareDatetime, ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
-from unifold._engine.readers import TRANSFORMS, enum_value, get2, ref, refs
+from unifold._engine.readers import TRANSFORMS, enum_value, ref, ref_in, refs
 from unifold._engine.types import RefDict
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -921,11 +921,11 @@ def read_project(record: Mapping[str, Any], hooks: CapsuleHooksBase) -> dict[str
         "id": _READ_STRING(record.get("id")),
         "name": record.get("name"),
         "description": record.get("description"),
-        "owner": ref(get2(record, "owner", "id"), get2(record, "owner", "name"), _READ_STRING),
+        "owner": ref_in(record.get("owner"), "id", "name", _READ_STRING),
         "account": hooks.read_account(record),
         "contact": hooks.read_contact(record),
         "opportunity": hooks.read_opportunity(record),
-        "stage": ref(get2(record, "stage", "id"), get2(record, "stage", "name"), _READ_STRING),
+        "stage": ref_in(record.get("stage"), "id", "name", _READ_STRING),
         "status": enum_value(record.get("status"), _STATUS_VALUES),
         "tags": refs(record.get("tags"), _tags_item),
         "last_activity_at": _READ_DATETIME(record.get("lastContactedAt")),

@@ -226,13 +226,16 @@ def unwrap(body: Any, envelope: str | None) -> Any:
 
 def to_record(conn: Connector, raw: Mapping[str, Any], options: CallOptions) -> ResponseModel:
     mapped = conn.read(raw)
-    if not options.ignore_remote_data and options.response_format != "normalized":
-        mapped["remote_data"] = raw
     model: type[ResponseModel] = conn.model("Project")  # type: ignore[assignment]
     try:
         record = model.model_validate(mapped)
     except ValidationError as exc:
         record = _lenient(conn, model, mapped, raw, exc)
+    if not options.ignore_remote_data and options.response_format != "normalized":
+        # The provider's record as parsed from JSON: attached as is, not validated (copied)
+        # again field by field.
+        record.__dict__["remote_data"] = raw if isinstance(raw, dict) else dict(raw)
+        record.__pydantic_fields_set__.add("remote_data")
     if options.exclude_fields:
         formats.apply_exclusions(record, options.exclude_fields)
     if options.warnings:
