@@ -374,9 +374,28 @@ class Accounts:
         base_url: str | None = None,
         allow_remote_base_url: bool = False,
         tenant: str | None = None,
+        account_id: str | None = None,
     ) -> IntegratedAccount:
         """Step 2, at your redirect URI: check the state, exchange the code for tokens and
-        store the account (refreshed transparently from then on)."""
+        store the account (refreshed transparently from then on). With `account_id`, the
+        grant goes onto that existing account instead (a reconnect after `needs_reauth`: same
+        id, active again); its environment and base URL are kept."""
+        if account_id is not None:
+            existing = self._core.account(account_id, tenant)
+            if existing.integration != app.integration:
+                raise errors.AccountConfigError(
+                    f"account {account_id} is a {existing.integration} account; the OAuth app "
+                    f"is for {app.integration}",
+                    field="account_id",
+                    integration=app.integration,
+                )
+            code = check_callback(app, code, state, expected_state)
+            provider = self._core.oauth_provider(
+                app.integration, existing.environment, existing.base_url
+            )
+            assert provider is not None
+            grant = exchange_code(app, provider, code, self._core.token_transport(existing))
+            return self.update(account_id, credentials=grant, tenant=tenant)
         placeholder = dict.fromkeys(OAUTH_CREDENTIALS, "0")
         account = new_account(  # everything but the tokens checked before any request
             app.integration,

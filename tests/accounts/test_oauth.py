@@ -382,3 +382,32 @@ def test_two_processes_sharing_a_store_refresh_once(
     assert [w.returncode for w in workers] == [0, 0], outputs
     assert sorted(out.strip() for out, _ in outputs) == ["process 0", "process 1"]
     assert grants(box) == 1
+
+
+def test_reconnect_puts_a_new_grant_on_the_same_account(
+    uf: Unifold, served: tuple[SandboxProvider, str]
+) -> None:
+    import httpx
+
+    box, origin = served
+    app = OAuthApp(TL, **SANDBOX_OAUTH_APPS[TL])
+    account = uf.accounts.create(TL, environment="sandbox", base_url=origin)
+    box.revoke_refresh_tokens()
+    box.expire_access_tokens()
+    with pytest.raises(ReauthRequiredError):
+        rename(uf, account.id, "x")
+    url, state = uf.accounts.authorization_url(app, environment="sandbox", base_url=origin)
+    params = dict(httpx.URL(httpx.get(url).headers["location"]).params)
+    other = uf.accounts.create("capsule", environment="sandbox")
+    with pytest.raises(AccountConfigError, match="is a capsule account"):
+        uf.accounts.connect(
+            app, code=params["code"], state=params["state"], expected_state=state,
+            account_id=other.id,
+        )  # fmt: skip
+    again = uf.accounts.connect(
+        app, code=params["code"], state=params["state"], expected_state=state,
+        account_id=account.id,
+    )  # fmt: skip
+    assert (again.id, again.status, again.base_url) == (account.id, "active", origin)
+    assert rename(uf, account.id, "Reconnected").name == "Reconnected"
+    assert len(uf.accounts.list()) == 2

@@ -23,9 +23,9 @@ _PRINTABLE = re.compile(r"[\x21-\x7e]{1,2000}")
 
 @dataclass(frozen=True)
 class OAuthApp:
-    """Your OAuth app at a provider (Teamleader: Marketplace > Build; Capsule: My Preferences >
-    Integrations > Register new application): its client id and secret and the redirect URI
-    you registered there. The secret never appears in a repr."""
+    """Your OAuth app at a provider (registered in Teamleader's Marketplace, or for Capsule at
+    developer.capsulecrm.com): its client id and secret and the redirect URI you registered
+    there. The secret never appears in a repr."""
 
     integration: str
     client_id: str
