@@ -127,3 +127,18 @@ def test_bad_ids(acme: httpx.Client, account: str) -> None:
     _typed(acme.get("/integrated-account/%00"), 404)
     _typed(acme.delete("/integrated-account/%00"), 404)
     _typed(acme.get(f"/unified/crm/projects/{PID}?integrated_account_id=%00"), 404)
+
+
+def test_store_failure_is_a_503_without_details(server: Server) -> None:
+    from unittest import mock
+
+    from unifold._errors import StoreError
+
+    with server.client("acme") as acme:
+        account = new_account(acme, "capsule")
+        broken = StoreError("cannot read account in the account store /secret/path: disk I/O")
+        with mock.patch.object(server.context.store, "get", side_effect=broken):
+            response = acme.get(f"/unified/crm/projects?integrated_account_id={account}")
+    body = _typed(response, 503, "unavailable")
+    assert set(body) == {"statusCode", "error", "message"}
+    assert "/secret/path" not in response.text
