@@ -150,3 +150,19 @@ def test_validation_error_is_trutos_body(acme: httpx.Client) -> None:
     assert body["statusCode"] == 400 and body["error"] == "Bad Request"
     assert "tags" in body["message"]
     assert "truto_error_insight" in body
+
+
+def test_percent_encoded_brackets_as_qs_stringify_sends_them(
+    server: Server, acme: httpx.Client
+) -> None:
+    # qs.stringify (Truto's TypeScript SDK) encodes brackets: a[0]=b is a%5B0%5D=b.
+    account = new_account(acme, "planhat")
+    pid = PROJECT["planhat"]
+    response = acme.get(
+        f"/unified/crm/projects/{pid}?integrated_account_id={account}"
+        "&truto_exclude_fields%5B0%5D=name&truto_exclude_fields%5B1%5D=id"
+        "&remote_query%5Bfilter%5D%5Bname%5D=x%20y"
+    )
+    assert response.status_code == 200, response.text
+    assert "name" not in response.json() and "id" not in response.json()
+    assert server.sandbox(account).received[-1].query == (("filter[name]", "x y"),)
