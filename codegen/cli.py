@@ -27,7 +27,10 @@ def _input_bytes(spec_dir: Path) -> dict[str, bytes]:
         if p.is_file() and not p.name.startswith(".")
     }
     generator = Path(__file__).resolve().parent
-    for path in sorted([*generator.glob("*.py"), *generator.glob("templates/*.jinja")]):
+    schema = (
+        generator.parent / "unifold" / "_matrix.py"
+    )  # the matrix format, shared with the runtime
+    for path in sorted([*generator.glob("*.py"), *generator.glob("templates/*.jinja"), schema]):
         files[path.relative_to(generator.parent).as_posix()] = path.read_bytes()
     return files
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codegen.inputs import Inputs, resolve, resource_schema_names
-from codegen.matrix import OPERATIONS, Matrix, WriteField
+from unifold._matrix import OPERATIONS, Matrix, WriteField
 
 REQUEST_OPERATIONS = ("create", "update")
 
@@ -425,8 +425,9 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
         clients=tuple(_client(matrix, r) for r in sorted(matrix.resources)),
         readers=tuple(_read_fn(matrix, r) for r in sorted(matrix.resources)),
         hooks=hooks,
+        # Only what the matrix sets: the defaults live once, in `unifold._matrix`.
         matrix_literal=py_literal(
-            matrix.model_dump(mode="json", exclude_defaults=False), sort=False
+            matrix.model_dump(mode="json", exclude_defaults=True), sort=False
         ),
         support_literal=py_literal(support_table(matrix)),
         resources=tuple(sorted(matrix.resources)),

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from codegen.matrix import Matrix
+from unifold._matrix import Matrix
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref, ref_in, refs
 from unifold._engine.types import RefDict
+from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -81,6 +82,7 @@ __all__ = [
     "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
+    "SPEC",
     "MATRIX",
     "SUPPORT",
 ]
@@ -936,749 +938,371 @@ def read_project(record: Mapping[str, Any], hooks: CapsuleHooksBase) -> dict[str
     }
 
 
-MATRIX: Final[dict[str, Any]] = {
-    "integration": "capsule",
-    "display_name": "Capsule",
-    "hooks_class": "CapsuleHooks",
-    "provider": {
-        "docs": "https://developer.capsulecrm.com/v2/operations/Project",
-        "base_url": "https://api.capsulecrm.com/api/v2",
-        "params": {},
-        "auth": {
-            "scheme": "bearer",
-            "credentials": {
-                "token": {
-                    "description": "OAuth 2 access token or personal "
-                    "API token (My Preferences > API "
-                    "Authentication Tokens)"
-                }
+SPEC: Final[Matrix] = Matrix.model_validate(
+    {
+        "integration": "capsule",
+        "display_name": "Capsule",
+        "hooks_class": "CapsuleHooks",
+        "provider": {
+            "docs": "https://developer.capsulecrm.com/v2/operations/Project",
+            "base_url": "https://api.capsulecrm.com/api/v2",
+            "auth": {
+                "scheme": "bearer",
+                "credentials": {
+                    "token": {
+                        "description": "OAuth 2 access token or personal "
+                        "API token (My Preferences > API "
+                        "Authentication Tokens)"
+                    }
+                },
+                "token": "token",
             },
-            "username": None,
-            "password": None,
-            "token": "token",
+            "id_pattern": "^[0-9]{1,19}$",
+            "rate_limit": {
+                "budgets": [{"limit": 4000, "per_seconds": 3600.0}],
+                "limit": "X-RateLimit-Limit",
+                "remaining": "X-RateLimit-Remaining",
+                "reset": "X-RateLimit-Reset",
+                "reset_format": "epoch_seconds",
+                "source": "4,000 requests/hour per user; 429 without Retry-After "
+                "(Capsule 'Handling API responses')",
+            },
+            "errors": {
+                "message_paths": ["errors.0.message", "message", "error"],
+                "source": "{message} for auth/server errors, {message, errors:[{resource, "
+                "field, message}]} for validation",
+            },
         },
-        "id_pattern": "^[0-9]{1,19}$",
-        "ref_id_pattern": None,
-        "rate_limit": {
-            "budgets": [{"limit": 4000, "per_seconds": 3600.0}],
-            "limit": "X-RateLimit-Limit",
-            "remaining": "X-RateLimit-Remaining",
-            "reset": "X-RateLimit-Reset",
-            "reset_format": "epoch_seconds",
-            "source": "4,000 requests/hour per user; 429 without Retry-After "
-            "(Capsule 'Handling API responses')",
+        "resources": {
+            "projects": {
+                "record": {
+                    "id": {"path": "id", "transform": "string"},
+                    "name": {"path": "name"},
+                    "description": {"path": "description"},
+                    "owner": {
+                        "ref": {"id": "owner.id", "name": "owner.name"},
+                        "ref_transform": "string",
+                    },
+                    "account": {
+                        "hook": "read_account",
+                        "note": "the main party when it is an organisation",
+                    },
+                    "contact": {
+                        "hook": "read_contact",
+                        "note": "the main party when it is a person",
+                    },
+                    "opportunity": {
+                        "hook": "read_opportunity",
+                        "note": "Capsule links at most one opportunity",
+                    },
+                    "stage": {
+                        "ref": {"id": "stage.id", "name": "stage.name"},
+                        "ref_transform": "string",
+                    },
+                    "status": {"path": "status", "enum": {"OPEN": "open", "CLOSED": "closed"}},
+                    "tags": {
+                        "ref": {"id": "id", "name": "name"},
+                        "ref_transform": "string",
+                        "each": "tags",
+                        "note": "present only with embed=tags",
+                    },
+                    "last_activity_at": {"path": "lastContactedAt", "transform": "datetime"},
+                    "close_date": {"path": "expectedCloseOn", "transform": "datetime"},
+                    "created_at": {"path": "createdAt", "transform": "datetime"},
+                    "updated_at": {"path": "updatedAt", "transform": "datetime"},
+                    "custom_fields": {
+                        "hook": "read_custom_fields",
+                        "note": "embed=fields: {definition name: value}",
+                    },
+                },
+                "fetches": {
+                    "current": {
+                        "request": {
+                            "method": "GET",
+                            "path": "/kases/{id}",
+                            "query": {"embed": "tags,fields,party"},
+                        },
+                        "envelope": "kase",
+                    },
+                    "field_definitions": {
+                        "request": {"method": "GET", "path": "/kases/fields/definitions"},
+                        "envelope": "definitions",
+                        "pagination": {
+                            "style": "link_header",
+                            "size_param": "perPage",
+                            "max_size": 100,
+                            "page_param": "page",
+                            "source": "perPage "
+                            "1-100 "
+                            "(default "
+                            "50) and "
+                            "Link "
+                            "rel=next "
+                            "(developer.capsulecrm.com/v2/operations/Custom_Field)",
+                        },
+                    },
+                },
+                "custom_field_definitions": {
+                    "fetch": "field_definitions",
+                    "name": "name",
+                    "type": "type",
+                    "id": "id",
+                    "options": "options",
+                    "source": "GET /kases/fields/definitions, "
+                    "paged like every list (perPage "
+                    "<= 100, Link rel=next) "
+                    "(developer.capsulecrm.com/v2/operations/CustomField)",
+                },
+                "operations": {
+                    "list": {
+                        "request": {
+                            "method": "GET",
+                            "path": "/kases",
+                            "query": {"embed": "tags,fields,party"},
+                        },
+                        "response": {
+                            "status": [200],
+                            "envelope": "kases",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "account",
+                                "contact",
+                                "opportunity",
+                                "stage",
+                                "status",
+                                "tags",
+                                "last_activity_at",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "pagination": {
+                            "style": "link_header",
+                            "size_param": "perPage",
+                            "max_size": 100,
+                            "page_param": "page",
+                            "source": "page/perPage (1-100) "
+                            "plus an RFC 5988 "
+                            "Link header with "
+                            "rel=next",
+                        },
+                        "changed_since": {
+                            "param": "since",
+                            "format": "iso_z",
+                            "source": "since: 'only "
+                            "entities that "
+                            "have been changed "
+                            "after this date' "
+                            "(developer.capsulecrm.com/v2/operations/Project)",
+                        },
+                    },
+                    "get": {
+                        "request": {
+                            "method": "GET",
+                            "path": "/kases/{id}",
+                            "query": {"embed": "tags,fields,party"},
+                        },
+                        "response": {
+                            "status": [200],
+                            "envelope": "kase",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "account",
+                                "contact",
+                                "opportunity",
+                                "stage",
+                                "status",
+                                "tags",
+                                "last_activity_at",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                    },
+                    "create": {
+                        "request": {
+                            "method": "POST",
+                            "path": "/kases",
+                            "query": {"embed": "tags,fields,party"},
+                            "envelope": "kase",
+                        },
+                        "response": {
+                            "status": [201],
+                            "envelope": "kase",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "account",
+                                "contact",
+                                "opportunity",
+                                "stage",
+                                "status",
+                                "tags",
+                                "last_activity_at",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "fields": {
+                            "name": {"to": "name", "required": True},
+                            "account": {
+                                "to": "party",
+                                "transform": "ref_object_int",
+                                "note": "the main party; give account or contact",
+                            },
+                            "contact": {
+                                "hook": "write_contact",
+                                "max_items": 1,
+                                "note": "one person becomes the main party",
+                            },
+                            "description": {"to": "description"},
+                            "close_date": {"to": "expectedCloseOn", "transform": "date"},
+                            "status": {
+                                "to": "status",
+                                "enum": {"open": "OPEN", "closed": "CLOSED"},
+                            },
+                            "remote_data": {"merge": True},
+                        },
+                    },
+                    "update": {
+                        "request": {
+                            "method": "PUT",
+                            "path": "/kases/{id}",
+                            "query": {"embed": "tags,fields,party"},
+                            "envelope": "kase",
+                        },
+                        "response": {
+                            "status": [200],
+                            "envelope": "kase",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "account",
+                                "contact",
+                                "opportunity",
+                                "stage",
+                                "status",
+                                "tags",
+                                "last_activity_at",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "fields": {
+                            "name": {
+                                "to": "name",
+                                "nullable": False,
+                                "not_nullable_reason": "Capsule requires a project name",
+                            },
+                            "account": {
+                                "to": "party",
+                                "transform": "ref_object_int",
+                                "nullable": False,
+                                "not_nullable_reason": "Capsule "
+                                "requires "
+                                "a "
+                                "main "
+                                "party "
+                                "on "
+                                "every "
+                                "project "
+                                "('party "
+                                "is "
+                                "required')",
+                            },
+                            "contact": {
+                                "hook": "write_contact",
+                                "needs": ["current"],
+                                "max_items": 1,
+                                "note": "one person "
+                                "becomes the "
+                                "main party "
+                                "(Capsule has "
+                                "one: contact "
+                                "replaces the "
+                                "account and "
+                                "vice versa); "
+                                "[] is "
+                                "refused only "
+                                "when the "
+                                "main party "
+                                "is a person",
+                            },
+                            "description": {"to": "description"},
+                            "tags": {
+                                "hook": "write_tags",
+                                "needs": ["current"],
+                                "writes": ["tags"],
+                                "note": "the final set; removals become {id, _delete: true}",
+                            },
+                            "close_date": {"to": "expectedCloseOn", "transform": "date"},
+                            "custom_fields": {
+                                "hook": "write_custom_fields",
+                                "needs": ["current", "field_definitions"],
+                                "nullable": False,
+                                "not_nullable_reason": "clear one field with {name: null}",
+                                "writes": ["fields"],
+                            },
+                            "opportunity": {
+                                "hook": "write_opportunity",
+                                "max_items": 1,
+                                "writes": ["opportunity"],
+                                "note": "Capsule links at most one opportunity",
+                            },
+                            "status": {
+                                "to": "status",
+                                "enum": {"open": "OPEN", "closed": "CLOSED"},
+                                "nullable": False,
+                                "not_nullable_reason": "a Capsule project is always OPEN or CLOSED",
+                            },
+                            "remote_data": {
+                                "hook": "merge_remote_data",
+                                "needs": ["current"],
+                                "note": "merged "
+                                "as is; "
+                                "an owner "
+                                "without "
+                                "a team "
+                                "keeps "
+                                "the "
+                                "current "
+                                "team",
+                            },
+                        },
+                        "note": "Capsule's PUT is a partial update: "
+                        "fields left out stay unchanged.",
+                    },
+                    "delete": {
+                        "request": {"method": "DELETE", "path": "/kases/{id}"},
+                        "response": {"status": [204], "fields": ["id"]},
+                    },
+                },
+            }
         },
-        "errors": {
-            "message_paths": ["errors.0.message", "message", "error"],
-            "validation_statuses": [400, 422],
-            "meanings": {},
-            "source": "{message} for auth/server errors, {message, errors:[{resource, "
-            "field, message}]} for validation",
-        },
-        "module_check": None,
-    },
-    "resources": {
-        "projects": {
-            "record": {
-                "id": {
-                    "path": "id",
-                    "transform": "string",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "name": {
-                    "path": "name",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "description": {
-                    "path": "description",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "owner": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": {"id": "owner.id", "name": "owner.name"},
-                    "ref_transform": "string",
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "account": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_account",
-                    "note": "the main party when it is an organisation",
-                },
-                "contact": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_contact",
-                    "note": "the main party when it is a person",
-                },
-                "opportunity": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_opportunity",
-                    "note": "Capsule links at most one opportunity",
-                },
-                "stage": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": {"id": "stage.id", "name": "stage.name"},
-                    "ref_transform": "string",
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "status": {
-                    "path": "status",
-                    "transform": None,
-                    "enum": {"OPEN": "open", "CLOSED": "closed"},
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "tags": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": {"id": "id", "name": "name"},
-                    "ref_transform": "string",
-                    "each": "tags",
-                    "hook": None,
-                    "note": "present only with embed=tags",
-                },
-                "last_activity_at": {
-                    "path": "lastContactedAt",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "close_date": {
-                    "path": "expectedCloseOn",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "created_at": {
-                    "path": "createdAt",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "updated_at": {
-                    "path": "updatedAt",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "custom_fields": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_custom_fields",
-                    "note": "embed=fields: {definition name: value}",
-                },
-            },
-            "fetches": {
-                "current": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/kases/{id}",
-                        "query": {"embed": "tags,fields,party"},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "envelope": "kase",
-                    "pagination": None,
-                },
-                "field_definitions": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/kases/fields/definitions",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "envelope": "definitions",
-                    "pagination": {
-                        "style": "link_header",
-                        "size_param": "perPage",
-                        "max_size": 100,
-                        "cursor_param": None,
-                        "page_param": "page",
-                        "offset_param": None,
-                        "next_cursor_path": None,
-                        "params_in": "query",
-                        "has_more_path": None,
-                        "source": "perPage "
-                        "1-100 "
-                        "(default "
-                        "50) and "
-                        "Link "
-                        "rel=next "
-                        "(developer.capsulecrm.com/v2/operations/Custom_Field)",
-                    },
-                },
-            },
-            "custom_field_definitions": {
-                "fetch": "field_definitions",
-                "name": "name",
-                "type": "type",
-                "label": None,
-                "id": "id",
-                "options": "options",
-                "option_value": None,
-                "required": None,
-                "keep": {},
-                "name_prefix": None,
-                "source": "GET /kases/fields/definitions, "
-                "paged like every list (perPage "
-                "<= 100, Link rel=next) "
-                "(developer.capsulecrm.com/v2/operations/CustomField)",
-            },
-            "operations": {
-                "list": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/kases",
-                        "query": {"embed": "tags,fields,party"},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": "kases",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "account",
-                            "contact",
-                            "opportunity",
-                            "stage",
-                            "status",
-                            "tags",
-                            "last_activity_at",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": {
-                        "style": "link_header",
-                        "size_param": "perPage",
-                        "max_size": 100,
-                        "cursor_param": None,
-                        "page_param": "page",
-                        "offset_param": None,
-                        "next_cursor_path": None,
-                        "params_in": "query",
-                        "has_more_path": None,
-                        "source": "page/perPage (1-100) plus an RFC 5988 Link header with rel=next",
-                    },
-                    "changed_since": {
-                        "param": "since",
-                        "format": "iso_z",
-                        "path": None,
-                        "extra": {},
-                        "source": "since: 'only "
-                        "entities that "
-                        "have been changed "
-                        "after this date' "
-                        "(developer.capsulecrm.com/v2/operations/Project)",
-                    },
-                    "note": None,
-                },
-                "get": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/kases/{id}",
-                        "query": {"embed": "tags,fields,party"},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": "kase",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "account",
-                            "contact",
-                            "opportunity",
-                            "stage",
-                            "status",
-                            "tags",
-                            "last_activity_at",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                },
-                "create": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/kases",
-                        "query": {"embed": "tags,fields,party"},
-                        "envelope": "kase",
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [201],
-                        "envelope": "kase",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "account",
-                            "contact",
-                            "opportunity",
-                            "stage",
-                            "status",
-                            "tags",
-                            "last_activity_at",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {
-                        "name": {
-                            "to": "name",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "account": {
-                            "to": "party",
-                            "transform": "ref_object_int",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "the main party; give account or contact",
-                        },
-                        "contact": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_contact",
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": 1,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "one person becomes the main party",
-                        },
-                        "description": {
-                            "to": "description",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "close_date": {
-                            "to": "expectedCloseOn",
-                            "transform": "date",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "status": {
-                            "to": "status",
-                            "transform": None,
-                            "enum": {"open": "OPEN", "closed": "CLOSED"},
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": True,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                    },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                },
-                "update": {
-                    "request": {
-                        "method": "PUT",
-                        "path": "/kases/{id}",
-                        "query": {"embed": "tags,fields,party"},
-                        "envelope": "kase",
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": "kase",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "account",
-                            "contact",
-                            "opportunity",
-                            "stage",
-                            "status",
-                            "tags",
-                            "last_activity_at",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {
-                        "name": {
-                            "to": "name",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "Capsule requires a project name",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "account": {
-                            "to": "party",
-                            "transform": "ref_object_int",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "Capsule "
-                            "requires "
-                            "a "
-                            "main "
-                            "party "
-                            "on "
-                            "every "
-                            "project "
-                            "('party "
-                            "is "
-                            "required')",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "contact": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_contact",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": 1,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "one person "
-                            "becomes the "
-                            "main party "
-                            "(Capsule has "
-                            "one: contact "
-                            "replaces the "
-                            "account and "
-                            "vice versa); "
-                            "[] is "
-                            "refused only "
-                            "when the "
-                            "main party "
-                            "is a person",
-                        },
-                        "description": {
-                            "to": "description",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "tags": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_tags",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": ["tags"],
-                            "combine": None,
-                            "note": "the final set; removals become {id, _delete: true}",
-                        },
-                        "close_date": {
-                            "to": "expectedCloseOn",
-                            "transform": "date",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "custom_fields": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_custom_fields",
-                            "needs": ["current", "field_definitions"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "clear one field with {name: null}",
-                            "writes": ["fields"],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "opportunity": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_opportunity",
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": 1,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": ["opportunity"],
-                            "combine": None,
-                            "note": "Capsule links at most one opportunity",
-                        },
-                        "status": {
-                            "to": "status",
-                            "transform": None,
-                            "enum": {"open": "OPEN", "closed": "CLOSED"},
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "a Capsule project is always OPEN or CLOSED",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "merge_remote_data",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "merged as is; an owner without a team keeps the current team",
-                        },
-                    },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": "Capsule's PUT is a partial update: fields left out stay unchanged.",
-                },
-                "delete": {
-                    "request": {
-                        "method": "DELETE",
-                        "path": "/kases/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [204],
-                        "envelope": None,
-                        "fields": ["id"],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                },
-            },
-        }
-    },
-}
-"""The validated field-support matrix, as data (the runtime compiles it once per integration)."""
+    }
+)
+"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
+
+MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
+"""The same matrix as data, defaults filled in."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

@@ -29,6 +29,7 @@ from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref, refs
 from unifold._engine.types import RefDict
+from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -68,6 +69,7 @@ __all__ = [
     "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
+    "SPEC",
     "MATRIX",
     "SUPPORT",
 ]
@@ -893,674 +895,313 @@ def read_project(record: Mapping[str, Any], hooks: InsightlyHooksBase) -> dict[s
     }
 
 
-MATRIX: Final[dict[str, Any]] = {
-    "integration": "insightly",
-    "display_name": "Insightly",
-    "hooks_class": "InsightlyHooks",
-    "provider": {
-        "docs": "https://api.insightly.com/v3.1/Help#!/Projects/UpdateEntity",
-        "base_url": "https://api.{pod}.insightly.com/v3.1",
-        "params": {
-            "pod": {
-                "description": "the pod of the Insightly instance: in Insightly, "
-                "User Settings > API, the API URL under your API "
-                "key is https://api.<pod>.insightly.com/v3.1/",
-                "pattern": "^[a-z]{2,4}[0-9]{1,2}$",
-                "example": "na1",
-                "default": None,
-            }
-        },
-        "auth": {
-            "scheme": "basic",
-            "credentials": {
-                "api_key": {
-                    "description": "The user's API key (HTTP Basic username; the password is blank)"
+SPEC: Final[Matrix] = Matrix.model_validate(
+    {
+        "integration": "insightly",
+        "display_name": "Insightly",
+        "hooks_class": "InsightlyHooks",
+        "provider": {
+            "docs": "https://api.insightly.com/v3.1/Help#!/Projects/UpdateEntity",
+            "base_url": "https://api.{pod}.insightly.com/v3.1",
+            "params": {
+                "pod": {
+                    "description": "the pod of the Insightly instance: in Insightly, "
+                    "User Settings > API, the API URL under your API "
+                    "key is https://api.<pod>.insightly.com/v3.1/",
+                    "pattern": "^[a-z]{2,4}[0-9]{1,2}$",
+                    "example": "na1",
                 }
             },
-            "username": "api_key",
-            "password": None,
-            "token": None,
-        },
-        "id_pattern": "^[0-9]{1,19}$",
-        "ref_id_pattern": None,
-        "rate_limit": {
-            "budgets": [{"limit": 10, "per_seconds": 1.0}],
-            "limit": "X-RateLimit-Limit",
-            "remaining": "X-RateLimit-Remaining",
-            "reset": None,
-            "reset_format": None,
-            "source": "daily quota headers (Insightly KB 'Working with the "
-            "Insightly Web API'); ~10 req/s burst",
-        },
-        "errors": {
-            "message_paths": ["Message", "message"],
-            "validation_statuses": [400],
-            "meanings": {"402": "Record limit reached", "417": "Delete failed"},
-            "source": "v3.1 swagger: 400 'Data validation error', 402 'Record limit "
-            "reached', 404 'Record not found', 417 'Delete failed'",
-        },
-        "module_check": None,
-    },
-    "resources": {
-        "projects": {
-            "record": {
-                "id": {
-                    "path": "PROJECT_ID",
-                    "transform": "string",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
+            "auth": {
+                "scheme": "basic",
+                "credentials": {
+                    "api_key": {
+                        "description": "The user's API key (HTTP Basic "
+                        "username; the password is "
+                        "blank)"
+                    }
                 },
-                "name": {
-                    "path": "PROJECT_NAME",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "description": {
-                    "path": "PROJECT_DETAILS",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "owner": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": {"id": "OWNER_USER_ID"},
-                    "ref_transform": "string",
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "opportunity": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_opportunity",
-                    "note": "OPPORTUNITY_ID, the opportunity the project was converted from",
-                },
-                "stage": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": {"id": "STAGE_ID"},
-                    "ref_transform": "string",
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "status": {
-                    "path": "STATUS",
-                    "transform": None,
-                    "enum": {
-                        "NOT STARTED": "not started",
-                        "IN PROGRESS": "in progress",
-                        "DEFERRED": "deferred",
-                        "CANCELLED": "cancelled",
-                        "ABANDONED": "abandoned",
-                        "COMPLETED": "completed",
-                    },
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "tags": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": {"id": "TAG_NAME", "name": "TAG_NAME"},
-                    "ref_transform": None,
-                    "each": "TAGS",
-                    "hook": None,
-                    "note": "Insightly tags have no id; the name is the id",
-                },
-                "last_activity_at": {
-                    "path": "LAST_ACTIVITY_DATE_UTC",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "close_date": {
-                    "path": "COMPLETED_DATE",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "created_at": {
-                    "path": "DATE_CREATED_UTC",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "updated_at": {
-                    "path": "DATE_UPDATED_UTC",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "custom_fields": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_custom_fields",
-                    "note": "CUSTOMFIELDS: {FIELD_NAME: FIELD_VALUE}",
-                },
+                "username": "api_key",
             },
-            "fetches": {
-                "field_definitions": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/CustomFields/Projects",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "envelope": None,
-                    "pagination": None,
-                },
-                "current": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/Projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "envelope": None,
-                    "pagination": None,
-                },
+            "id_pattern": "^[0-9]{1,19}$",
+            "rate_limit": {
+                "budgets": [{"limit": 10, "per_seconds": 1.0}],
+                "limit": "X-RateLimit-Limit",
+                "remaining": "X-RateLimit-Remaining",
+                "source": "daily quota headers (Insightly KB 'Working with the "
+                "Insightly Web API'); ~10 req/s burst",
             },
-            "custom_field_definitions": {
-                "fetch": "field_definitions",
-                "name": "FIELD_NAME",
-                "type": "FIELD_TYPE",
-                "label": "FIELD_LABEL",
-                "id": None,
-                "options": "FIELD_OPTIONS",
-                "option_value": "OPTION_VALUE",
-                "required": None,
-                "keep": {},
-                "name_prefix": None,
-                "source": "GET /CustomFields/{object}: "
-                "[{FIELD_NAME, FIELD_LABEL, "
-                "FIELD_TYPE, FIELD_OPTIONS: "
-                "[{OPTION_ID, OPTION_VALUE}], "
-                "...}] "
-                "(api.insightly.com/v3.1/Help, "
-                "CustomFields)",
+            "errors": {
+                "message_paths": ["Message", "message"],
+                "validation_statuses": [400],
+                "meanings": {"402": "Record limit reached", "417": "Delete failed"},
+                "source": "v3.1 swagger: 400 'Data validation error', 402 'Record limit "
+                "reached', 404 'Record not found', 417 'Delete failed'",
             },
-            "operations": {
-                "list": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/Projects",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
+        },
+        "resources": {
+            "projects": {
+                "record": {
+                    "id": {"path": "PROJECT_ID", "transform": "string"},
+                    "name": {"path": "PROJECT_NAME"},
+                    "description": {"path": "PROJECT_DETAILS"},
+                    "owner": {"ref": {"id": "OWNER_USER_ID"}, "ref_transform": "string"},
+                    "opportunity": {
+                        "hook": "read_opportunity",
+                        "note": "OPPORTUNITY_ID, the opportunity the project was converted from",
                     },
-                    "response": {
-                        "status": [200],
-                        "envelope": None,
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "opportunity",
-                            "stage",
-                            "status",
-                            "tags",
-                            "last_activity_at",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
+                    "stage": {"ref": {"id": "STAGE_ID"}, "ref_transform": "string"},
+                    "status": {
+                        "path": "STATUS",
+                        "enum": {
+                            "NOT STARTED": "not started",
+                            "IN PROGRESS": "in progress",
+                            "DEFERRED": "deferred",
+                            "CANCELLED": "cancelled",
+                            "ABANDONED": "abandoned",
+                            "COMPLETED": "completed",
+                        },
                     },
-                    "fields": {},
-                    "pagination": {
-                        "style": "offset",
-                        "size_param": "top",
-                        "max_size": 500,
-                        "cursor_param": None,
-                        "page_param": None,
-                        "offset_param": "skip",
-                        "next_cursor_path": None,
-                        "params_in": "query",
-                        "has_more_path": None,
-                        "source": "skip/top (default "
-                        "100, max 500); a "
-                        "bare array, stop on "
-                        "a short page",
+                    "tags": {
+                        "ref": {"id": "TAG_NAME", "name": "TAG_NAME"},
+                        "each": "TAGS",
+                        "note": "Insightly tags have no id; the name is the id",
                     },
-                    "changed_since": {
-                        "param": "updated_after_utc",
-                        "format": "iso_z",
-                        "path": "/Projects/Search",
-                        "extra": {},
-                        "source": "updated_after_utc "
-                        "is declared on "
-                        "GET "
-                        "/Projects/Search "
-                        "only, not on GET "
-                        "/Projects "
-                        "(api.insightly.com/v3.1/Help, "
-                        "Projects/Search)",
+                    "last_activity_at": {"path": "LAST_ACTIVITY_DATE_UTC", "transform": "datetime"},
+                    "close_date": {"path": "COMPLETED_DATE", "transform": "datetime"},
+                    "created_at": {"path": "DATE_CREATED_UTC", "transform": "datetime"},
+                    "updated_at": {"path": "DATE_UPDATED_UTC", "transform": "datetime"},
+                    "custom_fields": {
+                        "hook": "read_custom_fields",
+                        "note": "CUSTOMFIELDS: {FIELD_NAME: FIELD_VALUE}",
                     },
-                    "note": None,
                 },
-                "get": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/Projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
+                "fetches": {
+                    "field_definitions": {
+                        "request": {"method": "GET", "path": "/CustomFields/Projects"}
                     },
-                    "response": {
-                        "status": [200],
-                        "envelope": None,
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "opportunity",
-                            "stage",
-                            "status",
-                            "tags",
-                            "last_activity_at",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
+                    "current": {"request": {"method": "GET", "path": "/Projects/{id}"}},
                 },
-                "create": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/Projects",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
+                "custom_field_definitions": {
+                    "fetch": "field_definitions",
+                    "name": "FIELD_NAME",
+                    "type": "FIELD_TYPE",
+                    "label": "FIELD_LABEL",
+                    "options": "FIELD_OPTIONS",
+                    "option_value": "OPTION_VALUE",
+                    "source": "GET /CustomFields/{object}: "
+                    "[{FIELD_NAME, FIELD_LABEL, "
+                    "FIELD_TYPE, FIELD_OPTIONS: "
+                    "[{OPTION_ID, OPTION_VALUE}], "
+                    "...}] "
+                    "(api.insightly.com/v3.1/Help, "
+                    "CustomFields)",
+                },
+                "operations": {
+                    "list": {
+                        "request": {"method": "GET", "path": "/Projects"},
+                        "response": {
+                            "status": [200],
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "opportunity",
+                                "stage",
+                                "status",
+                                "tags",
+                                "last_activity_at",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "pagination": {
+                            "style": "offset",
+                            "size_param": "top",
+                            "max_size": 500,
+                            "offset_param": "skip",
+                            "source": "skip/top (default "
+                            "100, max 500); a "
+                            "bare array, stop on "
+                            "a short page",
+                        },
+                        "changed_since": {
+                            "param": "updated_after_utc",
+                            "format": "iso_z",
+                            "path": "/Projects/Search",
+                            "source": "updated_after_utc "
+                            "is declared on "
+                            "GET "
+                            "/Projects/Search "
+                            "only, not on GET "
+                            "/Projects "
+                            "(api.insightly.com/v3.1/Help, "
+                            "Projects/Search)",
+                        },
                     },
-                    "response": {
-                        "status": [200, 201],
-                        "envelope": None,
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "opportunity",
-                            "stage",
-                            "status",
-                            "tags",
-                            "last_activity_at",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
+                    "get": {
+                        "request": {"method": "GET", "path": "/Projects/{id}"},
+                        "response": {
+                            "status": [200],
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "opportunity",
+                                "stage",
+                                "status",
+                                "tags",
+                                "last_activity_at",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
                     },
-                    "fields": {
-                        "name": {
-                            "to": "PROJECT_NAME",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
+                    "create": {
+                        "request": {"method": "POST", "path": "/Projects"},
+                        "response": {
+                            "status": [200, 201],
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "opportunity",
+                                "stage",
+                                "status",
+                                "tags",
+                                "last_activity_at",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
                         },
-                        "description": {
-                            "to": "PROJECT_DETAILS",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "close_date": {
-                            "to": "COMPLETED_DATE",
-                            "transform": "datetime_space",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "custom_fields": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_custom_fields",
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": ["CUSTOMFIELDS"],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "status": {
-                            "to": "STATUS",
-                            "transform": None,
-                            "enum": {
-                                "not started": "NOT STARTED",
-                                "in progress": "IN PROGRESS",
-                                "deferred": "DEFERRED",
-                                "cancelled": "CANCELLED",
-                                "abandoned": "ABANDONED",
-                                "completed": "COMPLETED",
+                        "fields": {
+                            "name": {"to": "PROJECT_NAME", "required": True},
+                            "description": {"to": "PROJECT_DETAILS"},
+                            "close_date": {"to": "COMPLETED_DATE", "transform": "datetime_space"},
+                            "custom_fields": {
+                                "hook": "write_custom_fields",
+                                "writes": ["CUSTOMFIELDS"],
                             },
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "owner": {
-                            "to": "OWNER_USER_ID",
-                            "transform": "ref_id_int",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": True,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                    },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                },
-                "update": {
-                    "request": {
-                        "method": "PUT",
-                        "path": "/Projects",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": "PROJECT_ID",
-                        "id_as": "integer",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": None,
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "opportunity",
-                            "stage",
-                            "status",
-                            "tags",
-                            "last_activity_at",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {
-                        "name": {
-                            "to": "PROJECT_NAME",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "Insightly requires PROJECT_NAME",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "description": {
-                            "to": "PROJECT_DETAILS",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "close_date": {
-                            "to": "COMPLETED_DATE",
-                            "transform": "datetime_space",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "body dates are 'yyyy-MM-dd HH:mm:ss' UTC",
-                        },
-                        "custom_fields": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_custom_fields",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "clear one field with {name: null}",
-                            "writes": ["CUSTOMFIELDS"],
-                            "combine": None,
-                            "note": "CUSTOMFIELDS is sent whole: current values merged with yours",
-                        },
-                        "status": {
-                            "to": "STATUS",
-                            "transform": None,
-                            "enum": {
-                                "not started": "NOT STARTED",
-                                "in progress": "IN PROGRESS",
-                                "deferred": "DEFERRED",
-                                "cancelled": "CANCELLED",
-                                "abandoned": "ABANDONED",
-                                "completed": "COMPLETED",
+                            "status": {
+                                "to": "STATUS",
+                                "enum": {
+                                    "not started": "NOT STARTED",
+                                    "in progress": "IN PROGRESS",
+                                    "deferred": "DEFERRED",
+                                    "cancelled": "CANCELLED",
+                                    "abandoned": "ABANDONED",
+                                    "completed": "COMPLETED",
+                                },
+                                "required": True,
                             },
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "Insightly requires a STATUS on every project",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "owner": {
-                            "to": "OWNER_USER_ID",
-                            "transform": "ref_id_int",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "every Insightly record has an owner user",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": True,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
+                            "owner": {"to": "OWNER_USER_ID", "transform": "ref_id_int"},
+                            "remote_data": {"merge": True},
                         },
                     },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": "v3.1 PUT is partial (no id in the path; PROJECT_ID in the body).",
+                    "update": {
+                        "request": {
+                            "method": "PUT",
+                            "path": "/Projects",
+                            "id_in_body": "PROJECT_ID",
+                            "id_as": "integer",
+                        },
+                        "response": {
+                            "status": [200],
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "opportunity",
+                                "stage",
+                                "status",
+                                "tags",
+                                "last_activity_at",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "fields": {
+                            "name": {
+                                "to": "PROJECT_NAME",
+                                "nullable": False,
+                                "not_nullable_reason": "Insightly requires PROJECT_NAME",
+                            },
+                            "description": {"to": "PROJECT_DETAILS"},
+                            "close_date": {
+                                "to": "COMPLETED_DATE",
+                                "transform": "datetime_space",
+                                "note": "body dates are 'yyyy-MM-dd HH:mm:ss' UTC",
+                            },
+                            "custom_fields": {
+                                "hook": "write_custom_fields",
+                                "needs": ["current"],
+                                "nullable": False,
+                                "not_nullable_reason": "clear one field with {name: null}",
+                                "writes": ["CUSTOMFIELDS"],
+                                "note": "CUSTOMFIELDS "
+                                "is "
+                                "sent "
+                                "whole: "
+                                "current "
+                                "values "
+                                "merged "
+                                "with "
+                                "yours",
+                            },
+                            "status": {
+                                "to": "STATUS",
+                                "enum": {
+                                    "not started": "NOT STARTED",
+                                    "in progress": "IN PROGRESS",
+                                    "deferred": "DEFERRED",
+                                    "cancelled": "CANCELLED",
+                                    "abandoned": "ABANDONED",
+                                    "completed": "COMPLETED",
+                                },
+                                "nullable": False,
+                                "not_nullable_reason": "Insightly "
+                                "requires "
+                                "a "
+                                "STATUS "
+                                "on "
+                                "every "
+                                "project",
+                            },
+                            "owner": {
+                                "to": "OWNER_USER_ID",
+                                "transform": "ref_id_int",
+                                "nullable": False,
+                                "not_nullable_reason": "every Insightly record has an owner user",
+                            },
+                            "remote_data": {"merge": True},
+                        },
+                        "note": "v3.1 PUT is partial (no id in the path; PROJECT_ID in the body).",
+                    },
+                    "delete": {
+                        "request": {"method": "DELETE", "path": "/Projects/{id}"},
+                        "response": {"status": [202, 204], "fields": ["id"]},
+                    },
                 },
-                "delete": {
-                    "request": {
-                        "method": "DELETE",
-                        "path": "/Projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [202, 204],
-                        "envelope": None,
-                        "fields": ["id"],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                },
-            },
-        }
-    },
-}
-"""The validated field-support matrix, as data (the runtime compiles it once per integration)."""
+            }
+        },
+    }
+)
+"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
+
+MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
+"""The same matrix as data, defaults filled in."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

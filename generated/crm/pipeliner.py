@@ -28,6 +28,7 @@ from pydantic import AwareDatetime, ValidationInfo, field_validator
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref
 from unifold._engine.types import RefDict
+from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -67,6 +68,7 @@ __all__ = [
     "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
+    "SPEC",
     "MATRIX",
     "SUPPORT",
 ]
@@ -857,603 +859,257 @@ def read_project(record: Mapping[str, Any], hooks: PipelinerHooksBase) -> dict[s
     }
 
 
-MATRIX: Final[dict[str, Any]] = {
-    "integration": "pipeliner",
-    "display_name": "Pipeliner",
-    "hooks_class": "PipelinerHooks",
-    "provider": {
-        "docs": "https://developers.pipelinersales.com/api-docs",
-        "base_url": "{service_url}/api/v100/rest/spaces/{space_id}",
-        "params": {
-            "service_url": {
-                "description": "the Service URL shown with the space's "
-                "API keys in Pipeliner (Show API Access), "
-                "e.g. "
-                "https://eu-central.api.pipelinersales.com",
-                "pattern": "^https://[a-z0-9]+(-[a-z0-9]+)*\\.api\\.pipelinersales\\.com$",
-                "example": "https://us-east.api.pipelinersales.com",
-                "default": None,
+SPEC: Final[Matrix] = Matrix.model_validate(
+    {
+        "integration": "pipeliner",
+        "display_name": "Pipeliner",
+        "hooks_class": "PipelinerHooks",
+        "provider": {
+            "docs": "https://developers.pipelinersales.com/api-docs",
+            "base_url": "{service_url}/api/v100/rest/spaces/{space_id}",
+            "params": {
+                "service_url": {
+                    "description": "the Service URL shown with the space's "
+                    "API keys in Pipeliner (Show API Access), "
+                    "e.g. "
+                    "https://eu-central.api.pipelinersales.com",
+                    "pattern": "^https://[a-z0-9]+(-[a-z0-9]+)*\\.api\\.pipelinersales\\.com$",
+                    "example": "https://us-east.api.pipelinersales.com",
+                },
+                "space_id": {
+                    "description": "The team space id shown with the API keys",
+                    "pattern": "^[A-Za-z0-9_-]{1,64}$",
+                    "example": "nv3_PipelinerDev",
+                },
             },
-            "space_id": {
-                "description": "The team space id shown with the API keys",
-                "pattern": "^[A-Za-z0-9_-]{1,64}$",
-                "example": "nv3_PipelinerDev",
-                "default": None,
+            "auth": {
+                "scheme": "basic",
+                "credentials": {
+                    "username": {"description": "API user name of the space's key pair"},
+                    "password": {"description": "API password of the space's key pair"},
+                },
+                "username": "username",
+                "password": "password",
+            },
+            "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+            "rate_limit": {"source": "no limits or rate-limit headers are documented"},
+            "errors": {
+                "message_paths": ["field_errors.0.errors.0.message", "message"],
+                "source": "components.schemas.Error {http_status, code, name, message, "
+                "success: false}; 422 adds field_errors",
             },
         },
-        "auth": {
-            "scheme": "basic",
-            "credentials": {
-                "username": {"description": "API user name of the space's key pair"},
-                "password": {"description": "API password of the space's key pair"},
-            },
-            "username": "username",
-            "password": "password",
-            "token": None,
+        "resources": {
+            "projects": {
+                "record": {
+                    "id": {"path": "id"},
+                    "name": {"path": "name"},
+                    "description": {"path": "description"},
+                    "owner": {"ref": {"id": "owner_id"}},
+                    "account": {"ref": {"id": "account_id"}},
+                    "contact": {"hook": "read_contact", "note": "primary_contact, a relation URI"},
+                    "status": {
+                        "path": "status",
+                        "enum": {"1": "not started", "2": "in progress", "4": "completed"},
+                        "note": "read-only, derived by Pipeliner",
+                    },
+                    "close_date": {"path": "end_date", "transform": "datetime"},
+                    "created_at": {"path": "created", "transform": "datetime"},
+                    "updated_at": {"path": "modified", "transform": "datetime"},
+                    "custom_fields": {
+                        "hook": "read_custom_fields",
+                        "note": "the record's custom fields, flat keys by Api Field Name (cf_...)",
+                    },
+                },
+                "fetches": {
+                    "field_definitions": {
+                        "request": {
+                            "method": "GET",
+                            "path": "/entities/Fields",
+                            "query": {"filter[entity_name]": "Project", "first": "100"},
+                        },
+                        "envelope": "data",
+                    },
+                    "current": {
+                        "request": {"method": "GET", "path": "/entities/Projects/{id}"},
+                        "envelope": "data",
+                    },
+                },
+                "custom_field_definitions": {
+                    "fetch": "field_definitions",
+                    "name": "api_name",
+                    "type": "type_id",
+                    "label": "name",
+                    "id": "id",
+                    "options": "data_set",
+                    "option_value": "option_name",
+                    "name_prefix": "cf_",
+                    "source": "Fields carry an Api Field "
+                    "Name, a type and a name "
+                    "(developers.pipelinersales.com/api-docs/core-api-concepts/fields); "
+                    "[I] custom ones are the cf_ "
+                    "names",
+                },
+                "operations": {
+                    "list": {
+                        "request": {"method": "GET", "path": "/entities/Projects"},
+                        "response": {
+                            "status": [200],
+                            "envelope": "data",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "account",
+                                "contact",
+                                "status",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "pagination": {
+                            "style": "cursor",
+                            "size_param": "first",
+                            "max_size": 100,
+                            "cursor_param": "after",
+                            "next_cursor_path": "page_info.end_cursor",
+                            "has_more_path": "page_info.has_next_page",
+                            "source": "first (<=100) + "
+                            "after=<end_cursor> "
+                            "until "
+                            "page_info.has_next_page "
+                            "is false",
+                        },
+                        "changed_since": {
+                            "param": "filter[modified]",
+                            "format": "space_utc",
+                            "extra": {"filter-op[modified]": "gt"},
+                            "source": "filter[<field>] "
+                            "with "
+                            "filter-op[<field>] "
+                            "(eq, gt, gte, "
+                            "...) on GET "
+                            "/entities/Projects "
+                            "(Pipeliner spec "
+                            "v100, parameters "
+                            "filter and "
+                            "filter-op)",
+                        },
+                    },
+                    "get": {
+                        "request": {"method": "GET", "path": "/entities/Projects/{id}"},
+                        "response": {
+                            "status": [200],
+                            "envelope": "data",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "account",
+                                "contact",
+                                "status",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                    },
+                    "create": {
+                        "request": {"method": "POST", "path": "/entities/Projects"},
+                        "response": {
+                            "status": [200, 201],
+                            "envelope": "data",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "account",
+                                "contact",
+                                "status",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "fields": {
+                            "name": {"to": "name", "required": True},
+                            "account": {"to": "account_id", "transform": "ref_id"},
+                            "description": {"to": "description"},
+                            "close_date": {"to": "end_date", "transform": "date", "required": True},
+                            "owner": {"to": "owner_id", "transform": "ref_id", "required": True},
+                            "remote_data": {"merge": True},
+                        },
+                        "note": "Pipeliner also requires "
+                        "revenue_goal on create; pass it in "
+                        "remote_data.",
+                    },
+                    "update": {
+                        "request": {"method": "PATCH", "path": "/entities/Projects/{id}"},
+                        "response": {
+                            "status": [200],
+                            "envelope": "data",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "owner",
+                                "account",
+                                "contact",
+                                "status",
+                                "close_date",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "fields": {
+                            "name": {
+                                "to": "name",
+                                "nullable": False,
+                                "not_nullable_reason": "Pipeliner requires a project name",
+                            },
+                            "account": {
+                                "to": "account_id",
+                                "transform": "ref_id",
+                                "note": "null makes it an internal project",
+                            },
+                            "description": {"to": "description"},
+                            "close_date": {
+                                "to": "end_date",
+                                "transform": "date",
+                                "nullable": False,
+                                "not_nullable_reason": "end_date is required on Pipeliner projects",
+                            },
+                            "owner": {
+                                "to": "owner_id",
+                                "transform": "ref_id",
+                                "nullable": False,
+                                "not_nullable_reason": "owner_id is required on Pipeliner projects",
+                            },
+                            "remote_data": {"merge": True},
+                        },
+                        "note": "updateProjectInput has no required fields: a partial update.",
+                    },
+                    "delete": {
+                        "request": {"method": "DELETE", "path": "/entities/Projects/{id}"},
+                        "response": {"status": [200], "fields": ["id"]},
+                    },
+                },
+            }
         },
-        "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        "ref_id_pattern": None,
-        "rate_limit": {
-            "budgets": [],
-            "limit": None,
-            "remaining": None,
-            "reset": None,
-            "reset_format": None,
-            "source": "no limits or rate-limit headers are documented",
-        },
-        "errors": {
-            "message_paths": ["field_errors.0.errors.0.message", "message"],
-            "validation_statuses": [400, 422],
-            "meanings": {},
-            "source": "components.schemas.Error {http_status, code, name, message, "
-            "success: false}; 422 adds field_errors",
-        },
-        "module_check": None,
-    },
-    "resources": {
-        "projects": {
-            "record": {
-                "id": {
-                    "path": "id",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "name": {
-                    "path": "name",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "description": {
-                    "path": "description",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "owner": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": {"id": "owner_id"},
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "account": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": {"id": "account_id"},
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "contact": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_contact",
-                    "note": "primary_contact, a relation URI",
-                },
-                "status": {
-                    "path": "status",
-                    "transform": None,
-                    "enum": {"1": "not started", "2": "in progress", "4": "completed"},
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": "read-only, derived by Pipeliner",
-                },
-                "close_date": {
-                    "path": "end_date",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "created_at": {
-                    "path": "created",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "updated_at": {
-                    "path": "modified",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "custom_fields": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_custom_fields",
-                    "note": "the record's custom fields, flat keys by Api Field Name (cf_...)",
-                },
-            },
-            "fetches": {
-                "field_definitions": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/entities/Fields",
-                        "query": {"filter[entity_name]": "Project", "first": "100"},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "envelope": "data",
-                    "pagination": None,
-                },
-                "current": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/entities/Projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "envelope": "data",
-                    "pagination": None,
-                },
-            },
-            "custom_field_definitions": {
-                "fetch": "field_definitions",
-                "name": "api_name",
-                "type": "type_id",
-                "label": "name",
-                "id": "id",
-                "options": "data_set",
-                "option_value": "option_name",
-                "required": None,
-                "keep": {},
-                "name_prefix": "cf_",
-                "source": "Fields carry an Api Field "
-                "Name, a type and a name "
-                "(developers.pipelinersales.com/api-docs/core-api-concepts/fields); "
-                "[I] custom ones are the cf_ "
-                "names",
-            },
-            "operations": {
-                "list": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/entities/Projects",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": "data",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "account",
-                            "contact",
-                            "status",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": {
-                        "style": "cursor",
-                        "size_param": "first",
-                        "max_size": 100,
-                        "cursor_param": "after",
-                        "page_param": None,
-                        "offset_param": None,
-                        "next_cursor_path": "page_info.end_cursor",
-                        "params_in": "query",
-                        "has_more_path": "page_info.has_next_page",
-                        "source": "first (<=100) + "
-                        "after=<end_cursor> "
-                        "until "
-                        "page_info.has_next_page "
-                        "is false",
-                    },
-                    "changed_since": {
-                        "param": "filter[modified]",
-                        "format": "space_utc",
-                        "path": None,
-                        "extra": {"filter-op[modified]": "gt"},
-                        "source": "filter[<field>] "
-                        "with "
-                        "filter-op[<field>] "
-                        "(eq, gt, gte, "
-                        "...) on GET "
-                        "/entities/Projects "
-                        "(Pipeliner spec "
-                        "v100, parameters "
-                        "filter and "
-                        "filter-op)",
-                    },
-                    "note": None,
-                },
-                "get": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/entities/Projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": "data",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "account",
-                            "contact",
-                            "status",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                },
-                "create": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/entities/Projects",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200, 201],
-                        "envelope": "data",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "account",
-                            "contact",
-                            "status",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {
-                        "name": {
-                            "to": "name",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "account": {
-                            "to": "account_id",
-                            "transform": "ref_id",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "description": {
-                            "to": "description",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "close_date": {
-                            "to": "end_date",
-                            "transform": "date",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "owner": {
-                            "to": "owner_id",
-                            "transform": "ref_id",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": True,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                    },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": "Pipeliner also requires "
-                    "revenue_goal on create; pass it in "
-                    "remote_data.",
-                },
-                "update": {
-                    "request": {
-                        "method": "PATCH",
-                        "path": "/entities/Projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": "data",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "owner",
-                            "account",
-                            "contact",
-                            "status",
-                            "close_date",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {
-                        "name": {
-                            "to": "name",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "Pipeliner requires a project name",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "account": {
-                            "to": "account_id",
-                            "transform": "ref_id",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "null makes it an internal project",
-                        },
-                        "description": {
-                            "to": "description",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "close_date": {
-                            "to": "end_date",
-                            "transform": "date",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "end_date is required on Pipeliner projects",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "owner": {
-                            "to": "owner_id",
-                            "transform": "ref_id",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "owner_id is required on Pipeliner projects",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": True,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                    },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": "updateProjectInput has no required fields: a partial update.",
-                },
-                "delete": {
-                    "request": {
-                        "method": "DELETE",
-                        "path": "/entities/Projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": None,
-                        "fields": ["id"],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                },
-            },
-        }
-    },
-}
-"""The validated field-support matrix, as data (the runtime compiles it once per integration)."""
+    }
+)
+"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
+
+MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
+"""The same matrix as data, defaults filled in."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

@@ -27,6 +27,7 @@ from pydantic import ValidationInfo, field_validator
 from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, ref
+from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -66,6 +67,7 @@ __all__ = [
     "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
+    "SPEC",
     "MATRIX",
     "SUPPORT",
 ]
@@ -844,549 +846,227 @@ def read_project(record: Mapping[str, Any], hooks: PlanhatHooksBase) -> dict[str
     }
 
 
-MATRIX: Final[dict[str, Any]] = {
-    "integration": "planhat",
-    "display_name": "Planhat",
-    "hooks_class": "PlanhatHooks",
-    "provider": {
-        "docs": "https://www.planhat.com/developers/api/project",
-        "base_url": "https://api.planhat.com",
-        "params": {},
-        "auth": {
-            "scheme": "bearer",
-            "credentials": {
-                "token": {"description": "API access token of a Planhat service account"}
+SPEC: Final[Matrix] = Matrix.model_validate(
+    {
+        "integration": "planhat",
+        "display_name": "Planhat",
+        "hooks_class": "PlanhatHooks",
+        "provider": {
+            "docs": "https://www.planhat.com/developers/api/project",
+            "base_url": "https://api.planhat.com",
+            "auth": {
+                "scheme": "bearer",
+                "credentials": {
+                    "token": {"description": "API access token of a Planhat service account"}
+                },
+                "token": "token",
             },
-            "username": None,
-            "password": None,
-            "token": "token",
+            "id_pattern": "^(?:[0-9a-fA-F]{24}|(?:extid|srcid)-[^/?#]{1,200})$",
+            "rate_limit": {
+                "budgets": [{"limit": 200, "per_seconds": 60.0}],
+                "limit": "X-Rate-Limit-Limit",
+                "remaining": "X-Rate-Limit-Remaining",
+                "source": "200 calls/min soft, 150 req/s hard; 429 on excess "
+                "(planhat.com/developers/api/authentication-limits)",
+            },
+            "errors": {
+                "message_paths": ["message", "error"],
+                "validation_statuses": [400],
+                "source": "error bodies are 'an object or string'; 400 bad payload, 403 "
+                "permission, 404 unknown id",
+            },
         },
-        "id_pattern": "^(?:[0-9a-fA-F]{24}|(?:extid|srcid)-[^/?#]{1,200})$",
-        "ref_id_pattern": None,
-        "rate_limit": {
-            "budgets": [{"limit": 200, "per_seconds": 60.0}],
-            "limit": "X-Rate-Limit-Limit",
-            "remaining": "X-Rate-Limit-Remaining",
-            "reset": None,
-            "reset_format": None,
-            "source": "200 calls/min soft, 150 req/s hard; 429 on excess "
-            "(planhat.com/developers/api/authentication-limits)",
+        "resources": {
+            "projects": {
+                "record": {
+                    "id": {"path": "_id"},
+                    "name": {"path": "name"},
+                    "amount": {
+                        "path": "mrr",
+                        "transform": "number",
+                        "note": "mrr, the monthly project value ([I] Planhat has no amount field)",
+                    },
+                    "currency": {"path": "currency"},
+                    "account": {"ref": {"id": "companyId", "name": "companyName"}},
+                    "created_at": {"path": "createdAt", "transform": "datetime"},
+                    "updated_at": {"path": "updatedAt", "transform": "datetime"},
+                    "custom_fields": {
+                        "path": "custom",
+                        "note": "keyed by the field's display name",
+                    },
+                },
+                "fetches": {
+                    "field_definitions": {
+                        "request": {
+                            "method": "GET",
+                            "path": "/customfields",
+                            "query": {"parent": "Project"},
+                        }
+                    },
+                    "current": {"request": {"method": "GET", "path": "/projects/{id}"}},
+                },
+                "custom_field_definitions": {
+                    "fetch": "field_definitions",
+                    "name": "name",
+                    "type": "type",
+                    "id": "_id",
+                    "options": "listValues",
+                    "required": "isMandatory",
+                    "keep": {"parent": "Project"},
+                    "source": "GET /customfields: {_id, name, "
+                    "type, parent, isMandatory, "
+                    "listValues} "
+                    "(planhat.com/developers/api/custom-field); "
+                    "[I] the parent query filter, "
+                    "so parent is also checked "
+                    "here",
+                },
+                "operations": {
+                    "list": {
+                        "request": {"method": "GET", "path": "/projects"},
+                        "response": {
+                            "status": [200],
+                            "fields": [
+                                "id",
+                                "name",
+                                "amount",
+                                "currency",
+                                "account",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "pagination": {
+                            "style": "offset",
+                            "size_param": "limit",
+                            "max_size": 2000,
+                            "offset_param": "offset",
+                            "source": "limit + offset over a bare array; stop on a short page",
+                        },
+                    },
+                    "get": {
+                        "request": {"method": "GET", "path": "/projects/{id}"},
+                        "response": {
+                            "status": [200],
+                            "fields": [
+                                "id",
+                                "name",
+                                "amount",
+                                "currency",
+                                "account",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                    },
+                    "create": {
+                        "request": {"method": "POST", "path": "/projects"},
+                        "response": {
+                            "status": [200, 201],
+                            "fields": [
+                                "id",
+                                "name",
+                                "amount",
+                                "currency",
+                                "account",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "fields": {
+                            "name": {"to": "name", "required": True},
+                            "account": {"to": "companyId", "transform": "ref_id", "required": True},
+                            "custom_fields": {"hook": "write_custom_fields", "writes": ["custom"]},
+                            "amount": {"to": "mrr"},
+                            "currency": {"to": "currency"},
+                            "remote_data": {"merge": True},
+                        },
+                    },
+                    "update": {
+                        "request": {"method": "PUT", "path": "/projects/{id}"},
+                        "response": {
+                            "status": [200],
+                            "fields": [
+                                "id",
+                                "name",
+                                "amount",
+                                "currency",
+                                "account",
+                                "created_at",
+                                "updated_at",
+                                "custom_fields",
+                            ],
+                        },
+                        "fields": {
+                            "name": {
+                                "to": "name",
+                                "nullable": False,
+                                "not_nullable_reason": "Planhat requires a project name",
+                            },
+                            "account": {
+                                "to": "companyId",
+                                "transform": "ref_id",
+                                "nullable": False,
+                                "not_nullable_reason": "Planhat "
+                                "requires "
+                                "companyId "
+                                "on "
+                                "every "
+                                "project",
+                            },
+                            "custom_fields": {
+                                "hook": "write_custom_fields",
+                                "needs": ["current"],
+                                "nullable": False,
+                                "not_nullable_reason": "clear one field with {name: null}",
+                                "writes": ["custom"],
+                                "note": "the "
+                                "custom "
+                                "object, "
+                                "keyed "
+                                "by the "
+                                "field's "
+                                "display "
+                                "name; "
+                                "sent "
+                                "whole "
+                                "(current "
+                                "values "
+                                "merged "
+                                "with "
+                                "yours) "
+                                "since "
+                                "Planhat "
+                                "does "
+                                "not "
+                                "document "
+                                "whether "
+                                "custom "
+                                "is "
+                                "merged",
+                            },
+                            "amount": {"to": "mrr"},
+                            "currency": {"to": "currency"},
+                            "remote_data": {"merge": True},
+                        },
+                        "note": "PUT with only the properties to change.",
+                    },
+                    "delete": {
+                        "request": {"method": "DELETE", "path": "/projects/{id}"},
+                        "response": {"status": [200, 204], "fields": ["id"]},
+                    },
+                },
+            }
         },
-        "errors": {
-            "message_paths": ["message", "error"],
-            "validation_statuses": [400],
-            "meanings": {},
-            "source": "error bodies are 'an object or string'; 400 bad payload, 403 "
-            "permission, 404 unknown id",
-        },
-        "module_check": None,
-    },
-    "resources": {
-        "projects": {
-            "record": {
-                "id": {
-                    "path": "_id",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "name": {
-                    "path": "name",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "amount": {
-                    "path": "mrr",
-                    "transform": "number",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": "mrr, the monthly project value ([I] Planhat has no amount field)",
-                },
-                "currency": {
-                    "path": "currency",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "account": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": {"id": "companyId", "name": "companyName"},
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "created_at": {
-                    "path": "createdAt",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "updated_at": {
-                    "path": "updatedAt",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "custom_fields": {
-                    "path": "custom",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": "keyed by the field's display name",
-                },
-            },
-            "fetches": {
-                "field_definitions": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/customfields",
-                        "query": {"parent": "Project"},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "envelope": None,
-                    "pagination": None,
-                },
-                "current": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "envelope": None,
-                    "pagination": None,
-                },
-            },
-            "custom_field_definitions": {
-                "fetch": "field_definitions",
-                "name": "name",
-                "type": "type",
-                "label": None,
-                "id": "_id",
-                "options": "listValues",
-                "option_value": None,
-                "required": "isMandatory",
-                "keep": {"parent": "Project"},
-                "name_prefix": None,
-                "source": "GET /customfields: {_id, name, "
-                "type, parent, isMandatory, "
-                "listValues} "
-                "(planhat.com/developers/api/custom-field); "
-                "[I] the parent query filter, "
-                "so parent is also checked "
-                "here",
-            },
-            "operations": {
-                "list": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/projects",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": None,
-                        "fields": [
-                            "id",
-                            "name",
-                            "amount",
-                            "currency",
-                            "account",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": {
-                        "style": "offset",
-                        "size_param": "limit",
-                        "max_size": 2000,
-                        "cursor_param": None,
-                        "page_param": None,
-                        "offset_param": "offset",
-                        "next_cursor_path": None,
-                        "params_in": "query",
-                        "has_more_path": None,
-                        "source": "limit + offset over a bare array; stop on a short page",
-                    },
-                    "changed_since": None,
-                    "note": None,
-                },
-                "get": {
-                    "request": {
-                        "method": "GET",
-                        "path": "/projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": None,
-                        "fields": [
-                            "id",
-                            "name",
-                            "amount",
-                            "currency",
-                            "account",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                },
-                "create": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/projects",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200, 201],
-                        "envelope": None,
-                        "fields": [
-                            "id",
-                            "name",
-                            "amount",
-                            "currency",
-                            "account",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {
-                        "name": {
-                            "to": "name",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "account": {
-                            "to": "companyId",
-                            "transform": "ref_id",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "custom_fields": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_custom_fields",
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": ["custom"],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "amount": {
-                            "to": "mrr",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "currency": {
-                            "to": "currency",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": True,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                    },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                },
-                "update": {
-                    "request": {
-                        "method": "PUT",
-                        "path": "/projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": None,
-                        "fields": [
-                            "id",
-                            "name",
-                            "amount",
-                            "currency",
-                            "account",
-                            "created_at",
-                            "updated_at",
-                            "custom_fields",
-                        ],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {
-                        "name": {
-                            "to": "name",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "Planhat requires a project name",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "account": {
-                            "to": "companyId",
-                            "transform": "ref_id",
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "Planhat requires companyId on every project",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "custom_fields": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_custom_fields",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "clear one field with {name: null}",
-                            "writes": ["custom"],
-                            "combine": None,
-                            "note": "the "
-                            "custom "
-                            "object, "
-                            "keyed "
-                            "by the "
-                            "field's "
-                            "display "
-                            "name; "
-                            "sent "
-                            "whole "
-                            "(current "
-                            "values "
-                            "merged "
-                            "with "
-                            "yours) "
-                            "since "
-                            "Planhat "
-                            "does "
-                            "not "
-                            "document "
-                            "whether "
-                            "custom "
-                            "is "
-                            "merged",
-                        },
-                        "amount": {
-                            "to": "mrr",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "currency": {
-                            "to": "currency",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": True,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                    },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": "PUT with only the properties to change.",
-                },
-                "delete": {
-                    "request": {
-                        "method": "DELETE",
-                        "path": "/projects/{id}",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200, 204],
-                        "envelope": None,
-                        "fields": ["id"],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                },
-            },
-        }
-    },
-}
-"""The validated field-support matrix, as data (the runtime compiles it once per integration)."""
+    }
+)
+"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
+
+MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
+"""The same matrix as data, defaults filled in."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

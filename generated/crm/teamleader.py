@@ -28,6 +28,7 @@ from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref, refs
 from unifold._engine.types import RefDict
+from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -72,6 +73,7 @@ __all__ = [
     "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
+    "SPEC",
     "MATRIX",
     "SUPPORT",
 ]
@@ -930,770 +932,402 @@ def read_project(record: Mapping[str, Any], hooks: TeamleaderHooksBase) -> dict[
     }
 
 
-MATRIX: Final[dict[str, Any]] = {
-    "integration": "teamleader",
-    "display_name": "Teamleader",
-    "hooks_class": "TeamleaderHooks",
-    "provider": {
-        "docs": "https://developer.focus.teamleader.eu/docs/api/nextgen-projects-update",
-        "base_url": "https://api.focus.teamleader.eu",
-        "params": {},
-        "auth": {
-            "scheme": "bearer",
-            "credentials": {
-                "access_token": {
-                    "description": "OAuth 2 access token (expires after about an hour)"
-                }
+SPEC: Final[Matrix] = Matrix.model_validate(
+    {
+        "integration": "teamleader",
+        "display_name": "Teamleader",
+        "hooks_class": "TeamleaderHooks",
+        "provider": {
+            "docs": "https://developer.focus.teamleader.eu/docs/api/nextgen-projects-update",
+            "base_url": "https://api.focus.teamleader.eu",
+            "auth": {
+                "scheme": "bearer",
+                "credentials": {
+                    "access_token": {
+                        "description": "OAuth 2 access token (expires after about an hour)"
+                    }
+                },
+                "token": "access_token",
             },
-            "username": None,
-            "password": None,
-            "token": "access_token",
+            "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+            "rate_limit": {
+                "budgets": [{"limit": 200, "per_seconds": 60.0}],
+                "limit": "X-RateLimit-Limit",
+                "remaining": "X-RateLimit-Remaining",
+                "reset": "X-RateLimit-Reset",
+                "reset_format": "iso_datetime",
+                "source": "200 requests per sliding minute; X-RateLimit-Reset is an "
+                "ISO datetime (introduction.apib)",
+            },
+            "errors": {
+                "message_paths": ["errors.0.title", "message"],
+                "source": '{"errors":[{"title", "code"?, "status"?, "meta"?}]}',
+            },
+            "module_check": {
+                "request": {"method": "POST", "path": "/accounts.projects-v2-status"},
+                "path": "data.status",
+                "expected": "projects-v2",
+                "source": "accounts.projects-v2-status answers data.status "
+                "projects-v2 or legacy (teamleadercrm/api "
+                "src/99-other/accounts.apib)",
+            },
         },
-        "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        "ref_id_pattern": None,
-        "rate_limit": {
-            "budgets": [{"limit": 200, "per_seconds": 60.0}],
-            "limit": "X-RateLimit-Limit",
-            "remaining": "X-RateLimit-Remaining",
-            "reset": "X-RateLimit-Reset",
-            "reset_format": "iso_datetime",
-            "source": "200 requests per sliding minute; X-RateLimit-Reset is an "
-            "ISO datetime (introduction.apib)",
-        },
-        "errors": {
-            "message_paths": ["errors.0.title", "message"],
-            "validation_statuses": [400, 422],
-            "meanings": {},
-            "source": '{"errors":[{"title", "code"?, "status"?, "meta"?}]}',
-        },
-        "module_check": {
-            "request": {
-                "method": "POST",
-                "path": "/accounts.projects-v2-status",
-                "query": {},
-                "envelope": None,
-                "id_in_body": None,
-                "id_as": "string",
-                "body": {},
-                "remote_query_in": "query",
-            },
-            "path": "data.status",
-            "expected": "projects-v2",
-            "source": "accounts.projects-v2-status answers data.status "
-            "projects-v2 or legacy (teamleadercrm/api "
-            "src/99-other/accounts.apib)",
-        },
-    },
-    "resources": {
-        "projects": {
-            "record": {
-                "id": {
-                    "path": "id",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "name": {
-                    "path": "title",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "description": {
-                    "path": "description",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "amount": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_amount",
-                    "note": "external_budget (time_and_materials) or "
-                    "fixed_price (fixed_price), by "
-                    "billing_method",
-                },
-                "currency": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_currency",
-                    "note": "the currency of that amount",
-                },
-                "owner": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_owner",
-                    "note": "the first of owners[]",
-                },
-                "account": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_account",
-                    "note": "the company among customers[]",
-                },
-                "contact": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_contact",
-                    "note": "the contacts among customers[]",
-                },
-                "opportunity": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": {"id": "id"},
-                    "ref_transform": None,
-                    "each": "deals",
-                    "hook": None,
-                    "note": None,
-                },
-                "status": {
-                    "path": "status",
-                    "transform": None,
-                    "enum": {"open": "open", "closed": "closed"},
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "close_date": {
-                    "path": "end_date",
-                    "transform": "datetime",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-            },
-            "fetches": {
-                "field_definitions": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/customFieldDefinitions.list",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {"filter": {"context": "project"}},
-                        "remote_query_in": "query",
+        "resources": {
+            "projects": {
+                "record": {
+                    "id": {"path": "id"},
+                    "name": {"path": "title"},
+                    "description": {"path": "description"},
+                    "amount": {
+                        "hook": "read_amount",
+                        "note": "external_budget (time_and_materials) or "
+                        "fixed_price (fixed_price), by "
+                        "billing_method",
                     },
-                    "envelope": "data",
-                    "pagination": {
-                        "style": "page",
-                        "size_param": "page.size",
-                        "max_size": 100,
-                        "cursor_param": None,
-                        "page_param": "page.number",
-                        "offset_param": None,
-                        "next_cursor_path": None,
-                        "params_in": "body",
-                        "has_more_path": None,
-                        "source": "page "
-                        "{size, "
-                        "number} in "
-                        "the body "
-                        "(default "
-                        "size 20), "
-                        "read until "
-                        "a short "
-                        "page "
-                        "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list)",
-                    },
+                    "currency": {"hook": "read_currency", "note": "the currency of that amount"},
+                    "owner": {"hook": "read_owner", "note": "the first of owners[]"},
+                    "account": {"hook": "read_account", "note": "the company among customers[]"},
+                    "contact": {"hook": "read_contact", "note": "the contacts among customers[]"},
+                    "opportunity": {"ref": {"id": "id"}, "each": "deals"},
+                    "status": {"path": "status", "enum": {"open": "open", "closed": "closed"}},
+                    "close_date": {"path": "end_date", "transform": "datetime"},
                 },
-                "current": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/projects-v2/projects.info",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": "id",
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "envelope": "data",
-                    "pagination": None,
-                },
-            },
-            "custom_field_definitions": {
-                "fetch": "field_definitions",
-                "name": "label",
-                "type": "type",
-                "label": "label",
-                "id": "id",
-                "options": "configuration.options",
-                "option_value": "value",
-                "required": "required",
-                "keep": {"context": "project"},
-                "name_prefix": None,
-                "source": "customFieldDefinitions.list: "
-                "{id, context, type, label, "
-                "required, "
-                "configuration.options[{id, "
-                "value}]} "
-                "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list); "
-                "[I] projects-v2 fields use "
-                "context project",
-            },
-            "operations": {
-                "list": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/projects-v2/projects.list",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {"includes": "pagination"},
-                        "remote_query_in": "body",
-                    },
-                    "response": {
-                        "status": [200],
+                "fetches": {
+                    "field_definitions": {
+                        "request": {
+                            "method": "POST",
+                            "path": "/customFieldDefinitions.list",
+                            "body": {"filter": {"context": "project"}},
+                        },
                         "envelope": "data",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "amount",
-                            "currency",
-                            "owner",
-                            "account",
-                            "contact",
-                            "opportunity",
-                            "status",
-                            "close_date",
-                        ],
-                        "read_back": None,
-                        "note": None,
+                        "pagination": {
+                            "style": "page",
+                            "size_param": "page.size",
+                            "max_size": 100,
+                            "page_param": "page.number",
+                            "params_in": "body",
+                            "source": "page "
+                            "{size, "
+                            "number} in "
+                            "the body "
+                            "(default "
+                            "size 20), "
+                            "read until "
+                            "a short "
+                            "page "
+                            "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list)",
+                        },
                     },
-                    "fields": {},
-                    "pagination": {
-                        "style": "page",
-                        "size_param": "page.size",
-                        "max_size": 100,
-                        "cursor_param": None,
-                        "page_param": "page.number",
-                        "offset_param": None,
-                        "next_cursor_path": None,
-                        "params_in": "body",
-                        "has_more_path": None,
-                        "source": "page {size, number} "
-                        "in the body, "
-                        "1-based; "
-                        "meta.matches with "
-                        "includes=pagination",
-                    },
-                    "changed_since": None,
-                    "note": None,
-                },
-                "get": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/projects-v2/projects.info",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": "id",
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "body",
-                    },
-                    "response": {
-                        "status": [200],
+                    "current": {
+                        "request": {
+                            "method": "POST",
+                            "path": "/projects-v2/projects.info",
+                            "id_in_body": "id",
+                        },
                         "envelope": "data",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "amount",
-                            "currency",
-                            "owner",
-                            "account",
-                            "contact",
-                            "opportunity",
-                            "status",
-                            "close_date",
-                        ],
-                        "read_back": None,
-                        "note": None,
                     },
-                    "fields": {},
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
                 },
-                "create": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/projects-v2/projects.create",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [201],
-                        "envelope": "data",
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "amount",
-                            "currency",
-                            "owner",
-                            "account",
-                            "contact",
-                            "opportunity",
-                            "status",
-                            "close_date",
-                        ],
-                        "read_back": "current",
-                        "note": "create answers {data: "
-                        "{type, id}}; unifold "
-                        "reads the project back "
-                        "(and, when an owner "
-                        "was given, removes the "
-                        "API user Teamleader "
-                        "added as owner, then "
-                        "reads it again)",
-                    },
-                    "fields": {
-                        "name": {
-                            "to": "title",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "description": {
-                            "to": "description",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "amount": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_budget",
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "external_budget, "
-                            "with "
-                            "billing_method "
-                            "time_and_materials "
-                            "unless "
-                            "remote_data.billing_method "
-                            "says "
-                            "fixed_price "
-                            "(then "
-                            "fixed_price)",
-                        },
-                        "currency": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_budget",
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "owner": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "create_owner",
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "owner_ids adds "
-                            "owners to the "
-                            "API user, who "
-                            "is removed "
-                            "afterwards so "
-                            "the owner "
-                            "given is the "
-                            "only one",
-                        },
-                        "account": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "create_account",
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "contact": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "create_contacts",
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": True,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                    },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
+                "custom_field_definitions": {
+                    "fetch": "field_definitions",
+                    "name": "label",
+                    "type": "type",
+                    "label": "label",
+                    "id": "id",
+                    "options": "configuration.options",
+                    "option_value": "value",
+                    "required": "required",
+                    "keep": {"context": "project"},
+                    "source": "customFieldDefinitions.list: "
+                    "{id, context, type, label, "
+                    "required, "
+                    "configuration.options[{id, "
+                    "value}]} "
+                    "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list); "
+                    "[I] projects-v2 fields use "
+                    "context project",
                 },
-                "update": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/projects-v2/projects.update",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": "id",
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "body",
-                    },
-                    "response": {
-                        "status": [204],
-                        "envelope": None,
-                        "fields": [
-                            "id",
-                            "name",
-                            "description",
-                            "amount",
-                            "currency",
-                            "owner",
-                            "account",
-                            "contact",
-                            "opportunity",
-                            "status",
-                            "close_date",
-                        ],
-                        "read_back": "current",
-                        "note": "Teamleader answers 204 "
-                        "with no body; unifold "
-                        "reads the project back "
-                        "(Truto returns nothing "
-                        "here).",
-                    },
-                    "fields": {
-                        "name": {
-                            "to": "title",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "title is not nullable in projects.update",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
+                "operations": {
+                    "list": {
+                        "request": {
+                            "method": "POST",
+                            "path": "/projects-v2/projects.list",
+                            "body": {"includes": "pagination"},
+                            "remote_query_in": "body",
                         },
-                        "account": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_account",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "the company "
-                            "customer, "
-                            "via "
-                            "add/removeCustomer; "
-                            "the one read "
-                            "back (the "
-                            "first "
-                            "company) "
-                            "changes "
-                            "nothing; "
-                            "another "
-                            "replaces the "
-                            "company "
-                            "customers",
+                        "response": {
+                            "status": [200],
+                            "envelope": "data",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "amount",
+                                "currency",
+                                "owner",
+                                "account",
+                                "contact",
+                                "opportunity",
+                                "status",
+                                "close_date",
+                            ],
                         },
-                        "contact": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_contacts",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "the contact customers, via add/removeCustomer",
-                        },
-                        "description": {
-                            "to": "description",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "opportunity": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_deals",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "deals, via add/removeDeal",
-                        },
-                        "amount": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_budget",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": "the field the "
-                            "project's "
-                            "billing "
-                            "method keeps "
-                            "its value in: "
-                            "external_budget "
-                            "(time_and_materials) "
-                            "or "
-                            "fixed_price "
-                            "(fixed_price); "
-                            "refused on "
-                            "non_billable "
-                            "projects",
-                        },
-                        "currency": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_budget",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "amount "
-                            "and "
-                            "currency "
-                            "are "
-                            "one "
-                            "budget; "
-                            "clear "
-                            "it "
-                            "with "
-                            "amount: "
-                            "null",
-                            "writes": [],
-                            "combine": None,
-                            "note": "the currency of that amount (EUR only)",
-                        },
-                        "owner": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_owner",
-                            "needs": ["current"],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "a Teamleader project keeps at least one owner",
-                            "writes": [],
-                            "combine": None,
-                            "note": "via "
-                            "add/removeOwner: "
-                            "the owner read "
-                            "back (the "
-                            "first) changes "
-                            "nothing; "
-                            "another "
-                            "becomes the "
-                            "only owner",
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": True,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
+                        "pagination": {
+                            "style": "page",
+                            "size_param": "page.size",
+                            "max_size": 100,
+                            "page_param": "page.number",
+                            "params_in": "body",
+                            "source": "page {size, number} "
+                            "in the body, "
+                            "1-based; "
+                            "meta.matches with "
+                            "includes=pagination",
                         },
                     },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": "`name` is required because the "
-                    "unified reference (Truto) requires "
-                    "it for Teamleader; Teamleader "
-                    "itself requires only `id` in "
-                    "projects.update. projects.update "
-                    "changes title, description and "
-                    "budgets only; customers, owners and "
-                    "deals change through "
-                    "addCustomer/removeCustomer, "
-                    "addOwner/removeOwner and "
-                    "addDeal/removeDeal.\n",
+                    "get": {
+                        "request": {
+                            "method": "POST",
+                            "path": "/projects-v2/projects.info",
+                            "id_in_body": "id",
+                            "remote_query_in": "body",
+                        },
+                        "response": {
+                            "status": [200],
+                            "envelope": "data",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "amount",
+                                "currency",
+                                "owner",
+                                "account",
+                                "contact",
+                                "opportunity",
+                                "status",
+                                "close_date",
+                            ],
+                        },
+                    },
+                    "create": {
+                        "request": {"method": "POST", "path": "/projects-v2/projects.create"},
+                        "response": {
+                            "status": [201],
+                            "envelope": "data",
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "amount",
+                                "currency",
+                                "owner",
+                                "account",
+                                "contact",
+                                "opportunity",
+                                "status",
+                                "close_date",
+                            ],
+                            "read_back": "current",
+                            "note": "create answers {data: "
+                            "{type, id}}; unifold "
+                            "reads the project back "
+                            "(and, when an owner "
+                            "was given, removes the "
+                            "API user Teamleader "
+                            "added as owner, then "
+                            "reads it again)",
+                        },
+                        "fields": {
+                            "name": {"to": "title", "required": True},
+                            "description": {"to": "description"},
+                            "amount": {
+                                "hook": "write_budget",
+                                "note": "external_budget, "
+                                "with "
+                                "billing_method "
+                                "time_and_materials "
+                                "unless "
+                                "remote_data.billing_method "
+                                "says "
+                                "fixed_price "
+                                "(then "
+                                "fixed_price)",
+                            },
+                            "currency": {"hook": "write_budget"},
+                            "owner": {
+                                "hook": "create_owner",
+                                "note": "owner_ids adds "
+                                "owners to the "
+                                "API user, who "
+                                "is removed "
+                                "afterwards so "
+                                "the owner "
+                                "given is the "
+                                "only one",
+                            },
+                            "account": {"hook": "create_account"},
+                            "contact": {"hook": "create_contacts"},
+                            "remote_data": {"merge": True},
+                        },
+                    },
+                    "update": {
+                        "request": {
+                            "method": "POST",
+                            "path": "/projects-v2/projects.update",
+                            "id_in_body": "id",
+                            "remote_query_in": "body",
+                        },
+                        "response": {
+                            "status": [204],
+                            "fields": [
+                                "id",
+                                "name",
+                                "description",
+                                "amount",
+                                "currency",
+                                "owner",
+                                "account",
+                                "contact",
+                                "opportunity",
+                                "status",
+                                "close_date",
+                            ],
+                            "read_back": "current",
+                            "note": "Teamleader answers 204 "
+                            "with no body; unifold "
+                            "reads the project back "
+                            "(Truto returns nothing "
+                            "here).",
+                        },
+                        "fields": {
+                            "name": {
+                                "to": "title",
+                                "required": True,
+                                "nullable": False,
+                                "not_nullable_reason": "title is not nullable in projects.update",
+                            },
+                            "account": {
+                                "hook": "write_account",
+                                "needs": ["current"],
+                                "note": "the company "
+                                "customer, "
+                                "via "
+                                "add/removeCustomer; "
+                                "the one read "
+                                "back (the "
+                                "first "
+                                "company) "
+                                "changes "
+                                "nothing; "
+                                "another "
+                                "replaces the "
+                                "company "
+                                "customers",
+                            },
+                            "contact": {
+                                "hook": "write_contacts",
+                                "needs": ["current"],
+                                "note": "the contact customers, via add/removeCustomer",
+                            },
+                            "description": {"to": "description"},
+                            "opportunity": {
+                                "hook": "write_deals",
+                                "needs": ["current"],
+                                "note": "deals, via add/removeDeal",
+                            },
+                            "amount": {
+                                "hook": "write_budget",
+                                "needs": ["current"],
+                                "note": "the field the "
+                                "project's "
+                                "billing "
+                                "method keeps "
+                                "its value in: "
+                                "external_budget "
+                                "(time_and_materials) "
+                                "or "
+                                "fixed_price "
+                                "(fixed_price); "
+                                "refused on "
+                                "non_billable "
+                                "projects",
+                            },
+                            "currency": {
+                                "hook": "write_budget",
+                                "needs": ["current"],
+                                "nullable": False,
+                                "not_nullable_reason": "amount "
+                                "and "
+                                "currency "
+                                "are "
+                                "one "
+                                "budget; "
+                                "clear "
+                                "it "
+                                "with "
+                                "amount: "
+                                "null",
+                                "note": "the currency of that amount (EUR only)",
+                            },
+                            "owner": {
+                                "hook": "write_owner",
+                                "needs": ["current"],
+                                "nullable": False,
+                                "not_nullable_reason": "a "
+                                "Teamleader "
+                                "project "
+                                "keeps "
+                                "at "
+                                "least "
+                                "one "
+                                "owner",
+                                "note": "via "
+                                "add/removeOwner: "
+                                "the owner read "
+                                "back (the "
+                                "first) changes "
+                                "nothing; "
+                                "another "
+                                "becomes the "
+                                "only owner",
+                            },
+                            "remote_data": {"merge": True},
+                        },
+                        "note": "`name` is required because the "
+                        "unified reference (Truto) requires "
+                        "it for Teamleader; Teamleader "
+                        "itself requires only `id` in "
+                        "projects.update. projects.update "
+                        "changes title, description and "
+                        "budgets only; customers, owners and "
+                        "deals change through "
+                        "addCustomer/removeCustomer, "
+                        "addOwner/removeOwner and "
+                        "addDeal/removeDeal.\n",
+                    },
+                    "delete": {
+                        "request": {
+                            "method": "POST",
+                            "path": "/projects-v2/projects.delete",
+                            "id_in_body": "id",
+                            "body": {"delete_strategy": "unlink_tasks_and_time_trackings"},
+                            "remote_query_in": "body",
+                        },
+                        "response": {"status": [204], "fields": ["id"]},
+                        "note": "Truto lists no delete for "
+                        "Teamleader; unifold unlinks tasks "
+                        "and time trackings, the least "
+                        "destructive strategy.",
+                    },
                 },
-                "delete": {
-                    "request": {
-                        "method": "POST",
-                        "path": "/projects-v2/projects.delete",
-                        "query": {},
-                        "envelope": None,
-                        "id_in_body": "id",
-                        "id_as": "string",
-                        "body": {"delete_strategy": "unlink_tasks_and_time_trackings"},
-                        "remote_query_in": "body",
-                    },
-                    "response": {
-                        "status": [204],
-                        "envelope": None,
-                        "fields": ["id"],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {},
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": "Truto lists no delete for "
-                    "Teamleader; unifold unlinks tasks "
-                    "and time trackings, the least "
-                    "destructive strategy.",
-                },
-            },
-        }
-    },
-}
-"""The validated field-support matrix, as data (the runtime compiles it once per integration)."""
+            }
+        },
+    }
+)
+"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
+
+MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
+"""The same matrix as data, defaults filled in."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

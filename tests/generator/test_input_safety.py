@@ -3,6 +3,7 @@ path and the fix; the run exits non-zero and writes nothing."""
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -140,12 +141,10 @@ def test_declared_merge_runs_after_the_writer_it_builds_on(
     out = tmp_path / "out"
     code, err = _generate(repo_inputs, out, capsys)
     assert code == 0, err
-    namespace: dict[str, object] = {}
     text = (out / "crm" / "planhat.py").read_text()
-    start = text.index("MATRIX: Final[dict[str, Any]] = ")
-    end = text.index('"""', start)
-    exec(text[start:end].replace("Final[dict[str, Any]]", "object"), {}, namespace)
-    fields = list(namespace["MATRIX"]["resources"]["projects"]["operations"]["update"]["fields"])  # type: ignore[index]
+    start = text.index("Matrix.model_validate(") + len("Matrix.model_validate(")
+    spec = ast.literal_eval(text[start : text.index("\n)\n", start)].strip())
+    fields = list(spec["resources"]["projects"]["operations"]["update"]["fields"])
     # Matrix order (the order writers run in), not alphabetical.
     assert fields.index("custom_fields") < fields.index("currency") < fields.index("remote_data")
     assert fields != sorted(fields)

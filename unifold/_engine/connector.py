@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from unifold._engine import transforms
 from unifold._engine.context import WriteContext
+from unifold._matrix import Matrix
 
 Reader = Callable[[Mapping[str, Any]], Any]
 Writer = Callable[[Any, WriteContext], None]
@@ -200,22 +201,20 @@ class Connector:
         return sorted(names)
 
 
-def _hook_names(matrix: Mapping[str, Any]) -> set[str]:
+def _hook_names(spec: Matrix) -> set[str]:
     names: set[str] = set()
-    for resource in matrix["resources"].values():
-        names.update(f["hook"] for f in resource["record"].values() if f.get("hook"))
-        for op in resource["operations"].values():
-            names.update(f["hook"] for f in (op.get("fields") or {}).values() if f.get("hook"))
+    for resource in spec.resources.values():
+        names.update(f.hook for f in resource.record.values() if f.hook)
+        for op in resource.operations.values():
+            names.update(f.hook for f in op.fields.values() if f.hook)
     return names
 
 
-def _check_implemented(
-    integration: str, hooks_module: str, hooks: Any, matrix: Mapping[str, Any]
-) -> None:
+def _check_implemented(integration: str, hooks_module: str, hooks: Any, spec: Matrix) -> None:
     """A hook still marked as a generated skeleton fails here, before any request."""
     todo = sorted(
         name
-        for name in _hook_names(matrix)
+        for name in _hook_names(spec)
         if getattr(getattr(hooks, name, None), "__unifold_not_implemented__", False)
     )
     if todo:
@@ -235,7 +234,7 @@ def load_connector(integration: str) -> Connector:
     module = importlib.import_module(info.module)
     hooks_module = importlib.import_module(info.hooks_module)
     hooks = getattr(hooks_module, info.hooks_class)()
-    _check_implemented(integration, info.hooks_module, hooks, module.MATRIX)
+    _check_implemented(integration, info.hooks_module, hooks, module.SPEC)
     matrix = module.MATRIX
     resource = matrix["resources"]["projects"]
     readers = tuple(

@@ -28,6 +28,7 @@ from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value
 from unifold._engine.types import RefDict
+from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     ResponseFormat,
@@ -59,6 +60,7 @@ __all__ = [
     "read_project",
     "INTEGRATION",
     "DISPLAY_NAME",
+    "SPEC",
     "MATRIX",
     "SUPPORT",
 ]
@@ -310,182 +312,66 @@ def read_project(record: Mapping[str, Any], hooks: AcmeHooksBase) -> dict[str, A
     }
 
 
-MATRIX: Final[dict[str, Any]] = {
-    "integration": "acme",
-    "display_name": "Acme",
-    "hooks_class": "AcmeHooks",
-    "provider": {
-        "docs": "https://acme.invalid/docs",
-        "base_url": "https://{tenant}.acme.invalid/api",
-        "params": {
-            "tenant": {
-                "description": "The tenant",
-                "pattern": "^[a-z]+$",
-                "example": "demo",
-                "default": None,
+SPEC: Final[Matrix] = Matrix.model_validate(
+    {
+        "integration": "acme",
+        "display_name": "Acme",
+        "hooks_class": "AcmeHooks",
+        "provider": {
+            "docs": "https://acme.invalid/docs",
+            "base_url": "https://{tenant}.acme.invalid/api",
+            "params": {
+                "tenant": {"description": "The tenant", "pattern": "^[a-z]+$", "example": "demo"}
+            },
+            "auth": {
+                "scheme": "bearer",
+                "credentials": {"token": {"description": "API token"}},
+                "token": "token",
+            },
+            "id_pattern": "^[0-9]+$",
+            "rate_limit": {"source": "none documented"},
+            "errors": {"message_paths": ["message"], "source": "{message}"},
+        },
+        "resources": {
+            "projects": {
+                "record": {
+                    "id": {"path": "id", "transform": "string"},
+                    "name": {"path": "title"},
+                    "status": {"path": "state", "enum": {"OPEN": "open", "DONE": "closed"}},
+                    "owner": {"hook": "read_owner"},
+                },
+                "operations": {
+                    "update": {
+                        "request": {
+                            "method": "PUT",
+                            "path": "/projects/{id}",
+                            "envelope": "project",
+                        },
+                        "response": {
+                            "status": [200],
+                            "envelope": "project",
+                            "fields": ["id", "name", "status", "owner"],
+                        },
+                        "fields": {
+                            "name": {"to": "title", "required": True},
+                            "status": {"to": "state", "enum": {"open": "OPEN", "closed": "DONE"}},
+                            "owner": {
+                                "hook": "write_owner",
+                                "nullable": False,
+                                "not_nullable_reason": "Acme projects keep an owner",
+                            },
+                            "remote_data": {"merge": True},
+                        },
+                    }
+                },
             }
         },
-        "auth": {
-            "scheme": "bearer",
-            "credentials": {"token": {"description": "API token"}},
-            "username": None,
-            "password": None,
-            "token": "token",
-        },
-        "id_pattern": "^[0-9]+$",
-        "ref_id_pattern": None,
-        "rate_limit": {
-            "budgets": [],
-            "limit": None,
-            "remaining": None,
-            "reset": None,
-            "reset_format": None,
-            "source": "none documented",
-        },
-        "errors": {
-            "message_paths": ["message"],
-            "validation_statuses": [400, 422],
-            "meanings": {},
-            "source": "{message}",
-        },
-        "module_check": None,
-    },
-    "resources": {
-        "projects": {
-            "record": {
-                "id": {
-                    "path": "id",
-                    "transform": "string",
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "name": {
-                    "path": "title",
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "status": {
-                    "path": "state",
-                    "transform": None,
-                    "enum": {"OPEN": "open", "DONE": "closed"},
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": None,
-                    "note": None,
-                },
-                "owner": {
-                    "path": None,
-                    "transform": None,
-                    "enum": None,
-                    "ref": None,
-                    "ref_transform": None,
-                    "each": None,
-                    "hook": "read_owner",
-                    "note": None,
-                },
-            },
-            "fetches": {},
-            "custom_field_definitions": None,
-            "operations": {
-                "update": {
-                    "request": {
-                        "method": "PUT",
-                        "path": "/projects/{id}",
-                        "query": {},
-                        "envelope": "project",
-                        "id_in_body": None,
-                        "id_as": "string",
-                        "body": {},
-                        "remote_query_in": "query",
-                    },
-                    "response": {
-                        "status": [200],
-                        "envelope": "project",
-                        "fields": ["id", "name", "status", "owner"],
-                        "read_back": None,
-                        "note": None,
-                    },
-                    "fields": {
-                        "name": {
-                            "to": "title",
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": True,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "status": {
-                            "to": "state",
-                            "transform": None,
-                            "enum": {"open": "OPEN", "closed": "DONE"},
-                            "hook": None,
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "owner": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": "write_owner",
-                            "needs": [],
-                            "merge": False,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": False,
-                            "not_nullable_reason": "Acme projects keep an owner",
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                        "remote_data": {
-                            "to": None,
-                            "transform": None,
-                            "enum": None,
-                            "hook": None,
-                            "needs": [],
-                            "merge": True,
-                            "required": False,
-                            "max_items": None,
-                            "nullable": True,
-                            "not_nullable_reason": None,
-                            "writes": [],
-                            "combine": None,
-                            "note": None,
-                        },
-                    },
-                    "pagination": None,
-                    "changed_since": None,
-                    "note": None,
-                }
-            },
-        }
-    },
-}
-"""The validated field-support matrix, as data (the runtime compiles it once per integration)."""
+    }
+)
+"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
+
+MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
+"""The same matrix as data, defaults filled in."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

@@ -6,6 +6,9 @@ response fields come back and where from, plus the provider's API facts. Only re
 transformations name a hook; the hook is a method of the integration's hand-written class.
 
 Validation is strict (`extra="forbid"` everywhere) so a typo is an error naming the key path.
+
+One schema for both sides: the generator validates the YAML with it, and each generated module
+holds its matrix as a `Matrix` (`SPEC`, built from the non-default values only).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ OPERATIONS = ("list", "get", "create", "update", "delete")
 HTTP_METHODS = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
-# Declarative value conversions the runtime knows (`unifold/_engine/transforms.py`).
+# Declarative value conversions the runtime knows (`unifold/_engine/transforms.py`; a test
+# keeps the two name sets equal).
 WriteTransform = Literal[
     "string",
     "integer",
