@@ -127,6 +127,48 @@ def _read_fn(matrix: Matrix, resource: str) -> ReadFnCtx:
 
 
 @dataclass(frozen=True)
+class WriteFnCtx:
+    """The generated write function of one request operation: the caller's body -> wire body."""
+
+    function: str  # write_project_update
+    model: str  # ProjectUpdate
+    statements: tuple[tuple[str, str], ...]  # (unified field, statement writing it)
+    enums: tuple[tuple[str, str], ...]  # (constant name, dict literal)
+
+
+def _write_fn(matrix: Matrix, resource: str, op_name: str) -> WriteFnCtx:
+    names = resource_schema_names(resource)
+    fields = matrix.resources[resource].operations[op_name].fields
+    # remote_data is merged last, after every mapped field; the rest in matrix order.
+    order = sorted(fields, key=lambda f: f == "remote_data")
+    statements: list[tuple[str, str]] = []
+    enums: list[tuple[str, str]] = []
+    for field in order:
+        spec = fields[field]
+        value = f"data.{field}"
+        if spec.hook:
+            statement = f"hooks.{spec.hook}({value}, ctx)"
+        elif spec.merge:
+            statement = f"merge_remote_data({value}, ctx)"
+        else:
+            args = [f'"{field}"', value, repr(spec.to)]
+            if spec.enum is not None:
+                constant = f"_{op_name.upper()}_{field.upper()}_TO_WIRE"
+                enums.append((constant, repr(dict(spec.enum))))
+                args.append(f"enum={constant}")
+            if spec.transform is not None:
+                args.append(f"transform={spec.transform!r}")
+            statement = f"put(ctx, {', '.join(args)})"
+        statements.append((field, statement))
+    return WriteFnCtx(
+        function=f"write_{names['record'].lower()}_{op_name}",
+        model=names[op_name],
+        statements=tuple(statements),
+        enums=tuple(enums),
+    )
+
+
+@dataclass(frozen=True)
 class HookCtx:
     name: str
     kind: str  # read / write
@@ -147,6 +189,7 @@ class IntegrationCtx:
     params: tuple[ParamsCtx, ...]
     clients: tuple[ResourceCtx, ...]
     readers: tuple[ReadFnCtx, ...]
+    writers: tuple[WriteFnCtx, ...]
     hooks: tuple[HookCtx, ...]
     matrix_literal: str
     support_literal: str
@@ -424,6 +467,12 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
         params=tuple(params),
         clients=tuple(_client(matrix, r) for r in sorted(matrix.resources)),
         readers=tuple(_read_fn(matrix, r) for r in sorted(matrix.resources)),
+        writers=tuple(
+            _write_fn(matrix, r, op)
+            for r in sorted(matrix.resources)
+            for op in REQUEST_OPERATIONS
+            if op in matrix.resources[r].operations
+        ),
         hooks=hooks,
         # Only what the matrix sets: the defaults live once, in `unifold._matrix`.
         matrix_literal=py_literal(

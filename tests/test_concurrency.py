@@ -17,6 +17,12 @@ RECORD = {"_id": "64b7f1d2a2b3c4d5e6f71001", "name": "P", "companyId": "64b7f0c1
 PID = RECORD["_id"]
 
 
+@pytest.fixture(autouse=True)
+def _unpaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Pacing at Planhat's 200 requests/min is not what these tests measure (test_pacing is).
+    monkeypatch.setattr("unifold._client.budgets_of", lambda provider: ())
+
+
 class Gauge:
     def __init__(self) -> None:
         self.now = 0

@@ -120,3 +120,21 @@ def test_generated_spec_is_the_matrix_with_defaults_written_once(integration: st
     text = (root / "generated/crm" / f"{integration}.py").read_text()
     literal = text[text.index("SPEC: Final") : text.index("MATRIX: Final")]
     assert '"nullable": True' not in literal and '"transform": None' not in literal
+
+
+@pytest.mark.parametrize("integration", sorted(REGISTRY))
+def test_generated_writers_run_in_matrix_order(integration: str) -> None:
+    import inspect
+    import re
+
+    from unifold.generated.crm.registry import load
+
+    module = load(integration)
+    for op_name, op in module.SPEC.resources["projects"].operations.items():
+        if not op.fields:
+            continue
+        source = inspect.getsource(getattr(module, f"write_project_{op_name}"))
+        written = re.findall(r'if "(\w+)" in given:', source)
+        expected = [f for f in op.fields if f != "remote_data"]
+        expected += ["remote_data"] if "remote_data" in op.fields else []
+        assert written == expected, op_name

@@ -67,7 +67,7 @@ def test_a_failed_read_back_after_every_write_is_not_a_partial_write() -> None:
         nonlocal calls
         if request.url.path.endswith("projects.info"):
             calls += 1
-            if calls == 2:  # the read-back, after update, addOwner and removeOwner
+            if calls == 3:  # the read-back, after the conflict re-read and the writes
                 return True, httpx.Response(500, json={"errors": [{"title": "boom"}]})
         return None
 

@@ -6,11 +6,12 @@ tree under `crm` is generated (`unifold.generated.crm.client`), on the bases in 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import threading
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,7 +39,7 @@ from unifold._engine.flows import (
     exclusions,
     get_flow,
     list_flow,
-    module_checked,
+    module_check_flow,
     update_flow,
 )
 from unifold._engine.http import AsyncDriver, Endpoint, Flow, SyncDriver
@@ -61,6 +62,7 @@ from unifold._oauth.sandbox_grant import sandbox_grant
 from unifold._oauth.session import OnRefresh, auth_for, reauth_error
 from unifold._options import ResponseFormat, check_option_names
 from unifold._proxy import AsyncProxy, Proxy
+from unifold._ratelimit import Budget, Gate, Pacer, budgets_of
 from unifold._streams import AsyncProviderStream, ProviderStream
 from unifold.generated.crm.client import AsyncCrm, Crm
 
@@ -118,6 +120,48 @@ class _Core:
         self._module_checked: set[str] = set()
         self.fields_cache = FieldsCache()
         self._lock = threading.Lock()
+        self._module_locks: dict[tuple[str, Any], Any] = {}
+        self._pacer: Pacer | None = None
+
+    @property
+    def pacer(self) -> Pacer:
+        """The request budgets of this store's accounts (opened on first use)."""
+        with self._lock:
+            if self._pacer is None:
+                self._pacer = Pacer.beside(self._store)
+            return self._pacer
+
+    @staticmethod
+    def documented_budgets(account: IntegratedAccount, conn: Connector) -> tuple[Budget, ...]:
+        """Sandbox emulators enforce no limit unless asked, so a sandbox account is paced
+        only at budgets set for it."""
+        return budgets_of(conn.provider) if account.environment != "sandbox" else ()
+
+    def pace(self, account: IntegratedAccount, conn: Connector) -> Gate | None:
+        """Where this account's requests wait for their slot."""
+        documented = self.documented_budgets(account, conn)
+        return self.pacer.gate(f"{account.integration}:{account.id}", account.id, documented)
+
+    def unchecked_module(self, account: IntegratedAccount, conn: Connector) -> bool:
+        """Whether this account's API module still has to be confirmed (Teamleader)."""
+        return bool(conn.provider.get("module_check")) and account.id not in self._module_checked
+
+    def module_check(self, account: IntegratedAccount, conn: Connector) -> Flow:
+        return module_check_flow(conn, lambda: self._module_checked.add(account.id))
+
+    def module_lock(self, account_id: str, factory: Any) -> Any:
+        """One check per account, however many threads (or tasks) start at once."""
+        with self._lock:
+            lock = self._module_locks.get((account_id, factory))
+            if lock is None:
+                lock = self._module_locks[(account_id, factory)] = factory()
+            return lock
+
+    def close(self) -> None:
+        if self._pacer is not None:
+            self._pacer.close()
+        if self._owns_store:
+            self._store.close()
 
     def account(self, account_id: Any, tenant: str | None = None) -> IntegratedAccount:
         account = self._store.get(account_id, tenant) if isinstance(account_id, str) else None
@@ -292,8 +336,6 @@ class _Core:
         else:
             assert rid is not None
             flow = delete_flow(conn, rid, call)
-        if conn.provider.get("module_check") and account.id not in self._module_checked:
-            flow = module_checked(conn, flow, lambda: self._module_checked.add(account.id))
         return account, conn, flow, call
 
 
@@ -440,6 +482,27 @@ class Accounts:
         return self._core.sandbox(account)
 
 
+class RateLimits:
+    """Per-account request budgets. Each account is paced at its provider's documented
+    budgets (the matrix's `rate_limit.budgets`); `set` overrides them for every client, thread
+    and process sharing this store."""
+
+    def __init__(self, core: _Core) -> None:
+        self._core = core
+
+    def set(self, account_id: str, budgets: Iterable[tuple[int, float]] | None) -> None:
+        """`[(limit, seconds), ...]`: at most `limit` requests per `seconds`, all at once;
+        None goes back to the provider's documented budgets."""
+        self._core.account(account_id)
+        self._core.pacer.set(account_id, None if budgets is None else list(budgets))
+
+    def get(self, account_id: str) -> list[tuple[int, float]]:
+        """The budgets this account's requests are paced at."""
+        account = self._core.account(account_id)
+        documented = self._core.documented_budgets(account, load_connector(account.integration))
+        return [(b.limit, b.per_seconds) for b in self._core.pacer.budgets(account_id, documented)]
+
+
 class _ClientBase:
     """What the two clients share: the core, accounts, the retry policy and limits, and the
     choice of HTTP client per account (the shared one, or an in-process sandbox's own)."""
@@ -469,6 +532,7 @@ class _ClientBase:
         self._owns_http = http_client is None
         self._sandbox_http: dict[str, Any] = {}
         self.accounts = Accounts(self._core)
+        self.rate_limits = RateLimits(self._core)
 
     def _own_http(self, timeout: Any) -> Any:
         """The client's own pool, as large as its in-flight bound: no request waits in it."""
@@ -500,7 +564,22 @@ class _ClientBase:
                 self._sandbox_http[account.id] = client
         endpoint = self._core.endpoint(conn, account)
         policy = policy or self._policy
-        return self._driver_class(client, endpoint, policy, self._limits, self._gate, account.id)
+        pace = self._core.pace(account, conn)
+        return self._driver_class(
+            client, endpoint, policy, self._limits, self._gate, account.id, pace
+        )
+
+    def _runner(
+        self, account: IntegratedAccount, conn: Connector, policy: RetryPolicy | None = None
+    ) -> Any:
+        """A driver for the unified resources: the account's API module is confirmed first."""
+        driver = self._driver(account, conn, policy)
+        if not self._core.unchecked_module(account, conn):
+            return driver
+        return self._checked_runner(driver, account, conn)
+
+    def _checked_runner(self, driver: Any, account: IntegratedAccount, conn: Connector) -> Any:
+        raise NotImplementedError
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -556,6 +635,18 @@ class Unifold(_ClientBase):
         """Raw calls to an account's provider (`proxy.request`)."""
         self._http = http_client or self._own_http(timeout)
 
+    def _checked_runner(self, driver: Any, account: IntegratedAccount, conn: Connector) -> Any:
+        core = self._core
+
+        class Checked:
+            def run(self, flow: Flow) -> Any:
+                with core.module_lock(account.id, threading.Lock):
+                    if core.unchecked_module(account, conn):
+                        driver.run(core.module_check(account, conn))
+                return driver.run(flow)
+
+        return Checked()
+
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.Client:
         from unifold.sandbox import SandboxTransport
 
@@ -566,8 +657,7 @@ class Unifold(_ClientBase):
             self._http.close()
         for client in self._sandbox_http.values():
             client.close()
-        if self._core._owns_store:
-            self._core._store.close()
+        self._core.close()
 
     def __enter__(self) -> Unifold:
         return self
@@ -612,6 +702,18 @@ class AsyncUnifold(_ClientBase):
         """The async twin of `Unifold.proxy`."""
         self._http = http_client or self._own_http(timeout)
 
+    def _checked_runner(self, driver: Any, account: IntegratedAccount, conn: Connector) -> Any:
+        core = self._core
+
+        class Checked:
+            async def run(self, flow: Flow) -> Any:
+                async with core.module_lock(account.id, asyncio.Lock):
+                    if core.unchecked_module(account, conn):
+                        await driver.run(core.module_check(account, conn))
+                return await driver.run(flow)
+
+        return Checked()
+
     def _sandbox_client(self, provider: SandboxProvider) -> httpx.AsyncClient:
         from unifold.sandbox import asgi_app
 
@@ -623,8 +725,7 @@ class AsyncUnifold(_ClientBase):
             await self._http.aclose()
         for client in self._sandbox_http.values():
             await client.aclose()
-        if self._core._owns_store:
-            self._core._store.close()
+        self._core.close()
 
     async def __aenter__(self) -> AsyncUnifold:
         return self

@@ -309,6 +309,28 @@ class Fetch(_Strict):
         return value
 
 
+class Concurrency(_Strict):
+    """How a write built from a read of the record (`needs: [current]`) is kept from losing an
+    edit made in between: the provider's precondition (`etag`), else a re-read right before
+    the write compared with the first read (`reread`)."""
+
+    style: Literal["etag", "reread"]
+    etag_header: str | None = None  # etag: the response header carrying the record's tag
+    precondition_header: str | None = None  # etag: the request header that sends it back
+    stale_statuses: list[int] = []  # etag: answers that may mean the tag is stale...
+    stale_message: str | None = None  # ...when their message says so
+    compare: list[str] = []  # reread: dotted paths compared (empty: the whole record)
+    source: str
+
+    @model_validator(mode="after")
+    def _complete(self) -> Concurrency:
+        if self.style == "etag" and not (
+            self.etag_header and self.precondition_header and self.stale_statuses
+        ):
+            raise ValueError("etag needs etag_header, precondition_header and stale_statuses")
+        return self
+
+
 class CustomFieldDefinitions(_Strict):
     """How an account's custom field definitions read (`projects.fields()`): the fetch that
     lists them and the dotted paths of each definition's parts."""
@@ -331,6 +353,7 @@ class Resource(_Strict):
     fetches: dict[str, Fetch] = {}
     custom_field_definitions: CustomFieldDefinitions | None = None
     operations: dict[str, Operation]
+    concurrency: Concurrency | None = None
 
     @model_validator(mode="after")
     def _definitions_fetch(self) -> Resource:

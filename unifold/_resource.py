@@ -98,7 +98,7 @@ class SyncResource(_Resource):
         )
         policy = self._client._policy_for(options)
         with telemetry.operation(account.integration, f"{self.RESOURCE}.{operation}"):
-            result = self._client._driver(account, conn, policy).run(flow)
+            result = self._client._runner(account, conn, policy).run(flow)
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return ProviderStream(result.stream, call.warnings)
         return result
@@ -108,7 +108,7 @@ class SyncResource(_Resource):
         if cached is not None:
             return cached
         with telemetry.operation(account.integration, f"{self.RESOURCE}.fields"):
-            found = self._client._driver(account, conn).run(definitions_flow(conn))
+            found = self._client._runner(account, conn).run(definitions_flow(conn))
         fields: ProjectFields = self._client._core.fields_cache.put(account.id, conn, found)
         return fields
 
@@ -124,7 +124,7 @@ class SyncResource(_Resource):
         while True:
             account, conn, flow, _ = prepared
             with telemetry.operation(account.integration, f"{self.RESOURCE}.list"):
-                page = self._client._driver(account, conn, self._client._policy_for(options)).run(
+                page = self._client._runner(account, conn, self._client._policy_for(options)).run(
                     flow
                 )
             yield from page.result
@@ -156,7 +156,7 @@ class AsyncResource(_Resource):
         )
         policy = self._client._policy_for(options)
         with telemetry.operation(account.integration, f"{self.RESOURCE}.{operation}"):
-            result = await self._client._driver(account, conn, policy).run(flow)
+            result = await self._client._runner(account, conn, policy).run(flow)
         if call.response_format == "stream" and isinstance(result, ProviderResponse):
             return AsyncProviderStream(result.stream, call.warnings)
         return result
@@ -166,7 +166,7 @@ class AsyncResource(_Resource):
         if cached is not None:
             return cached
         with telemetry.operation(account.integration, f"{self.RESOURCE}.fields"):
-            found = await self._client._driver(account, conn).run(definitions_flow(conn))
+            found = await self._client._runner(account, conn).run(definitions_flow(conn))
         fields: ProjectFields = self._client._core.fields_cache.put(account.id, conn, found)
         return fields
 
@@ -183,7 +183,7 @@ class AsyncResource(_Resource):
             account, conn, flow, _ = prepared
             policy = self._client._policy_for(options)
             with telemetry.operation(account.integration, f"{self.RESOURCE}.list"):
-                page = await self._client._driver(account, conn, policy).run(flow)
+                page = await self._client._runner(account, conn, policy).run(flow)
             for record in page.result:
                 yield record
             cursor = page.next_cursor

@@ -29,6 +29,7 @@ from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref, refs
 from unifold._engine.types import RefDict
+from unifold._engine.writers import merge_remote_data, put
 from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -67,6 +68,8 @@ __all__ = [
     "AsyncCrm",
     "InsightlyHooksBase",
     "read_project",
+    "write_project_create",
+    "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
@@ -895,6 +898,66 @@ def read_project(record: Mapping[str, Any], hooks: InsightlyHooksBase) -> dict[s
     }
 
 
+_CREATE_STATUS_TO_WIRE: Final[dict[str, Any]] = {
+    "not started": "NOT STARTED",
+    "in progress": "IN PROGRESS",
+    "deferred": "DEFERRED",
+    "cancelled": "CANCELLED",
+    "abandoned": "ABANDONED",
+    "completed": "COMPLETED",
+}
+
+
+def write_project_create(data: ProjectCreate, ctx: WriteContext, hooks: InsightlyHooksBase) -> None:
+    """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
+    from the matrix's `create` fields, hooks called by name."""
+    given = data.__pydantic_fields_set__
+    if "name" in given:
+        put(ctx, "name", data.name, "PROJECT_NAME")
+    if "description" in given:
+        put(ctx, "description", data.description, "PROJECT_DETAILS")
+    if "close_date" in given:
+        put(ctx, "close_date", data.close_date, "COMPLETED_DATE", transform="datetime_space")
+    if "custom_fields" in given:
+        hooks.write_custom_fields(data.custom_fields, ctx)
+    if "status" in given:
+        put(ctx, "status", data.status, "STATUS", enum=_CREATE_STATUS_TO_WIRE)
+    if "owner" in given:
+        put(ctx, "owner", data.owner, "OWNER_USER_ID", transform="ref_id_int")
+    if "remote_data" in given:
+        merge_remote_data(data.remote_data, ctx)
+
+
+_UPDATE_STATUS_TO_WIRE: Final[dict[str, Any]] = {
+    "not started": "NOT STARTED",
+    "in progress": "IN PROGRESS",
+    "deferred": "DEFERRED",
+    "cancelled": "CANCELLED",
+    "abandoned": "ABANDONED",
+    "completed": "COMPLETED",
+}
+
+
+def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: InsightlyHooksBase) -> None:
+    """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
+    from the matrix's `update` fields, hooks called by name."""
+    given = data.__pydantic_fields_set__
+    if "name" in given:
+        put(ctx, "name", data.name, "PROJECT_NAME")
+    if "description" in given:
+        put(ctx, "description", data.description, "PROJECT_DETAILS")
+    if "close_date" in given:
+        put(ctx, "close_date", data.close_date, "COMPLETED_DATE", transform="datetime_space")
+    if "custom_fields" in given:
+        hooks.write_custom_fields(data.custom_fields, ctx)
+    if "status" in given:
+        put(ctx, "status", data.status, "STATUS", enum=_UPDATE_STATUS_TO_WIRE)
+    if "owner" in given:
+        put(ctx, "owner", data.owner, "OWNER_USER_ID", transform="ref_id_int")
+    if "remote_data" in given:
+        merge_remote_data(data.remote_data, ctx)
+
+
 SPEC: Final[Matrix] = Matrix.model_validate(
     {
         "integration": "insightly",
@@ -1193,6 +1256,18 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                         "request": {"method": "DELETE", "path": "/Projects/{id}"},
                         "response": {"status": [202, 204], "fields": ["id"]},
                     },
+                },
+                "concurrency": {
+                    "style": "etag",
+                    "etag_header": "ETag",
+                    "precondition_header": "If-Match",
+                    "stale_statuses": [400, 412],
+                    "stale_message": "If-Match",
+                    "source": "responses carry an ETag and PUT honours "
+                    "If-Match; a stale tag is a 400 'If-Match "
+                    "header value ... is not valid.' (live "
+                    "probes, lukeswade/insightly-mcp "
+                    "docs/API-AUDIT.md)",
                 },
             }
         },

@@ -25,9 +25,11 @@ from typing import (
 
 from pydantic import AwareDatetime, ValidationInfo, field_validator
 
+from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref
 from unifold._engine.types import RefDict
+from unifold._engine.writers import merge_remote_data, put
 from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -66,6 +68,8 @@ __all__ = [
     "AsyncCrm",
     "PipelinerHooksBase",
     "read_project",
+    "write_project_create",
+    "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
@@ -857,6 +861,42 @@ def read_project(record: Mapping[str, Any], hooks: PipelinerHooksBase) -> dict[s
         "updated_at": _READ_DATETIME(record.get("modified")),
         "custom_fields": hooks.read_custom_fields(record),
     }
+
+
+def write_project_create(data: ProjectCreate, ctx: WriteContext, hooks: PipelinerHooksBase) -> None:
+    """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
+    from the matrix's `create` fields, hooks called by name."""
+    given = data.__pydantic_fields_set__
+    if "name" in given:
+        put(ctx, "name", data.name, "name")
+    if "account" in given:
+        put(ctx, "account", data.account, "account_id", transform="ref_id")
+    if "description" in given:
+        put(ctx, "description", data.description, "description")
+    if "close_date" in given:
+        put(ctx, "close_date", data.close_date, "end_date", transform="date")
+    if "owner" in given:
+        put(ctx, "owner", data.owner, "owner_id", transform="ref_id")
+    if "remote_data" in given:
+        merge_remote_data(data.remote_data, ctx)
+
+
+def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: PipelinerHooksBase) -> None:
+    """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
+    from the matrix's `update` fields, hooks called by name."""
+    given = data.__pydantic_fields_set__
+    if "name" in given:
+        put(ctx, "name", data.name, "name")
+    if "account" in given:
+        put(ctx, "account", data.account, "account_id", transform="ref_id")
+    if "description" in given:
+        put(ctx, "description", data.description, "description")
+    if "close_date" in given:
+        put(ctx, "close_date", data.close_date, "end_date", transform="date")
+    if "owner" in given:
+        put(ctx, "owner", data.owner, "owner_id", transform="ref_id")
+    if "remote_data" in given:
+        merge_remote_data(data.remote_data, ctx)
 
 
 SPEC: Final[Matrix] = Matrix.model_validate(

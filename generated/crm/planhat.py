@@ -27,6 +27,7 @@ from pydantic import ValidationInfo, field_validator
 from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, ref
+from unifold._engine.writers import merge_remote_data, put
 from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -65,6 +66,8 @@ __all__ = [
     "AsyncCrm",
     "PlanhatHooksBase",
     "read_project",
+    "write_project_create",
+    "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
@@ -846,6 +849,42 @@ def read_project(record: Mapping[str, Any], hooks: PlanhatHooksBase) -> dict[str
     }
 
 
+def write_project_create(data: ProjectCreate, ctx: WriteContext, hooks: PlanhatHooksBase) -> None:
+    """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
+    from the matrix's `create` fields, hooks called by name."""
+    given = data.__pydantic_fields_set__
+    if "name" in given:
+        put(ctx, "name", data.name, "name")
+    if "account" in given:
+        put(ctx, "account", data.account, "companyId", transform="ref_id")
+    if "custom_fields" in given:
+        hooks.write_custom_fields(data.custom_fields, ctx)
+    if "amount" in given:
+        put(ctx, "amount", data.amount, "mrr")
+    if "currency" in given:
+        put(ctx, "currency", data.currency, "currency")
+    if "remote_data" in given:
+        merge_remote_data(data.remote_data, ctx)
+
+
+def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: PlanhatHooksBase) -> None:
+    """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
+    from the matrix's `update` fields, hooks called by name."""
+    given = data.__pydantic_fields_set__
+    if "name" in given:
+        put(ctx, "name", data.name, "name")
+    if "account" in given:
+        put(ctx, "account", data.account, "companyId", transform="ref_id")
+    if "custom_fields" in given:
+        hooks.write_custom_fields(data.custom_fields, ctx)
+    if "amount" in given:
+        put(ctx, "amount", data.amount, "mrr")
+    if "currency" in given:
+        put(ctx, "currency", data.currency, "currency")
+    if "remote_data" in given:
+        merge_remote_data(data.remote_data, ctx)
+
+
 SPEC: Final[Matrix] = Matrix.model_validate(
     {
         "integration": "planhat",
@@ -1058,6 +1097,11 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                         "request": {"method": "DELETE", "path": "/projects/{id}"},
                         "response": {"status": [200, 204], "fields": ["id"]},
                     },
+                },
+                "concurrency": {
+                    "style": "reread",
+                    "compare": ["custom", "companyId"],
+                    "source": "no precondition header is documented (planhat.com/developers/api)",
                 },
             }
         },

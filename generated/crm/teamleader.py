@@ -28,6 +28,7 @@ from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref, refs
 from unifold._engine.types import RefDict
+from unifold._engine.writers import merge_remote_data, put
 from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -71,6 +72,8 @@ __all__ = [
     "AsyncCrm",
     "TeamleaderHooksBase",
     "read_project",
+    "write_project_create",
+    "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
@@ -932,6 +935,56 @@ def read_project(record: Mapping[str, Any], hooks: TeamleaderHooksBase) -> dict[
     }
 
 
+def write_project_create(
+    data: ProjectCreate, ctx: WriteContext, hooks: TeamleaderHooksBase
+) -> None:
+    """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
+    from the matrix's `create` fields, hooks called by name."""
+    given = data.__pydantic_fields_set__
+    if "name" in given:
+        put(ctx, "name", data.name, "title")
+    if "description" in given:
+        put(ctx, "description", data.description, "description")
+    if "amount" in given:
+        hooks.write_budget(data.amount, ctx)
+    if "currency" in given:
+        hooks.write_budget(data.currency, ctx)
+    if "owner" in given:
+        hooks.create_owner(data.owner, ctx)
+    if "account" in given:
+        hooks.create_account(data.account, ctx)
+    if "contact" in given:
+        hooks.create_contacts(data.contact, ctx)
+    if "remote_data" in given:
+        merge_remote_data(data.remote_data, ctx)
+
+
+def write_project_update(
+    data: ProjectUpdate, ctx: WriteContext, hooks: TeamleaderHooksBase
+) -> None:
+    """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
+    from the matrix's `update` fields, hooks called by name."""
+    given = data.__pydantic_fields_set__
+    if "name" in given:
+        put(ctx, "name", data.name, "title")
+    if "account" in given:
+        hooks.write_account(data.account, ctx)
+    if "contact" in given:
+        hooks.write_contacts(data.contact, ctx)
+    if "description" in given:
+        put(ctx, "description", data.description, "description")
+    if "opportunity" in given:
+        hooks.write_deals(data.opportunity, ctx)
+    if "amount" in given:
+        hooks.write_budget(data.amount, ctx)
+    if "currency" in given:
+        hooks.write_budget(data.currency, ctx)
+    if "owner" in given:
+        hooks.write_owner(data.owner, ctx)
+    if "remote_data" in given:
+        merge_remote_data(data.remote_data, ctx)
+
+
 SPEC: Final[Matrix] = Matrix.model_validate(
     {
         "integration": "teamleader",
@@ -1319,6 +1372,19 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                         "and time trackings, the least "
                         "destructive strategy.",
                     },
+                },
+                "concurrency": {
+                    "style": "reread",
+                    "compare": [
+                        "owners",
+                        "customers",
+                        "deals",
+                        "billing_method",
+                        "external_budget",
+                        "fixed_price",
+                    ],
+                    "source": "no precondition or updated_at in "
+                    "projects-v2 (Teamleader OpenAPI 1.220.0)",
                 },
             }
         },

@@ -19,8 +19,8 @@ def stored(sb: Sandbox, project_id: str) -> dict:
 def test_owner_in_remote_data_keeps_the_current_team(capsule: Sandbox) -> None:
     project = capsule.update({"remote_data": {"kase": {"owner": {"id": 62}}}})
 
-    get, put = capsule.received
-    assert (get.method, get.path) == ("GET", "/api/v2/kases/12")
+    get, reread, put = capsule.received  # read, re-read before writing (conflict check), write
+    assert (get.method, get.path) == (reread.method, reread.path) == ("GET", "/api/v2/kases/12")
     assert put.json == {"kase": {"owner": {"id": 62}, "team": {"id": 42}}}
     assert project.owner is not None and project.owner.id == "62"
     record = stored(capsule, WITH_TEAM)

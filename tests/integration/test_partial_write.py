@@ -58,6 +58,7 @@ def test_unknown_deal_after_a_valid_account_change(teamleader: Sandbox) -> None:
     assert [r.path.removeprefix(TL_API) for r in teamleader.received] == [
         TL_MODULE_CHECK,
         "info",
+        "info",  # the re-read before writing
         "update",
         "addCustomer",
         "removeCustomer",
@@ -97,6 +98,7 @@ def test_failure_of_the_first_call_is_a_plain_provider_error(teamleader: Sandbox
     assert [r.path.removeprefix(TL_API) for r in teamleader.received] == [
         TL_MODULE_CHECK,
         "info",
+        "info",  # the re-read before writing
         "update",
     ]
     assert [o.id for o in teamleader.get().opportunity] == [TL["deals"][0]]

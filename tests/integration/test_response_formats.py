@@ -177,7 +177,7 @@ def test_stream_after_prefetches_and_extra_calls(make_sandbox: SandboxFactory) -
     with capsule.update({"tags": []}, response_format="stream") as stream:
         body = json.loads(b"".join(stream.iter_bytes()))
     assert body["kase"]["tags"] == []
-    assert [r.method for r in capsule.received] == ["GET", "PUT"]
+    assert [r.method for r in capsule.received] == ["GET", "GET", "PUT"]  # read, re-read, write
 
     teamleader = make_sandbox("teamleader")
     owner = REFS["teamleader"]["users"][1]

@@ -1,5 +1,7 @@
-"""One integration, ready to run: its generated matrix compiled into small mapping functions,
-plus its hand-written hooks. Built once per integration, on first use.
+"""One integration, ready to run: its generated module (typed models, the generated read and
+write functions, the matrix) plus its hand-written hooks. Built once per integration, on first
+use. The per-field readers compiled here serve single-field reads (`updated_after` filtering);
+whole records go through the generated `read_project`.
 
 Everything here is pure (no I/O), so the sync and async clients share it.
 """
@@ -20,7 +22,6 @@ from unifold._engine.context import WriteContext
 from unifold._matrix import Matrix
 
 Reader = Callable[[Mapping[str, Any]], Any]
-Writer = Callable[[Any, WriteContext], None]
 
 
 def get_path(record: Any, path: str) -> Any:
@@ -115,45 +116,14 @@ def _compile_ref(paths: Mapping[str, str], id_transform: str | None) -> Reader:
     return read_ref
 
 
-def _compile_write(field: str, spec: Mapping[str, Any], hooks: Any) -> Writer:
-    if spec.get("hook"):
-        hook = getattr(hooks, spec["hook"])
-        return lambda value, ctx: hook(value, ctx)
-    if spec.get("merge"):
-
-        def merge(value: Any, ctx: WriteContext) -> None:
-            if value:
-                ctx.remote_data = dict(value)
-
-        return merge
-    path = spec["to"]
-    convert = transforms.WRITE[spec["transform"]] if spec.get("transform") else None
-    enum = spec.get("enum")
-
-    def write(value: Any, ctx: WriteContext) -> None:
-        if value is None:
-            set_path(ctx.body, path, None)
-            return
-        if enum is not None:
-            value = enum[value]
-        if convert is not None:
-            try:
-                value = convert(value)
-            except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 at +01:00
-                ctx.invalid(field, f"{value!r} cannot be sent as {spec['transform']}")
-        elif isinstance(value, BaseModel):
-            value = value.model_dump(mode="json", exclude_none=True)
-        set_path(ctx.body, path, value)
-
-    return write
-
-
 @dataclass(frozen=True)
 class OperationPlan:
     name: str
     spec: Mapping[str, Any]
-    writers: tuple[tuple[str, Writer], ...]
     needs: Mapping[str, tuple[str, ...]]  # field -> fetch names
+    # The generated write function (`write_project_update`): the caller's fields into the wire
+    # body, in matrix order; None for operations without a body.
+    write: Callable[[Any, WriteContext, Any], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -186,11 +156,9 @@ class Connector:
     def write(self, operation: str, data: BaseModel, ctx: WriteContext) -> None:
         """Map the fields the caller set (omitted stay omitted) into `ctx`."""
         plan = self.operations[operation]
-        given = data.__pydantic_fields_set__
-        ctx.given = {name: getattr(data, name) for name in given}
-        for field, writer in plan.writers:
-            if field in given:
-                writer(getattr(data, field), ctx)
+        ctx.given = {name: getattr(data, name) for name in data.__pydantic_fields_set__}
+        if plan.write is not None:
+            plan.write(data, ctx, self.hooks)
 
     def needs(self, operation: str, fields: set[str]) -> list[str]:
         plan = self.operations[operation]
@@ -243,12 +211,10 @@ def load_connector(integration: str) -> Connector:
     operations = {}
     for op_name, op in resource["operations"].items():
         fields = op.get("fields") or {}
-        # remote_data is merged last, after every mapped field.
-        order = sorted(fields, key=lambda f: f == "remote_data")
         operations[op_name] = OperationPlan(
             name=op_name,
             spec=op,
-            writers=tuple((f, _compile_write(f, fields[f], hooks)) for f in order),
+            write=getattr(module, f"write_project_{op_name}", None),
             needs={f: tuple(fields[f].get("needs") or ()) for f in fields},
         )
     return Connector(

@@ -160,6 +160,28 @@ def check_id(conn: Connector, resource_id: Any) -> str:
     return text
 
 
+def _stale(guard: Mapping[str, Any], exc: errors.ProviderError) -> bool:
+    if exc.status_code not in guard.get("stale_statuses", ()):
+        return False
+    marker = guard.get("stale_message")
+    return marker is None or marker.lower() in exc.message.lower()
+
+
+def _check_unchanged(conn: Connector, guard: Mapping[str, Any], before: Any, after: Any) -> None:
+    paths = guard.get("compare") or []
+    if not paths:
+        changed = [] if before == after else ["(the record)"]
+    else:
+        changed = [p for p in paths if get_path(before, p) != get_path(after, p)]
+    if changed:
+        raise errors.ConflictError(
+            f"{conn.name}: the project changed at the provider while unifold prepared the write "
+            f"({', '.join(changed)}); nothing was written: read it again and retry",
+            integration=conn.name,
+            fields=changed,
+        )
+
+
 def build_request(
     conn: Connector,
     spec: Mapping[str, Any],
@@ -170,6 +192,7 @@ def build_request(
     stream: bool = False,
     idempotent: bool = True,
     remote_query: Mapping[str, Any] | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
     safe: bool = False,
 ) -> ProviderRequest:
     path = spec["path"]
@@ -216,6 +239,7 @@ def build_request(
         has_body=wire is not None,
         stream=stream,
         idempotent=idempotent,
+        headers=headers,
         safe=safe,
     )
 
@@ -299,13 +323,22 @@ def _fetch(
 MAX_FETCH_PAGES = 100
 
 
-def read_fetch(conn: Connector, name: str, resource_id: str | None) -> Flow:
-    """A fetch's unwrapped answer; a paged fetch (Capsule's field definitions) reads every
-    page at the largest size the provider allows and returns the items of all of them."""
+def read_fetch(
+    conn: Connector,
+    name: str,
+    resource_id: str | None,
+    headers: dict[str, str] | None = None,
+    label: str = "",
+) -> Flow:
+    """A fetch's unwrapped answer (its headers into `headers`); a paged fetch (Capsule's field
+    definitions) reads every page at the largest size the provider allows and returns the
+    items of all of them."""
     fetch = conn.resource["fetches"][name]
     pagination = fetch.get("pagination")
     if pagination is None:
-        resp = yield _fetch(conn, name, resource_id or "")
+        resp = yield _fetch(conn, name, resource_id or "", label)
+        if headers is not None:
+            headers.update({k.lower(): v for k, v in resp.headers.items()})
         return unwrap(resp.json(), fetch.get("envelope"))
     items: list[Any] = []
     size = pagination["max_size"]
@@ -402,11 +435,25 @@ def _write(
     spec = plan.spec
     _guard_id(conn, spec["request"], getattr(data, "remote_data", None), "remote_data")
     fetched: dict[str, Any] = {}
+    current_headers: dict[str, str] = {}
     for name in conn.needs(operation, set(data.__pydantic_fields_set__)):
         assert resource_id is not None
-        fetched[name] = yield from read_fetch(conn, name, resource_id)
+        fetched[name] = yield from read_fetch(conn, name, resource_id, current_headers)
     ctx = WriteContext(conn.name, operation, resource_id, body={}, fetched=fetched)
     conn.write(operation, data, ctx)
+    # A write built from a read of the record must not undo an edit made since that read.
+    guard = conn.resource.get("concurrency") if "current" in fetched else None
+    precondition: tuple[tuple[str, str], ...] = ()
+    if guard and guard["style"] == "etag":
+        tag = current_headers.get(guard["etag_header"].lower())
+        if tag:
+            precondition = ((guard["precondition_header"], tag),)
+    elif guard:
+        assert resource_id is not None
+        again = yield from read_fetch(
+            conn, "current", resource_id, label="re-read the project before writing"
+        )
+        _check_unchanged(conn, guard, fetched["current"], again)
     read_back = spec["response"].get("read_back")
     stream_main = options.response_format == "stream" and not read_back and not ctx.calls
     main = build_request(
@@ -418,6 +465,7 @@ def _write(
         remote_query=options.remote_query,
         stream=stream_main,
         idempotent=operation != "create",
+        headers=precondition,
     )
     if ctx.remote_data:
         deep_merge(main.json, ctx.remote_data)
@@ -425,7 +473,17 @@ def _write(
         ProviderRequest(c.label, c.method, c.path, json=c.json, has_body=c.json is not None)
         for c in ctx.calls
     ]
-    resp, applied = yield from _write_steps([main, *calls])
+    try:
+        resp, applied = yield from _write_steps([main, *calls])
+    except errors.ProviderError as exc:
+        if precondition and guard and _stale(guard, exc):
+            raise errors.ConflictError(
+                f"{conn.name}: project {resource_id} changed since unifold read it (the "
+                f"provider refused the stale {guard['precondition_header']}); nothing was "
+                f"written: read it again and retry",
+                integration=conn.name,
+            ) from exc
+        raise
     envelope = spec["response"].get("envelope")
     if read_back:
         new_id = resource_id
@@ -443,7 +501,7 @@ def _write(
             try:
                 first = yield _fetch(conn, read_back, new_id, label)
             except errors.ProviderError as exc:
-                raise errors.PartialWriteError(exc, applied, label, []) from exc
+                raise errors.WriteAppliedError(exc, applied) from exc
             record = unwrap(first.json(), envelope)
             settle = [
                 ProviderRequest(c.label, c.method, c.path, json=c.json, has_body=c.json is not None)
@@ -452,7 +510,10 @@ def _write(
             ]
             _, applied = yield from _write_steps(settle, applied)
             if not settle and not stream:
-                return finish(conn, first, envelope, options)
+                try:
+                    return finish(conn, first, envelope, options)
+                except errors.ProviderError as exc:
+                    raise errors.WriteAppliedError(exc, applied) from exc
         try:
             resp = yield _fetch(conn, read_back, new_id, label, stream)
         except errors.ProviderError as exc:
@@ -476,9 +537,9 @@ def _created_id(conn: Connector, resp: ProviderResponse, envelope: str | None) -
     return str(found)
 
 
-def module_checked(conn: Connector, flow: Flow, on_ok: Callable[[], None]) -> Flow:
-    """`flow`, after asking the account which API module it uses (Teamleader: projects-v2 or
-    legacy). A module unifold does not target is refused before any project call."""
+def module_check_flow(conn: Connector, on_ok: Callable[[], None]) -> Flow:
+    """Ask the account which API module it uses (Teamleader: projects-v2 or legacy), once,
+    before its first project call; a module unifold does not target is refused."""
     check = conn.provider["module_check"]
     try:
         resp = yield build_request(
@@ -497,7 +558,6 @@ def module_checked(conn: Connector, flow: Flow, on_ok: Callable[[], None]) -> Fl
             accepted=check["expected"],
         )
     on_ok()
-    return (yield from flow)
 
 
 def update_flow(

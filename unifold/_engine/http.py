@@ -33,6 +33,7 @@ from unifold._engine.limits import (
 )
 from unifold._engine.retry import RetryPolicy
 from unifold._oauth.session import Auth, StaticAuth
+from unifold._ratelimit import Gate
 
 logger = logging.getLogger("unifold")
 
@@ -50,6 +51,7 @@ class ProviderRequest:
     idempotent: bool = True
     # A read (whatever its HTTP method): sent again after a timeout or a broken connection.
     safe: bool = False
+    headers: tuple[tuple[str, str], ...] = ()  # extra request headers (If-Match)
 
     @property
     def resendable(self) -> bool:
@@ -137,6 +139,7 @@ class Endpoint:
         timeout: httpx.Timeout | None = None,
     ) -> httpx.Request:
         headers = {"Authorization": self.auth.header(), "Accept": "application/json"}
+        headers.update(req.headers)
         kwargs: dict[str, Any] = {}
         if req.has_body:
             kwargs["content"] = json.dumps(req.json, separators=(",", ":")).encode()
@@ -200,6 +203,22 @@ class Endpoint:
         elif status >= 500:
             cls = errors.ProviderServerError
         return cls(text, **kw)
+
+    def observe(self, pace: Gate, status: int, headers: Mapping[str, str]) -> None:
+        """Tell the pacer about an answer and what the provider's rate-limit headers say is
+        left: they win over our own count when they say fewer are left."""
+        limits = self.provider["rate_limit"]
+        name = limits.get("remaining")
+        remaining = None
+        if status == 429:
+            remaining = 0
+        elif name and (value := headers.get(name.lower())) is not None:
+            try:
+                remaining = int(float(value))
+            except ValueError:
+                remaining = None
+        # The reset header read as on a 429: when the provider's window frees a slot.
+        pace.observe(remaining, lambda: retry.retry_after(headers, limits, 429))
 
     def retry_after(self, resp: ProviderResponse) -> float | None:
         """Seconds the provider asks us to wait (see `retry.retry_after`)."""
@@ -314,6 +333,7 @@ class _Driver:
         limits: Limits,
         gate: Any,
         account_id: str,
+        pace: Gate | None = None,
     ) -> None:
         self.client = client
         self.endpoint = endpoint
@@ -321,6 +341,7 @@ class _Driver:
         self.limits = limits
         self.gate = gate
         self.account_id = account_id
+        self.pace = pace  # the account's request budget (proactive rate limiting)
 
     def _after_answer(
         self, req: ProviderRequest, resp: ProviderResponse, attempt: int
@@ -341,6 +362,13 @@ class _Driver:
             exc, attempt, self.policy, req.resendable, _redirected(exc, request)
         )
 
+    def _answered(self, raw: httpx.Response | None) -> None:
+        if self.pace is not None:
+            if raw is None:
+                self.pace.observe(None, lambda: None)  # nobody answered
+            else:
+                self.endpoint.observe(self.pace, raw.status_code, raw.headers)
+
     def _on_read_failure(
         self, req: ProviderRequest, raw: httpx.Response, exc: httpx.RequestError
     ) -> None:
@@ -359,7 +387,15 @@ class SyncDriver(_Driver):
         """The one place a request goes out (see the module docstring)."""
         self.gate.acquire(self.account_id)
         try:
-            raw = self.client.send(request, stream=True)
+            # Paced after the in-flight slot, so the request leaves as soon as it may.
+            if self.pace is not None:
+                self.pace.wait(self.policy.max_wait, self.endpoint.integration)
+            try:
+                raw = self.client.send(request, stream=True)
+            except BaseException:
+                self._answered(None)
+                raise
+            self._answered(raw)
             try:
                 if req.stream and raw.is_success:
                     return self.endpoint.response(req, raw, stream=raw)  # the caller closes it
@@ -438,7 +474,15 @@ class AsyncDriver(_Driver):
         """The one place a request goes out (see the module docstring)."""
         everyone, account = await self.gate.acquire(self.account_id)
         try:
-            raw = await self.client.send(request, stream=True)
+            # Paced after the in-flight slot, so the request leaves as soon as it may.
+            if self.pace is not None:
+                await self.pace.wait_async(self.policy.max_wait, self.endpoint.integration)
+            try:
+                raw = await self.client.send(request, stream=True)
+            except BaseException:
+                self._answered(None)
+                raise
+            self._answered(raw)
             try:
                 if req.stream and raw.is_success:
                     return self.endpoint.response(req, raw, stream=raw)  # the caller closes it

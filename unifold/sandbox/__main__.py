@@ -17,6 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, required=True)
     serve.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
     serve.add_argument("--log-level", default="warning", help="uvicorn log level")
+    serve.add_argument(
+        "--rate-limit-window",
+        type=float,
+        metavar="SECONDS",
+        help="answer 429 past the provider's limit, counted over this window (e.g. 1 for "
+        "Teamleader's 200 per second instead of per minute)",
+    )
     args = parser.parse_args(argv)
 
     if not is_loopback(args.host):
@@ -33,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     provider = create_provider(args.integration)
+    if args.rate_limit_window is not None:
+        provider.enforce_limits(args.rate_limit_window)
     base = provider.base_path
     print(
         f"unifold sandbox: {args.integration} on http://{args.host}:{args.port}{base} "

@@ -130,6 +130,8 @@ class SandboxProvider(abc.ABC):
         self.clock: Callable[[], float] = time.time
         # Off by default so that benchmarks never hit a 429; tests switch it on.
         self.enforce_rate_limit = False
+        self.rate_limited = 0  # requests answered 429 for being over the limit
+        self.peak_in_window = 0  # the most requests its rate-limit window has held at once
         self._routes: list[Route] = self._build_routes()
 
     # ------------------------------------------------------------------ public API
@@ -160,6 +162,15 @@ class SandboxProvider(abc.ABC):
             if response.status not in (204, 304) and not _has_header(response, "content-length"):
                 response.headers.append(("Content-Length", str(len(response.body))))
             return response
+
+    def enforce_limits(self, window_seconds: float | None = None) -> None:
+        """Answer 429 past the provider's documented limit. `window_seconds` shortens the
+        limit's window (Teamleader: 200 per `window_seconds` instead of per minute), so a test
+        of pacing runs in seconds."""
+        window = getattr(self, "_window", None)
+        if window_seconds is not None and window is not None:
+            window.seconds = window_seconds
+        self.enforce_rate_limit = True
 
     @abc.abstractmethod
     def put_project(self, raw: dict[str, Any]) -> str:
@@ -219,9 +230,13 @@ class SandboxProvider(abc.ABC):
         json_ok: bool,
     ) -> SandboxResponse:
         within_limit = self._count_request()
+        window = getattr(self, "_window", None)
+        if window is not None:
+            self.peak_in_window = max(self.peak_in_window, window.used)
         if not self._authorized(headers):
             return self._error(401, "Unauthorized")
         if self.enforce_rate_limit and not within_limit:
+            self.rate_limited += 1
             return self._error(429, "rate limit reached")
         split = self._match_base(path)
         if split is None:

@@ -70,7 +70,7 @@ def basic_credentials(headers: Mapping[str, str]) -> tuple[str, str] | None:
 class FixedWindow:
     """A counter that resets every ``seconds`` (Capsule hourly, Insightly daily, Planhat minute)."""
 
-    def __init__(self, limit: int, seconds: int) -> None:
+    def __init__(self, limit: int, seconds: float) -> None:
         self.limit = limit
         self.seconds = seconds
         self.window_start = 0.0
@@ -84,6 +84,10 @@ class FixedWindow:
         return self.count <= self.limit
 
     @property
+    def used(self) -> int:
+        return self.count
+
+    @property
     def remaining(self) -> int:
         return max(0, self.limit - self.count)
 
@@ -95,7 +99,7 @@ class FixedWindow:
 class SlidingWindow:
     """Requests in the last ``seconds`` (Teamleader: a sliding minute)."""
 
-    def __init__(self, limit: int, seconds: int) -> None:
+    def __init__(self, limit: int, seconds: float) -> None:
         self.limit = limit
         self.seconds = seconds
         self.hits: collections.deque[float] = collections.deque()
@@ -107,6 +111,10 @@ class SlidingWindow:
             self.hits.popleft()
         self.hits.append(now)
         return len(self.hits) <= self.limit
+
+    @property
+    def used(self) -> int:
+        return len(self.hits)
 
     @property
     def remaining(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -13,6 +14,7 @@ from unifold.sandbox._base import SandboxProvider, SandboxResponse
 __all__ = ["SandboxTransport", "asgi_app"]
 
 _CHUNK = 64 * 1024
+STATS_PATH = "/_sandbox/stats"  # served emulators only: {"rate_limited": n}
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -88,9 +90,17 @@ def asgi_app(provider: SandboxProvider) -> ASGIApp:
         if "host" not in headers and server:
             headers["host"] = f"{server[0]}:{server[1]}"
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-        result: SandboxResponse = provider.handle(
-            scope["method"], scope["path"], query, headers, b"".join(chunks)
-        )
+        result: SandboxResponse
+        if scope["path"] == STATS_PATH:
+            # Not the provider's: what the emulator saw, for tests of a served emulator.
+            stats = json.dumps(
+                {"rate_limited": provider.rate_limited, "peak": provider.peak_in_window}
+            ).encode()
+            result = SandboxResponse(200, [("Content-Type", "application/json")], stats)
+        else:
+            result = provider.handle(
+                scope["method"], scope["path"], query, headers, b"".join(chunks)
+            )
         await send(
             {
                 "type": "http.response.start",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -279,7 +281,7 @@ class InsightlySandbox(SandboxProvider):
     def _get(self, request: Request) -> SandboxResponse:
         record = self._find(request.params["id"])
         brief = (request.arg("brief") or "").lower() == "true"
-        return json_response(200, self._render(record, brief))
+        return json_response(200, self._render(record, brief), [("ETag", _etag(record))])
 
     def _create(self, request: Request) -> SandboxResponse:
         data = request.json
@@ -309,6 +311,10 @@ class InsightlySandbox(SandboxProvider):
             return json_response(400, {"Message": "PROJECT_ID must be an integer"})
         # [?] research §C8: an unknown PROJECT_ID on PUT is undocumented; we answer 404.
         record = copy.deepcopy(self._find(data["PROJECT_ID"]))
+        wanted = request.headers.get("if-match")
+        if wanted is not None and wanted != _etag(record):
+            # A stale tag is a 400, not 412 (live probes, lukeswade/insightly-mcp API-AUDIT.md).
+            return json_response(400, {"Message": f"If-Match header value {wanted} is not valid."})
         try:
             self._apply(record, data)
         except _Bad as exc:
@@ -316,7 +322,7 @@ class InsightlySandbox(SandboxProvider):
         record["DATE_UPDATED_UTC"] = _ts(self.now())
         self._projects[record["PROJECT_ID"]] = record
         # The spec says 201 but a live probe saw 200 (research §B2, I6).
-        return json_response(200, copy.deepcopy(record))
+        return json_response(200, copy.deepcopy(record), [("ETag", _etag(record))])
 
     def _delete(self, request: Request) -> SandboxResponse:
         record = self._find(request.params["id"])
@@ -409,6 +415,12 @@ def _instant(text: Any) -> datetime | None:
     except ValueError:
         return None
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def _etag(record: Json) -> str:
+    """[?] the tag's format is not documented; any change of the record changes it."""
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode())
+    return f'"{digest.hexdigest()[:16]}"'
 
 
 def _definition(name: str, label: str, kind: str, options: list[str] | None = None) -> Json:

@@ -298,7 +298,8 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
         return self._window.hit(self.clock())
 
     def _rate_limit_headers(self) -> list[tuple[str, str]]:
-        reset = datetime.fromtimestamp(self._window.reset, UTC).isoformat(timespec="seconds")
+        # Milliseconds, as the docs' example `2021-06-15T10:51:23.035+0100` (introduction.apib).
+        reset = datetime.fromtimestamp(self._window.reset, UTC).isoformat(timespec="milliseconds")
         return [
             ("X-RateLimit-Limit", str(self._window.limit)),
             ("X-RateLimit-Remaining", str(self._window.remaining)),

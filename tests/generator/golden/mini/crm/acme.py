@@ -28,6 +28,7 @@ from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value
 from unifold._engine.types import RefDict
+from unifold._engine.writers import merge_remote_data, put
 from unifold._matrix import Matrix
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
@@ -58,6 +59,7 @@ __all__ = [
     "AsyncCrm",
     "AcmeHooksBase",
     "read_project",
+    "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
@@ -310,6 +312,23 @@ def read_project(record: Mapping[str, Any], hooks: AcmeHooksBase) -> dict[str, A
         "status": enum_value(record.get("state"), _STATUS_VALUES),
         "owner": hooks.read_owner(record),
     }
+
+
+_UPDATE_STATUS_TO_WIRE: Final[dict[str, Any]] = {"open": "OPEN", "closed": "DONE"}
+
+
+def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: AcmeHooksBase) -> None:
+    """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
+    from the matrix's `update` fields, hooks called by name."""
+    given = data.__pydantic_fields_set__
+    if "name" in given:
+        put(ctx, "name", data.name, "title")
+    if "status" in given:
+        put(ctx, "status", data.status, "state", enum=_UPDATE_STATUS_TO_WIRE)
+    if "owner" in given:
+        hooks.write_owner(data.owner, ctx)
+    if "remote_data" in given:
+        merge_remote_data(data.remote_data, ctx)
 
 
 SPEC: Final[Matrix] = Matrix.model_validate(
