@@ -142,3 +142,18 @@ def test_store_failure_is_a_503_without_details(server: Server) -> None:
     body = _typed(response, 503, "unavailable")
     assert set(body) == {"statusCode", "error", "message"}
     assert "/secret/path" not in response.text
+
+
+def test_store_failure_during_auth_is_a_503(server: Server) -> None:
+    from unittest import mock
+
+    from unifold._errors import StoreError
+
+    broken = StoreError("cannot verify an API token in the account store /secret/path")
+    with (
+        server.client("acme") as acme,
+        mock.patch.object(server.context.store, "verify_token", side_effect=broken),
+    ):
+        response = acme.get("/integrated-account")
+    _typed(response, 503, "unavailable")
+    assert "/secret/path" not in response.text

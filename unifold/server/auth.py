@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from unifold.server.responses import error_body
+from unifold import _errors as errors
+from unifold.server.responses import error_body, store_error_response
 
 
 class TokenVerifier(Protocol):
@@ -36,30 +37,22 @@ class BearerAuth:
                 break
         # Inline, like the library's own account reads: one indexed lookup costs less than a
         # hop to a worker thread (BENCHMARKS.md, server overhead).
-        record = self.tokens.verify_token(token) if token else None
+        try:
+            record = self.tokens.verify_token(token) if token else None
+        except errors.StoreError as exc:
+            response = store_error_response(exc, scope["method"], scope["path"])
+            await response(scope, receive, send)
+            return
         if record is None:
             message = (
                 "missing API token: send Authorization: Bearer <token>"
                 if token is None
                 else "invalid or revoked API token"
             )
-            await _reject(send, message)
+            rejection = JSONResponse(
+                error_body(401, message), status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+            await rejection(scope, receive, send)
             return
         scope.setdefault("state", {})["tenant"] = record.tenant
         await self.app(scope, receive, send)
-
-
-async def _reject(send: Send, message: str) -> None:
-    body = json.dumps(error_body(401, message)).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"www-authenticate", b"Bearer"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -31,16 +31,20 @@ def error_response(exc: errors.UnifoldError) -> JSONResponse:
     return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
 
+def store_error_response(exc: errors.StoreError, method: str, path: str) -> JSONResponse:
+    # Where the store is and what broke is for the operator's log, not for API callers.
+    log.error("account store error on %s %s: %s", method, path, exc)
+    if isinstance(exc, errors.CorruptAccountError):
+        body = error_body(500, "this integrated account cannot be read; ask the operator")
+        return JSONResponse(body, status_code=500)
+    body = error_body(503, "the account store is unavailable; try again later")
+    return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
+
 async def on_unifold_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.UnifoldError)
     if isinstance(exc, errors.StoreError):
-        # Where the store is and what broke is for the operator's log, not for API callers.
-        log.error("account store error on %s %s: %s", request.method, request.url.path, exc)
-        if isinstance(exc, errors.CorruptAccountError):
-            body = error_body(500, "this integrated account cannot be read; ask the operator")
-            return JSONResponse(body, status_code=500)
-        body = error_body(503, "the account store is unavailable; try again later")
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        return store_error_response(exc, request.method, request.url.path)
     return error_response(exc)
 
 
