@@ -10,6 +10,8 @@ import asyncio
 import dataclasses
 import functools
 import threading
+import time
+import uuid
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -54,6 +56,7 @@ from unifold._engine.limits import (
 from unifold._engine.retry import DEFAULT_MAX_RETRIES, DEFAULT_MAX_WAIT, RetryPolicy, as_timeout
 from unifold._engine.validation import validate_body
 from unifold._errors import DroppedFieldsWarning
+from unifold._idempotency import CreateKey, CreateLog, check_key
 from unifold._oauth import OAUTH_CREDENTIALS, OAuthApp, OAuthProvider, is_oauth
 from unifold._oauth import PROVIDERS as OAUTH_PROVIDERS
 from unifold._oauth.connect import authorization_url, check_callback, exchange_code
@@ -122,6 +125,7 @@ class _Core:
         self._lock = threading.Lock()
         self._module_locks: dict[tuple[str, Any], Any] = {}
         self._pacer: Pacer | None = None
+        self._create_log: CreateLog | None = None
 
     @property
     def pacer(self) -> Pacer:
@@ -142,6 +146,18 @@ class _Core:
         documented = self.documented_budgets(account, conn)
         return self.pacer.gate(f"{account.integration}:{account.id}", account.id, documented)
 
+    def create_key(self, account: IntegratedAccount, options: Mapping[str, Any]) -> CreateKey:
+        """The call's idempotency key: the caller's, kept in the store's create log, or one
+        made for this call only (its retries)."""
+        given = options.get("idempotency_key")
+        if given is None:
+            return CreateKey(uuid.uuid4().hex, None, None, time.time(), None, account.id)
+        key = check_key(given, account.integration)
+        with self._lock:
+            if self._create_log is None:
+                self._create_log = CreateLog.beside(self._store)
+        return self._create_log.start(account.id, key)
+
     def unchecked_module(self, account: IntegratedAccount, conn: Connector) -> bool:
         """Whether this account's API module still has to be confirmed (Teamleader)."""
         return bool(conn.provider.get("module_check")) and account.id not in self._module_checked
@@ -160,6 +176,8 @@ class _Core:
     def close(self) -> None:
         if self._pacer is not None:
             self._pacer.close()
+        if self._create_log is not None:
+            self._create_log.close()
         if self._owns_store:
             self._store.close()
 
@@ -327,7 +345,7 @@ class _Core:
                 assert rid is not None
                 flow = update_flow(conn, rid, data, call)
             else:
-                flow = create_flow(conn, data, call)
+                flow = create_flow(conn, data, call, self.create_key(account, options))
         elif operation == "get":
             assert rid is not None
             flow = get_flow(conn, rid, call)
@@ -380,6 +398,8 @@ class Accounts:
         """Replace an account's credentials (whole) and/or change some of its params, validated
         like `create`; the id stays. Nothing changes when validation fails. New credentials
         make a `needs_reauth` account active again."""
+        if not isinstance(account_id, str):
+            raise errors.UnknownAccountError(f"no integrated account with id {account_id!r}")
         with self._core._store.locked(account_id) as held:  # not between a refresh's read/write
             current = held.account
             if current is None or (tenant is not None and current.tenant != tenant):

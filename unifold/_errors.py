@@ -25,6 +25,7 @@ __all__ = [
     "AccountConfigError",
     "UnsupportedModuleError",
     "ConflictError",
+    "UnclearCreateError",
     "ProviderError",
     "ProviderValidationError",
     "ProviderNotFoundError",
@@ -236,6 +237,19 @@ class ConflictError(UnifoldError):
         super().__init__(message)
         self.integration = integration
         self.fields = fields or []
+
+
+class UnclearCreateError(UnifoldError):
+    """An earlier create with this `idempotency_key` got no clear answer, and the integration
+    offers no way to find what it may have made: nothing was sent. Check the account, then
+    create with a new key if the project is not there."""
+
+    status_code = 409
+
+    def __init__(self, message: str, *, integration: str, key: str) -> None:
+        super().__init__(message)
+        self.integration = integration
+        self.key = key
 
 
 class ProviderError(UnifoldError):

@@ -281,11 +281,36 @@ class ChangedSince(_Strict):
     source: str
 
 
+class IdempotencyMarker(_Strict):
+    """A provider field the create sets to `prefix` + the idempotency key (unless given)."""
+
+    to: str
+    prefix: str
+
+
+class IdempotencyFind(_Strict):
+    """How to find the project an unclear create may have made. `request` may use `{key}`,
+    `{name}` (the project name) and `{since}` (ISO UTC, the first attempt's start)."""
+
+    request: Request
+    envelope: str | None = None
+    id: str  # dotted path of the id in each record found
+    name: str | None = None  # records must carry the requested name here
+    created: str | None = None  # ...and have been created at or after the attempt
+
+
+class Idempotency(_Strict):
+    marker: IdempotencyMarker | None = None
+    find: IdempotencyFind | None = None
+    source: str
+
+
 class Operation(_Strict):
     request: Request
     response: Response
     fields: dict[str, WriteField] = {}  # request body fields (create, update)
     pagination: Pagination | None = None  # list
+    idempotency: Idempotency | None = None  # create: finding what an unclear create made
     changed_since: ChangedSince | None = None  # list
     note: str | None = None
 

@@ -58,6 +58,10 @@ class UpdateOptions(WriteOptions, total=False):
 class CreateOptions(WriteOptions, total=False):
     """Options of `create`."""
 
+    idempotency_key: str | None
+    """Makes a retried create safe: after an unclear failure, a create with the same key
+    looks for the project the first one may have made (README, "Idempotent creates")."""
+
 
 class GetOptions(ReadOptions, total=False):
     """Options of `get`."""

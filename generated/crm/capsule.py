@@ -1232,6 +1232,25 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                             },
                             "remote_data": {"merge": True},
                         },
+                        "idempotency": {
+                            "find": {
+                                "request": {
+                                    "method": "GET",
+                                    "path": "/kases",
+                                    "query": {"since": "{since}", "perPage": "100"},
+                                },
+                                "envelope": "kases",
+                                "id": "id",
+                                "name": "name",
+                                "created": "createdAt",
+                            },
+                            "source": "GET "
+                            "/kases?since=<ISO "
+                            "8601> lists the "
+                            "projects changed "
+                            "since then "
+                            "(developer.capsulecrm.com/v2/operations/Project)",
+                        },
                     },
                     "update": {
                         "request": {

@@ -1169,6 +1169,24 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                             "owner": {"to": "OWNER_USER_ID", "transform": "ref_id_int"},
                             "remote_data": {"merge": True},
                         },
+                        "idempotency": {
+                            "find": {
+                                "request": {
+                                    "method": "GET",
+                                    "path": "/Projects/Search",
+                                    "query": {
+                                        "field_name": "PROJECT_NAME",
+                                        "field_value": "{name}",
+                                    },
+                                },
+                                "id": "PROJECT_ID",
+                                "name": "PROJECT_NAME",
+                                "created": "DATE_CREATED_UTC",
+                            },
+                            "source": "GET "
+                            "/Projects/Search?field_name=&field_value= "
+                            "(api.insightly.com/v3.1/Help#!/Projects/GetEntitiesBySearch)",
+                        },
                     },
                     "update": {
                         "request": {

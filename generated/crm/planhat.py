@@ -1023,6 +1023,23 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                             "currency": {"to": "currency"},
                             "remote_data": {"merge": True},
                         },
+                        "idempotency": {
+                            "marker": {"to": "externalId", "prefix": "unifold-"},
+                            "find": {
+                                "request": {
+                                    "method": "GET",
+                                    "path": "/projects/extid-unifold-{key}",
+                                },
+                                "id": "_id",
+                            },
+                            "source": "externalId is a "
+                            "keyable: GET "
+                            "/projects/extid-<externalId> "
+                            "finds the project "
+                            "(planhat.com/developers/api/project; "
+                            "robocorp-planhat "
+                            "PlanhatIdType)",
+                        },
                     },
                     "update": {
                         "request": {"method": "PUT", "path": "/projects/{id}"},

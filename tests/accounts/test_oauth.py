@@ -241,12 +241,16 @@ def test_update_keeps_the_id_and_a_bad_update_changes_nothing(uf: Unifold) -> No
         {"credentials": {"token": "wrong key"}},
         {"credentials": {"api_key": "line\nbreak"}},
         {"credentials": {"api_key": "k3"}, "params": {"pod": "??"}},
+        {"params": {1: "x", "pod": "eu1"}},
+        {"params": 1},
+        {"credentials": ["api_key"]},
     ):
         with pytest.raises(AccountConfigError):
-            uf.accounts.update(account.id, **bad)
+            uf.accounts.update(account.id, **bad)  # type: ignore[arg-type]
         assert uf.accounts.get(account.id) == before
-    with pytest.raises(UnknownAccountError):
-        uf.accounts.update("no-such-account", params={})
+    for missing in ("no-such-account", 42, {"id": 1}):
+        with pytest.raises(UnknownAccountError):
+            uf.accounts.update(missing, params={})  # type: ignore[arg-type]
     with pytest.raises(UnknownAccountError):
         uf.accounts.update(account.id, params={}, tenant="someone-else")
 

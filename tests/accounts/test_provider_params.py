@@ -70,3 +70,10 @@ def test_pipeliner_takes_its_service_url(tmp_path: Path) -> None:
                 "pipeliner", {"username": "u", "password": "p"}, params={"space_id": "s"}
             )
         assert len(uf.accounts.list()) == 1
+
+
+@pytest.mark.parametrize("params", [1, object(), {1: "x", "pod": "na1"}, ["pod"]])
+def test_params_that_are_not_a_mapping_of_names_are_refused(params: object) -> None:
+    with Unifold(store=":memory:") as uf:
+        with pytest.raises(AccountConfigError, match="params must be a mapping"):
+            uf.accounts.create("insightly", {"api_key": "k"}, params=params)  # type: ignore[arg-type]

@@ -136,6 +136,14 @@ def check_account(
                 integration=integration,
             )
     out: dict[str, str] = {}
+    if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
+        raise errors.AccountConfigError(
+            f"{integration} params must be a mapping of parameter names to strings; it takes "
+            f"{sorted(provider['params'])}",
+            field="params",
+            integration=integration,
+            accepted=sorted(provider["params"]),
+        )
     unknown = sorted(set(params) - set(provider["params"]))
     if unknown:
         # Names and values a caller typed are not echoed: a pasted secret would be.

@@ -13,17 +13,18 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 from pydantic import ValidationError
 
 from unifold import _errors as errors
-from unifold._engine import changed_since, formats, inputs
+from unifold._engine import changed_since, formats, inputs, transforms
 from unifold._engine.connector import Connector, deep_merge, get_path, set_path
 from unifold._engine.context import WriteContext
 from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
+from unifold._idempotency import CreateKey
 from unifold._models import RequestModel, ResponseModel
 
 RESPONSE_FORMATS = ("unified", "raw", "normalized", "stream")
@@ -430,6 +431,8 @@ def _write(
     data: RequestModel,
     resource_id: str | None,
     options: CallOptions,
+    key: CreateKey | None = None,
+    marker: Mapping[str, str] | None = None,
 ) -> Flow:
     plan = conn.operations[operation]
     spec = plan.spec
@@ -441,6 +444,8 @@ def _write(
         fetched[name] = yield from read_fetch(conn, name, resource_id, current_headers)
     ctx = WriteContext(conn.name, operation, resource_id, body={}, fetched=fetched)
     conn.write(operation, data, ctx)
+    if key is not None and marker and marker["to"] not in ctx.body:
+        set_path(ctx.body, marker["to"], marker["prefix"] + key.key)  # how a lost create is found
     # A write built from a read of the record must not undo an edit made since that read.
     guard = conn.resource.get("concurrency") if "current" in fetched else None
     precondition: tuple[tuple[str, str], ...] = ()
@@ -485,6 +490,14 @@ def _write(
             ) from exc
         raise
     envelope = spec["response"].get("envelope")
+    if key is not None and not main.stream:
+        try:
+            record = unwrap(resp.json(), envelope)
+        except errors.ProviderError:
+            record = None  # an unusable answer to an accepted create: reported below
+        new = get_path(record, conn.resource["record"]["id"].get("path") or "id")
+        if new is not None and new != "":
+            key.done(str(new))  # before anything else can fail
     if read_back:
         new_id = resource_id
         if new_id is None:
@@ -566,8 +579,110 @@ def update_flow(
     return _write(conn, "update", data, resource_id, options)
 
 
-def create_flow(conn: Connector, data: RequestModel, options: CallOptions) -> Flow:
-    return _write(conn, "create", data, None, options)
+# Failures after which a create may or may not have been made.
+UNCLEAR = (errors.ProviderServerError, errors.ProviderConnectionError)
+
+
+def create_flow(
+    conn: Connector, data: RequestModel, options: CallOptions, key: CreateKey | None = None
+) -> Flow:
+    """A create; with a key, one that is never made twice where the matrix says how to find
+    what an unclear attempt made (`create.idempotency`)."""
+    if key is None:
+        return (yield from _write(conn, "create", data, None, options))
+    spec = conn.resource["operations"]["create"].get("idempotency") or {}
+    find = spec.get("find")
+    if key.known_id is not None:  # this key already made it
+        return (yield from get_flow(conn, key.known_id, options))
+    if key.unclear_since is not None:
+        if not find:
+            raise errors.UnclearCreateError(
+                f"{conn.name}: an earlier create with idempotency_key {key.key!r} got no clear "
+                f"answer, and {conn.display_name} offers no way to find what it may have made; "
+                f"nothing was sent. Check the account, then create with a new key",
+                integration=conn.name,
+                key=key.key,
+            )
+        found = yield from _find_created(conn, find, data, key, key.unclear_since)
+        if found is not None:
+            key.done(found)
+            return (yield from get_flow(conn, found, options))
+    marker = spec.get("marker")
+    for attempt in (1, 2):
+        try:
+            return (yield from _write(conn, "create", data, None, options, key=key, marker=marker))
+        except UNCLEAR as exc:
+            key.unclear()
+            if not find or attempt == 2:
+                raise
+            try:
+                found = yield from _find_created(
+                    conn, find, data, key, key.unclear_since or key.started
+                )
+            except errors.ProviderError:
+                raise exc from None  # the create's own failure is the one to report
+            if found is not None:
+                key.done(found)
+                return (yield from get_flow(conn, found, options))
+            # Not made: the same create again, with the same key.
+        except errors.ProviderError:
+            key.refused()  # a clear refusal: nothing was made
+            raise
+    raise AssertionError("unreachable")
+
+
+# A provider's clock and ours may differ: records created this long before the attempt count.
+CLOCK_SLACK = 60.0
+
+
+def _find_created(
+    conn: Connector, find: Mapping[str, Any], data: RequestModel, key: CreateKey, since: float
+) -> Flow:
+    """The id of the project an unclear create with this key made, or None."""
+    name = str(getattr(data, "name", "") or "")
+    start = since - CLOCK_SLACK
+    values = {
+        "key": key.key,
+        "name": name,
+        "since": datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    request = find["request"]
+    path = request["path"].format(**{k: quote(v, safe="") for k, v in values.items()})
+    query = tuple((k, str(v).format(**values)) for k, v in (request.get("query") or {}).items())
+    try:
+        resp = yield ProviderRequest(
+            "look for the project an unclear create may have made",
+            request["method"],
+            path,
+            query,
+            safe=True,
+        )
+    except errors.ProviderNotFoundError:
+        return None
+    body = unwrap(resp.json(), find.get("envelope"))
+    for record in body if isinstance(body, list) else [body]:
+        if not isinstance(record, Mapping):
+            continue
+        if find.get("name") and get_path(record, find["name"]) != name:
+            continue
+        if find.get("created"):
+            created = _instant(get_path(record, find["created"]))
+            if created is None or created < start:
+                continue
+        found = get_path(record, find["id"])
+        if found is not None and found != "":
+            return str(found)
+    return None
+
+
+def _instant(value: Any) -> float | None:
+    text = transforms.READ["datetime"](value)
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 def get_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:

@@ -176,6 +176,7 @@ class PlanhatSandbox(SandboxProvider):
 
     def _rate_limit_headers(self) -> list[tuple[str, str]]:
         return [
+            # [?] header names only in the 2017 docs (planhat/docs _intro.md); none current.
             ("X-Rate-Limit-Limit", str(self._window.limit)),
             ("X-Rate-Limit-Remaining", str(self._window.remaining)),
         ]
@@ -283,6 +284,7 @@ class PlanhatSandbox(SandboxProvider):
             self._apply(record, data)
         except _Bad as exc:
             return text_response(400, str(exc))
+        # [?] no source: the Project model page lists no createdAt/updatedAt (audit 1.4 #11).
         record["createdAt"] = record["updatedAt"] = now
         self._projects[project_id] = self._ordered(record)
         # [?] undocumented: create answers 200 with the new object (not 201).
