@@ -137,3 +137,36 @@ def test_own_pool_is_sized_to_the_bound(cls: type) -> None:
     uf = cls(store=":memory:", max_concurrency=7)
     pool = uf._http._transport._pool
     assert pool._max_connections == 7 and pool._max_keepalive_connections == 7
+
+
+def test_an_async_client_serves_two_asyncio_runs_over_real_sockets() -> None:
+    import http.server
+    import json as _json
+
+    body = _json.dumps(RECORD).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: the pool holds the connection
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        uf = AsyncUnifold(store=":memory:")
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        acct = uf.accounts.create("planhat", {"token": "t"}, base_url=base)
+        for _ in range(2):  # the second run used to fail: 'Event loop is closed'
+            project = asyncio.run(uf.crm.projects.get(PID, integrated_account_id=acct.id))
+            assert project.id == PID
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -22,9 +22,10 @@ from unifold import (
     UnifoldValidationError,
     UnknownAccountError,
 )
-from unifold.sandbox import SEED_PROJECT_IDS
+from unifold.sandbox import SEED_PROJECT_IDS, SEED_REFERENCES
 
 INTEGRATIONS = sorted(SEED_PROJECT_IDS)
+SEED_REFERENCES_TL_CONTACT = SEED_REFERENCES["teamleader"]["contacts"][0]
 
 
 def deep(levels: int) -> dict[str, Any]:
@@ -223,3 +224,92 @@ def test_an_id_that_is_an_object_is_no_usable_id(integration: str) -> None:
 
 def test_validation_errors_are_unifold_errors() -> None:
     assert issubclass(InvalidFieldValueError, UnifoldValidationError)
+
+
+LAX = [
+    ("capsule", {"close_date": 0}, "close_date"),
+    ("insightly", {"close_date": -1}, "close_date"),
+    ("pipeliner", {"name": "n", "close_date": 0}, "close_date"),
+    ("capsule", {"name": b"x"}, "name"),
+    ("planhat", {"name": b"x"}, "name"),
+    ("planhat", {"amount": True}, "amount"),
+    ("teamleader", {"name": "n", "amount": True}, "amount"),
+    ("teamleader", {"name": "n", "amount": 5, "currency": ""}, "currency"),
+]
+
+
+@pytest.mark.parametrize(("integration", "body", "field"), LAX)
+def test_lax_coercions_are_refused(
+    sandbox: tuple[Unifold, dict[str, str]], integration: str, body: dict[str, Any], field: str
+) -> None:
+    uf, accounts = sandbox
+    with pytest.raises(InvalidFieldValueError) as caught:
+        uf.crm.projects.update(
+            SEED_PROJECT_IDS[integration][0], body, integrated_account_id=accounts[integration]
+        )
+    assert caught.value.field == field
+    received = uf.accounts.sandbox(accounts[integration]).received
+    assert [r.method for r in received if r.method in ("PUT", "PATCH")] == []
+
+
+@pytest.mark.parametrize(
+    ("integration", "key"),
+    [("insightly", "project_id"), ("insightly", "Project_Id"), ("teamleader", "ID")],
+)
+def test_the_id_guard_ignores_case(
+    sandbox: tuple[Unifold, dict[str, str]], integration: str, key: str
+) -> None:
+    uf, accounts = sandbox
+    other = SEED_PROJECT_IDS[integration][1]
+    with pytest.raises(InvalidFieldValueError) as caught:
+        uf.crm.projects.update(
+            SEED_PROJECT_IDS[integration][0],
+            {"name": "n", "remote_data": {key: other}},
+            integrated_account_id=accounts[integration],
+        )
+    assert caught.value.field is not None and caught.value.field.startswith("remote_data.")
+    assert sent(uf, accounts[integration]) == 0
+
+
+def test_a_remote_base_url_must_use_https() -> None:
+    from unifold import AccountConfigError
+
+    uf = Unifold(store=":memory:")
+    with pytest.raises(AccountConfigError, match="https") as caught:
+        uf.accounts.create(
+            "capsule",
+            {"token": "t"},
+            base_url="http://crm.example.com/api/v2",
+            allow_remote_base_url=True,
+        )
+    assert caught.value.field == "base_url"
+    acct = uf.accounts.create(
+        "capsule",
+        {"token": "t"},
+        base_url="https://crm.example.com/api/v2",
+        allow_remote_base_url=True,
+    )
+    assert acct.base_url == "https://crm.example.com/api/v2"
+
+
+def test_related_records_per_field_are_capped(sandbox: tuple[Unifold, dict[str, str]]) -> None:
+    uf, accounts = sandbox
+    contacts = [{"id": SEED_REFERENCES_TL_CONTACT}] * 10_000
+    with pytest.raises(InvalidFieldValueError, match="at most 100") as caught:
+        uf.crm.projects.update(
+            SEED_PROJECT_IDS["teamleader"][0],
+            {"name": "n", "contact": contacts},
+            integrated_account_id=accounts["teamleader"],
+        )
+    assert caught.value.field == "contact"
+    assert sent(uf, accounts["teamleader"]) == 0
+
+
+def test_the_sandbox_keeps_only_its_latest_requests() -> None:
+    from unifold.sandbox import create_provider
+
+    provider = create_provider("planhat")
+    provider.max_received = 50  # type: ignore[misc]
+    for _ in range(300):
+        provider.handle("GET", "/projects", [], {}, b"")
+    assert 50 <= len(provider.received) <= 55

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -573,10 +574,13 @@ class _ClientBase:
     def _sandbox_client(self, provider: SandboxProvider) -> Any:
         raise NotImplementedError
 
+    def _shared_http(self) -> Any:
+        return self._http
+
     def _driver(
         self, account: IntegratedAccount, conn: Connector, policy: RetryPolicy | None = None
     ) -> Any:
-        client = self._http
+        client = self._shared_http()
         if self._core.in_process(account):
             client = self._sandbox_http.get(account.id)
             if client is None:
@@ -721,6 +725,20 @@ class AsyncUnifold(_ClientBase):
         self.proxy = AsyncProxy(self)
         """The async twin of `Unifold.proxy`."""
         self._http = http_client or self._own_http(timeout)
+        self._timeout = timeout
+        self._http_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+
+    def _shared_http(self) -> httpx.AsyncClient:
+        """Connections belong to the event loop they were opened in: used from another loop
+        (a second `asyncio.run`), the client's own pool is replaced by a fresh one."""
+        loop = asyncio.get_running_loop()
+        if self._owns_http:
+            if self._http_loop is not None:
+                last = self._http_loop()
+                if last is None or (last is not loop and last.is_closed()):
+                    self._http = self._own_http(self._timeout)
+            self._http_loop = weakref.ref(loop)
+        return self._http  # type: ignore[no-any-return]
 
     def _checked_runner(self, driver: Any, account: IntegratedAccount, conn: Connector) -> Any:
         core = self._core

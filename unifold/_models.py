@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import types
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any, ClassVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 
 class UnifiedModel(BaseModel):
@@ -27,9 +31,48 @@ class RequestModel(UnifiedModel):
     # validation, so a required field's null also gets the reason.
     NOT_NULLABLE: ClassVar[dict[str, str]] = {}
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_lax_coercion(cls, value: Any, info: ValidationInfo) -> Any:
+        """pydantic's lax mode would send bytes as text, True as 1.0 and 0 as 1970-01-01: a
+        caller's mistake would reach the provider as something else. Refused instead."""
+        if isinstance(value, bytes | bytearray):
+            raise ValueError("bytes are not text; pass a str")
+        if isinstance(value, bool | int | float) and info.field_name is not None:
+            kinds = _kinds(cls, info.field_name)
+            if isinstance(value, bool):
+                if "number" in kinds and "bool" not in kinds:
+                    raise ValueError(f"{value} is a boolean, not a number")
+            elif "date" in kinds and "number" not in kinds:
+                raise ValueError(f"{value!r} is a number, not a date (give 'YYYY-MM-DD')")
+        return value
+
     def to_body(self) -> dict[str, Any]:
         """The fields the caller set, nulls included: what PATCH semantics needs."""
         return self.model_dump(mode="json", exclude_unset=True)
+
+
+@cache
+def _kinds(cls: type[BaseModel], name: str) -> frozenset[str]:
+    """What a field's annotation accepts, coarsely: "number", "date", "bool", "text"."""
+    field = cls.model_fields.get(name)
+    if field is None:
+        return frozenset()
+    found: set[str] = set()
+    stack: list[Any] = [field.annotation]
+    while stack:
+        tp = stack.pop()
+        if get_origin(tp) in (Union, types.UnionType) or get_args(tp) and tp is not str:
+            stack.extend(get_args(tp))
+        if tp is bool:
+            found.add("bool")
+        elif isinstance(tp, type) and issubclass(tp, int | float | Decimal):
+            found.add("number")
+        elif isinstance(tp, type) and issubclass(tp, date | datetime):
+            found.add("date")
+        elif tp is str:
+            found.add("text")
+    return frozenset(found)
 
 
 def reject_null(cls: type[RequestModel], value: Any, info: ValidationInfo) -> Any:

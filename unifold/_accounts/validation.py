@@ -194,6 +194,15 @@ def check_account(
                 field="base_url",
                 integration=integration,
             )
+        if not is_loopback(parts.hostname) and parts.scheme != "https":
+            # Credentials in every request: off this machine, only over TLS.
+            raise errors.AccountConfigError(
+                f"base_url must use https for a host that is not loopback; {integration} "
+                f"credentials would cross the network in clear text",
+                field="base_url",
+                integration=integration,
+                accepted="https://...",
+            )
     return out
 
 

@@ -105,6 +105,9 @@ def _check_remote_query(conn: Connector, remote_query: Mapping[str, Any]) -> Non
     )
     requests = [op["request"] for op in conn.resource["operations"].values()]
     if any(r.get("remote_query_in") == "body" for r in requests):
+        for request in requests:  # before any request, not when the body is built
+            if request.get("remote_query_in") == "body":
+                _guard_id(conn, request, remote_query, "remote_query")
         return
     stack: list[Any] = [remote_query]
     while stack:
@@ -413,7 +416,12 @@ def _guard_id(conn: Connector, request: Mapping[str, Any], given: Any, name: str
     """Passthrough data goes as is, except the key that addresses the record: an id in the body
     (Insightly `PROJECT_ID`, Teamleader `id`) must not send the call to another project."""
     key = request.get("id_in_body")
-    if key and isinstance(given, Mapping) and key in given:
+    # Any case: a case-insensitive binder (Insightly's is .NET) would read `project_id` too.
+    if (
+        key
+        and isinstance(given, Mapping)
+        and any(isinstance(k, str) and k.casefold() == key.casefold() for k in given)
+    ):
         cls = (
             errors.InvalidFieldValueError if name == "remote_data" else errors.InvalidParameterError
         )
@@ -436,7 +444,6 @@ def _write(
 ) -> Flow:
     plan = conn.operations[operation]
     spec = plan.spec
-    _guard_id(conn, spec["request"], getattr(data, "remote_data", None), "remote_data")
     fetched: dict[str, Any] = {}
     current_headers: dict[str, str] = {}
     for name in conn.needs(operation, set(data.__pydantic_fields_set__)):
@@ -576,6 +583,7 @@ def module_check_flow(conn: Connector, on_ok: Callable[[], None]) -> Flow:
 def update_flow(
     conn: Connector, resource_id: str, data: RequestModel, options: CallOptions
 ) -> Flow:
+    _guard_remote_data(conn, "update", data)
     return _write(conn, "update", data, resource_id, options)
 
 
@@ -584,6 +592,13 @@ UNCLEAR = (errors.ProviderServerError, errors.ProviderConnectionError)
 
 
 def create_flow(
+    conn: Connector, data: RequestModel, options: CallOptions, key: CreateKey | None = None
+) -> Flow:
+    _guard_remote_data(conn, "create", data)  # now, before any request
+    return _create(conn, data, options, key)
+
+
+def _create(
     conn: Connector, data: RequestModel, options: CallOptions, key: CreateKey | None = None
 ) -> Flow:
     """A create; with a key, one that is never made twice where the matrix says how to find
@@ -625,6 +640,9 @@ def create_flow(
                 key.done(found)
                 return (yield from get_flow(conn, found, options))
             # Not made: the same create again, with the same key.
+        except errors.WriteAppliedError:
+            key.unclear()  # made, but its id could not be read: found by the key next time
+            raise
         except errors.ProviderError:
             key.refused()  # a clear refusal: nothing was made
             raise
@@ -683,6 +701,12 @@ def _instant(value: Any) -> float | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def _guard_remote_data(conn: Connector, operation: str, data: RequestModel) -> None:
+    """Checked when the flow is built, so before any request (a module check included)."""
+    request = conn.operations[operation].spec["request"]
+    _guard_id(conn, request, getattr(data, "remote_data", None), "remote_data")
 
 
 def get_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:

@@ -66,7 +66,7 @@ class ProviderResponse:
     stream: Any = None  # an open httpx.Response when streamed
     integration: str = ""
     label: str = ""
-    secrets: tuple[str, ...] = field(default=(), repr=False)
+    endpoint: Endpoint | None = field(default=None, repr=False)  # for redaction, on errors only
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
@@ -88,7 +88,8 @@ class ProviderResponse:
         return self._json
 
     def text(self) -> str:
-        return errors.redact(self.content.decode("utf-8", "replace"), self.secrets)  # type: ignore[no-any-return]
+        secrets = self.endpoint.secrets if self.endpoint is not None else ()
+        return errors.redact(self.content.decode("utf-8", "replace"), secrets)  # type: ignore[no-any-return]
 
     def body(self) -> Any:
         """JSON when it parses, else text: how provider bodies are kept on errors and `raw`."""
@@ -162,7 +163,7 @@ class Endpoint:
             stream=stream,
             integration=self.integration,
             label=req.label,
-            secrets=self.secrets,
+            endpoint=self,
         )
 
     def error(self, req: ProviderRequest, resp: ProviderResponse) -> errors.ProviderError:

@@ -17,6 +17,8 @@ from unifold._engine.connector import Connector
 from unifold._models import RequestModel
 from unifold._options import OnUnsupported
 
+# Related records per field: each can cost a provider call (Teamleader adds them one by one).
+MAX_REFERENCES = 100
 # Sent to the provider as given: JSON values only.
 FREE_FORM = ("remote_data", "custom_fields")
 
@@ -106,7 +108,8 @@ def _check_references(conn: Connector, operation: str, data: RequestModel) -> No
         value = getattr(data, field)
         items = value if isinstance(value, list) else [value]
         limit = support.get(field, {}).get("max_items")
-        if limit is not None and isinstance(value, list) and len(value) > limit:
+        limit = MAX_REFERENCES if limit is None else limit
+        if isinstance(value, list) and len(value) > limit:
             raise errors.InvalidFieldValueError(
                 f"{field}: at most {limit} item(s), got {len(value)} "
                 f"({conn.name} projects.{operation})",

@@ -182,6 +182,8 @@ class TeamleaderHooks(TeamleaderHooksBase):
                 f"Teamleader stores amount and currency together ({target}); give an amount",
                 accepted="amount with currency",
             )
+        if currency == "":  # given empty: not silently replaced by the default
+            ctx.invalid("currency", "an empty currency; give a code such as 'EUR'")
         ctx.body[target] = {"amount": amount, "currency": currency or DEFAULT_CURRENCY}
 
     def create_owner(self, value: OwnerRef | None, ctx: WriteContext) -> None:

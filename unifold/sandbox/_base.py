@@ -123,6 +123,9 @@ class SandboxProvider(abc.ABC):
     unknown_project_id: ClassVar[str] = ""
     """A well-formed project id (it matches the matrix's `id_pattern`) that no seed has."""
 
+    # `received` keeps the latest requests only: a long-running sandbox must not grow forever.
+    max_received: ClassVar[int] = 10_000
+
     def __init__(self) -> None:
         self.received: list[ReceivedRequest] = []
         self._lock = threading.RLock()
@@ -148,6 +151,8 @@ class SandboxProvider(abc.ABC):
         parsed, json_ok = _parse_json(body)
         query_t = tuple((str(k), str(v)) for k, v in query)
         with self._lock:
+            if len(self.received) >= self.max_received + self.max_received // 10:
+                del self.received[: len(self.received) - self.max_received + 1]  # in batches
             oauth = self._answer_oauth(method, path, list(query_t), headers, body)
             if oauth is not None:  # an OAuth endpoint (sandbox/_oauth.py): no secret recorded
                 response, recorded = oauth
