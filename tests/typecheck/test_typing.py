@@ -85,3 +85,34 @@ def test_no_unexpected_errors() -> None:
         if kind == "error" and (snippet, line) not in expected
     ]
     assert unexpected == []
+
+
+def test_a_script_outside_the_checkout_resolves_the_editable_install(tmp_path: Path) -> None:
+    """From another folder, only the install can provide `unifold`: mypy must find it and
+    `unifold.generated.*` (an import hook would leave it `import-not-found`)."""
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from unifold import Unifold\n"
+        "from unifold.generated.crm import capsule\n"
+        "def f(uf: Unifold, acct: str) -> capsule.Project:\n"
+        "    return uf.crm.capsule.projects.get('1', integrated_account_id=acct)\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+            "--strict",
+            "--no-error-summary",
+            str(script),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
