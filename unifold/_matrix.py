@@ -326,8 +326,11 @@ class Fetch(_Strict):
     @field_validator("pagination")
     @classmethod
     def _followed(cls, value: Pagination | None) -> Pagination | None:
-        if value is not None and value.style != "link_header":
-            raise ValueError("a paged fetch is followed by its Link header: style link_header")
+        if value is not None and value.style not in ("link_header", "page"):
+            raise ValueError(
+                "a paged fetch is followed by its Link header (style link_header) or by page "
+                "number until a short page (style page)"
+            )
         return value
 
 

@@ -1050,9 +1050,26 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                         "request": {
                             "method": "POST",
                             "path": "/customFieldDefinitions.list",
-                            "body": {"filter": {"context": "project"}, "page": {"size": 100}},
+                            "body": {"filter": {"context": "project"}},
                         },
                         "envelope": "data",
+                        "pagination": {
+                            "style": "page",
+                            "size_param": "page.size",
+                            "max_size": 100,
+                            "page_param": "page.number",
+                            "params_in": "body",
+                            "source": "page "
+                            "{size, "
+                            "number} in "
+                            "the body "
+                            "(default "
+                            "size 20), "
+                            "read until "
+                            "a short "
+                            "page "
+                            "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list)",
+                        },
                     },
                     "current": {
                         "request": {

@@ -81,3 +81,19 @@ async def test_async_fields(make_async_sandbox: Any) -> None:
 def test_fields_unknown_account(capsule: Sandbox) -> None:
     with pytest.raises(UnknownAccountError):
         capsule.client.crm.projects.fields(integrated_account_id="nope")
+
+
+def test_every_page_of_definitions_is_read(teamleader: Sandbox) -> None:
+    # Teamleader pages in the body (page.size <= 100), read until a short page.
+    definitions = teamleader.provider._definitions  # type: ignore[attr-defined]
+    for n in range(150):
+        ident = f"cf000000-0000-4000-8000-{n:012x}"
+        definitions[ident] = {"type": "single_line", "label": f"Extra {n}", "required": False}
+    fields = teamleader.client.crm.projects.fields(integrated_account_id=teamleader.account.id)
+    assert len(fields.custom_fields) == 154
+    pages = [r for r in teamleader.received if r.path == "/customFieldDefinitions.list"]
+    assert [r.json["page"] for r in pages] == [
+        {"size": 100, "number": 1},
+        {"size": 100, "number": 2},
+    ]
+    assert len({f.name for f in fields.custom_fields}) == 154

@@ -345,22 +345,32 @@ def read_fetch(
             headers.update({k.lower(): v for k, v in resp.headers.items()})
         return unwrap(resp.json(), fetch.get("envelope"))
     items: list[Any] = []
+    size = pagination["max_size"]
     for page in range(1, MAX_FETCH_PAGES + 1):
-        query = [(pagination["size_param"], str(pagination["max_size"]))]
+        params: dict[str, Any] = {pagination["size_param"]: size}
         if pagination.get("page_param"):
-            query.append((pagination["page_param"], str(page)))
+            params[pagination["page_param"]] = page
+        body: dict[str, Any] | None = None
+        if pagination.get("params_in") == "body":  # RPC-style (Teamleader): paged in the body
+            body = {}
+            for key, value in params.items():
+                set_path(body, key, value)
         resp = yield build_request(
             conn,
             fetch["request"],
             f"fetch {name} page {page}",
             resource_id,
-            extra_query=query,
+            body=body,
+            extra_query=None if body is not None else [(k, str(v)) for k, v in params.items()],
             safe=True,
         )
         chunk = unwrap(resp.json(), fetch.get("envelope"))
         if isinstance(chunk, list):
             items.extend(chunk)
-        if not _has_next_link(resp):
+        if pagination["style"] == "page":
+            if not isinstance(chunk, list) or len(chunk) < size:
+                break
+        elif not _has_next_link(resp):
             break
     return items
 
