@@ -1050,15 +1050,19 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                     "name": "FIELD_NAME",
                     "type": "FIELD_TYPE",
                     "label": "FIELD_LABEL",
-                    "options": "FIELD_OPTIONS",
+                    "options": "CUSTOM_FIELD_OPTIONS",
                     "option_value": "OPTION_VALUE",
-                    "source": "GET /CustomFields/{object}: "
-                    "[{FIELD_NAME, FIELD_LABEL, "
-                    "FIELD_TYPE, FIELD_OPTIONS: "
-                    "[{OPTION_ID, OPTION_VALUE}], "
-                    "...}] "
-                    "(api.insightly.com/v3.1/Help, "
-                    "CustomFields)",
+                    "source": "GET "
+                    "/CustomFields/{objectName}: "
+                    "APICustomFieldMetadata "
+                    "[{FIELD_NAME, FIELD_ORDER, "
+                    "FIELD_FOR, FIELD_LABEL, "
+                    "FIELD_TYPE, "
+                    "CUSTOM_FIELD_OPTIONS: "
+                    "[{OPTION_ID, OPTION_VALUE, "
+                    "OPTION_DEFAULT}], ...}] (v3.1 "
+                    "swagger, "
+                    "https://api.insightly.com/v3.1/swagger)",
                 },
                 "operations": {
                     "list": {

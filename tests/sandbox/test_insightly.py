@@ -166,3 +166,22 @@ def test_projects_search_updated_after_utc(make_client: Any) -> None:
     assert [p["PROJECT_ID"] for p in named.json()] == [1657943]
     definitions = client.get("/v3.1/CustomFields/Projects").json()
     assert [d["FIELD_NAME"] for d in definitions] == ["Budget__c", "Region__c", "Kickoff__c"]
+
+
+def test_custom_field_definitions_follow_the_v31_schema(
+    insightly: tuple[SandboxProvider, httpx.Client],
+) -> None:
+    # v3.1 swagger APICustomFieldMetadata: FIELD_NAME, FIELD_ORDER, FIELD_FOR, FIELD_LABEL,
+    # FIELD_TYPE required; options under CUSTOM_FIELD_OPTIONS [{OPTION_ID, OPTION_VALUE,
+    # OPTION_DEFAULT}] (ballerina-platform/openapi-connectors openapi/insightly.custom).
+    _, client = insightly
+    rows = client.get("/v3.1/CustomFields/Projects").json()
+    assert rows and all(
+        {"FIELD_NAME", "FIELD_ORDER", "FIELD_FOR", "FIELD_LABEL", "FIELD_TYPE"} <= set(row)
+        and "FIELD_OPTIONS" not in row
+        for row in rows
+    )
+    assert [row["FIELD_ORDER"] for row in rows] == list(range(1, len(rows) + 1))
+    region = next(row for row in rows if row["FIELD_NAME"] == "Region__c")
+    assert [o["OPTION_VALUE"] for o in region["CUSTOM_FIELD_OPTIONS"]] == ["EMEA", "APAC", "AMER"]
+    assert set(region["CUSTOM_FIELD_OPTIONS"][0]) == {"OPTION_ID", "OPTION_VALUE", "OPTION_DEFAULT"}

@@ -80,12 +80,11 @@ class InsightlySandbox(SandboxProvider):
         self._window = FixedWindow(100_000, 86_400)
         self._users = {607181, 607182, 607183}
         self._categories = {3001, 3002}
-        # GET /CustomFields/Projects rows (v3.1 CustomField: FIELD_NAME, FIELD_LABEL,
-        # FIELD_TYPE, FIELD_OPTIONS [{OPTION_ID, OPTION_VALUE}], ...).
+        # GET /CustomFields/Projects rows: APICustomFieldMetadata of the v3.1 swagger (https://api.insightly.com/v3.1/swagger).
         self._definitions = [
-            _definition("Budget__c", "Budget", "NUMERIC"),
-            _definition("Region__c", "Region", "DROPDOWN", ["EMEA", "APAC", "AMER"]),
-            _definition("Kickoff__c", "Kickoff", "DATE"),
+            _definition(1, "Budget__c", "Budget", "NUMERIC"),
+            _definition(2, "Region__c", "Region", "DROPDOWN", ["EMEA", "APAC", "AMER"]),
+            _definition(3, "Kickoff__c", "Kickoff", "DATE"),
         ]
         self._custom_fields: set[str] = {d["FIELD_NAME"] for d in self._definitions}
         self._projects: dict[int, Json] = {}
@@ -274,6 +273,7 @@ class InsightlySandbox(SandboxProvider):
             # [?] whether the bound is inclusive is undocumented; we keep records at or after it.
             records = [r for r in records if (_instant(r["DATE_UPDATED_UTC"]) or since) >= since]
         name, value = request.arg("field_name"), request.arg("field_value")
+        # [?] the spec says both must be given; a field_name alone is undocumented (we match "").
         if name:
             records = [r for r in records if str(r.get(name)) == (value or "")]
         return self._page(request, records)
@@ -423,9 +423,12 @@ def _etag(record: Json) -> str:
     return f'"{digest.hexdigest()[:16]}"'
 
 
-def _definition(name: str, label: str, kind: str, options: list[str] | None = None) -> Json:
+def _definition(
+    order: int, name: str, label: str, kind: str, options: list[str] | None = None
+) -> Json:
     return {
         "FIELD_NAME": name,
+        "FIELD_ORDER": order,
         "FIELD_LABEL": label,
         "FIELD_TYPE": kind,
         "FIELD_FOR": "PROJECT",
@@ -433,7 +436,7 @@ def _definition(name: str, label: str, kind: str, options: list[str] | None = No
         "DEFAULT_VALUE": None,
         "EDITABLE": True,
         "VISIBLE": True,
-        "FIELD_OPTIONS": [
+        "CUSTOM_FIELD_OPTIONS": [
             {"OPTION_ID": index + 1, "OPTION_VALUE": value, "OPTION_DEFAULT": False}
             for index, value in enumerate(options or [])
         ],
