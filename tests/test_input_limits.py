@@ -313,3 +313,20 @@ def test_the_sandbox_keeps_only_its_latest_requests() -> None:
     for _ in range(300):
         provider.handle("GET", "/projects", [], {}, b"")
     assert 50 <= len(provider.received) <= 55
+
+
+def test_a_lone_surrogate_stored_in_the_sandbox_does_not_break_its_reads() -> None:
+    from unifold.sandbox import SANDBOX_CREDENTIALS, create_provider
+
+    provider = create_provider("insightly")
+    import base64
+
+    auth = {
+        "authorization": "Basic "
+        + base64.b64encode(f"{SANDBOX_CREDENTIALS['insightly']['api_key']}:".encode()).decode()
+    }
+    pid = int(SEED_PROJECT_IDS["insightly"][0])
+    body = b'{"PROJECT_ID": %d, "PROJECT_NAME": "a\\ud800b"}' % pid
+    provider.handle("PUT", "/v3.1/Projects", [], auth, body)
+    assert provider.handle("GET", f"/v3.1/Projects/{pid}", [], auth, b"").status == 200
+    assert provider.handle("GET", "/v3.1/Projects", [], auth, b"").status == 200

@@ -22,7 +22,9 @@ UUID_RE = re.compile(
 def json_response(
     status: int, payload: Any, headers: list[tuple[str, str]] | None = None
 ) -> SandboxResponse:
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    # A lone surrogate a client stored ("\ud800" in its JSON) must not break every later read.
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    body = text.encode("utf-8", "replace")
     return SandboxResponse(status, [("Content-Type", JSON_TYPE), *(headers or [])], body)
 
 
