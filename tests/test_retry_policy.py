@@ -27,13 +27,20 @@ TL_ID = "a0000000-7e57-4d1e-9a1b-000000000001"
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
+ACCOUNTS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "planhat": ({"token": "t"}, {}),
+    "teamleader": ({"access_token": "t"}, {}),
+    "insightly": ({"api_key": "t"}, {"pod": "na1"}),
+}
+
+
 def client(
     handler: Handler, integration: str = "planhat", **options: object
 ) -> tuple[Unifold, str]:
     http = httpx.Client(transport=httpx.MockTransport(handler))
     uf = Unifold(store=":memory:", http_client=http, **options)  # type: ignore[arg-type]
-    credentials = {"access_token": "t"} if integration == "teamleader" else {"token": "t"}
-    acct = uf.accounts.create(integration, credentials, base_url=BASE)
+    credentials, params = ACCOUNTS[integration]
+    acct = uf.accounts.create(integration, credentials, params=params, base_url=BASE)
     return uf, acct.id
 
 
@@ -57,6 +64,29 @@ def test_a_far_retry_after_fails_at_once_with_its_wait() -> None:
     assert caught.value.retry_after == 3600
     assert calls == ["GET"]  # not retried: the wait is beyond max_wait
     assert json.loads(json.dumps(caught.value.to_dict(), allow_nan=False))
+
+
+def test_a_spent_daily_quota_is_not_retried() -> None:
+    # Insightly's 429 with no calls left of its daily quota cannot succeed within max_wait.
+    spent = {"X-RateLimit-Limit": "100000", "X-RateLimit-Remaining": "0"}
+    handler, calls = counting(lambda r: httpx.Response(429, headers=spent))
+    uf, acct = client(handler, "insightly")
+    start = time.monotonic()
+    with pytest.raises(ProviderRateLimitError) as caught:
+        uf.crm.projects.get("1001", integrated_account_id=acct)
+    assert time.monotonic() - start < 1.0
+    assert calls == ["GET"]
+    assert caught.value.retry_after == 86400
+
+
+def test_a_burst_429_with_quota_left_is_retried() -> None:
+    left = {"X-RateLimit-Limit": "100000", "X-RateLimit-Remaining": "5"}
+    handler, calls = counting(lambda r: httpx.Response(429, headers=left))
+    uf, acct = client(handler, "insightly", max_retries=1, max_wait=0.05)
+    with pytest.raises(ProviderRateLimitError) as caught:
+        uf.crm.projects.get("1001", integrated_account_id=acct)
+    assert calls == ["GET", "GET"]
+    assert caught.value.retry_after is None
 
 
 @pytest.mark.parametrize("value", ["inf", "1e400", "86400"])

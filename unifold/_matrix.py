@@ -112,6 +112,9 @@ class RateLimit(_Strict):
     remaining: str | None = None
     reset: str | None = None
     reset_format: Literal["epoch_seconds", "iso_datetime", "seconds"] | None = None
+    # The period the `remaining` header counts when no reset header says when it rolls over
+    # (Insightly: a day). A 429 with nothing remaining then waits up to this long.
+    remaining_window_seconds: int | None = Field(default=None, gt=0)
     source: str
 
 

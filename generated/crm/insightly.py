@@ -991,6 +991,7 @@ SPEC: Final[Matrix] = Matrix.model_validate(
                 "budgets": [{"limit": 10, "per_seconds": 1.0}],
                 "limit": "X-RateLimit-Limit",
                 "remaining": "X-RateLimit-Remaining",
+                "remaining_window_seconds": 86400,
                 "source": "daily quota headers (Insightly KB 'Working with the "
                 "Insightly Web API'); ~10 req/s burst",
             },

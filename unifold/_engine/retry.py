@@ -98,9 +98,11 @@ def retry_after(
                 return _hint((parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
             except (TypeError, ValueError, OverflowError):
                 return None
-    reset = rate_limit.get("reset")
-    if status != 429 or not reset or not (value := headers.get(reset.lower())):
+    if status != 429:
         return None
+    reset = rate_limit.get("reset")
+    if not reset or not (value := headers.get(reset.lower())):
+        return _spent_quota(headers, rate_limit)
     try:
         fmt = rate_limit.get("reset_format")
         if fmt == "epoch_seconds":
@@ -113,6 +115,21 @@ def retry_after(
         return _hint(float(value))
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def _spent_quota(headers: Mapping[str, str], rate_limit: Mapping[str, Any]) -> float | None:
+    """A 429 with nothing left of a quota that counts a long window and says nothing of its
+    reset (Insightly's daily quota): it may take the whole window, so that is the wait. A 429
+    with calls left is a burst limit, retried with backoff (None)."""
+    window = rate_limit.get("remaining_window_seconds")
+    name = rate_limit.get("remaining")
+    if not window or not name or (value := headers.get(name.lower())) is None:
+        return None
+    try:
+        left = float(value)
+    except ValueError:
+        return None
+    return float(window) if left <= 0 else None
 
 
 def _hint(seconds: float) -> float | None:
