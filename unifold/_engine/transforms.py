@@ -47,7 +47,7 @@ WRITE: dict[str, Callable[[Any], Any]] = {
     "number": float,
     "date": _to_date,
     "datetime_utc_z": lambda v: _as_utc(v).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    # Insightly wants 'yyyy-MM-dd HH:mm:ss' (UTC, no T, no Z) inside bodies (research: v3.1 audit).
+    # Insightly bodies want 'yyyy-MM-dd HH:mm:ss' (UTC, no T/Z); probe: lukeswade/insightly-mcp.
     "datetime_space": lambda v: _as_utc(v).strftime("%Y-%m-%d %H:%M:%S"),
     "ref_id": lambda v: None if _ref_id(v) is None else str(_ref_id(v)),
     "ref_id_int": lambda v: None if _ref_id(v) is None else int(_ref_id(v)),

@@ -162,7 +162,7 @@ class CapsuleHooks(CapsuleHooksBase):
                 )
             existing = current.get(str(definition.get("id")))
             if field_value is None:
-                # `_delete`, not `value: null`: null is a 422 on BOOLEAN fields (research C8).
+                # `_delete`, not `value: null` (422 on BOOLEAN; live trace by soil-dev/capsulemcp).
                 if existing is not None:
                     rows.append({"id": existing.get("id"), "_delete": True})
             elif existing is not None:
@@ -179,7 +179,7 @@ class CapsuleHooks(CapsuleHooksBase):
         kase = merged.get("kase")
         if isinstance(kase, Mapping) and "owner" in kase and "team" not in kase:
             # An owner sent without a team makes Capsule clear the team (live-verified by the
-            # capsulemcp wire traces, research §A3): send the current team along.
+            # third-party soil-dev/capsulemcp wire traces): send the current team along.
             team = ctx.current.get("team")
             kase = dict(kase)
             kase["team"] = {"id": team["id"]} if isinstance(team, Mapping) else None

@@ -31,7 +31,7 @@ class InsightlyHooks(InsightlyHooksBase):
     def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
         if not value:
             return  # update refuses null (NOT_NULLABLE); on create it sets nothing
-        # Whether CUSTOMFIELDS in a PUT replaces or merges is undocumented (research §B3), so the
+        # Whether CUSTOMFIELDS in a PUT replaces or merges is undocumented, so the
         # whole list is sent: current values merged with the caller's, and a cleared field as
         # FIELD_VALUE null (v3.1 clears with null), which works under either rule.
         current = ctx.fetched.get("current") or {}

@@ -14,7 +14,7 @@ class PlanhatHooks(PlanhatHooksBase):
         if not value:
             return  # update refuses null (NOT_NULLABLE); on create it sets nothing
         # `custom` is keyed by the field's display name. Planhat does not document whether a PUT
-        # merges it or replaces it (research B.2), so on update the whole object is sent.
+        # merges it or replaces it, so on update the whole object is sent.
         current = (ctx.fetched.get("current") or {}).get("custom")
         merged = dict(current) if isinstance(current, Mapping) else {}
         merged.update(value)

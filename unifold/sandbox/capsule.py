@@ -74,7 +74,8 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
 
     def __init__(self) -> None:
         super().__init__()
-        self._window = FixedWindow(4000, 3600)  # 4,000 requests/hour per user (research §A9)
+        # 4,000 requests/hour per user: developer.capsulecrm.com/v2/overview/handling-api-responses
+        self._window = FixedWindow(4000, 3600)
         self._users: dict[int, Json] = {
             61: {"id": 61, "username": "alice", "name": "Alice Archer"},
             62: {"id": 62, "username": "bob", "name": "Bob Baker"},
@@ -88,7 +89,7 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
         self._parties: dict[int, Json] = {
             892: self._org(892, "Northwind Traders"),
             893: self._org(893, "Globex Ltd"),
-            # A person party has firstName/lastName, not name (research §A4, C11).
+            # A person has firstName/lastName, not name (docs text, per a community OpenAPI).
             894: {
                 "id": 894,
                 "type": "person",
@@ -225,11 +226,11 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
         if status == 404:
             message = "Could not find resource"
         if status == 429:
-            # Verbatim 429 body shape per research §A9 (C4).
+            # Verbatim 429 body: developer.capsulecrm.com/v2/overview/handling-api-responses.
             return json_response(429, {"error": "rate limit reached"})
         headers = []
         if status == 401:
-            # [?] undocumented: the exact WWW-Authenticate text; research §A1 says one is sent.
+            # [?] text undocumented; sent per developer.capsulecrm.com/v2/overview/authentication.
             headers.append(("WWW-Authenticate", 'Bearer realm="capsule", error="invalid_token"'))
             message = "Invalid or missing access token"
         return json_response(status, {"message": message}, headers)
@@ -363,8 +364,8 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
             "description": None,
         }
         if "owner" not in data and "team" not in data:
-            # [?] sources conflict (research §A3): a new project without owner/team gets the
-            # token's user (61) as owner.
+            # [?] third-party sources conflict (soil-dev/capsulemcp): a new project without
+            # owner/team gets the token's user (61) as owner.
             data = {**data, "owner": {"id": 61}}
         for required in ("name", "party"):
             if required not in data:
@@ -419,7 +420,7 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
         chunk, headers = self._page(request, definitions, "/kases/fields/definitions")
         return json_response(200, {"definitions": chunk}, headers)
 
-    # Additional parties: the endpoint shape is [I] (research §A2 cites C8 §3).
+    # Additional parties: endpoint shape is [I], from a third-party client (soil-dev/capsulemcp).
     def _parties_list(self, request: Request) -> SandboxResponse:
         kase = self._find(request)
         ids = self._kase_parties.get(kase["id"], [])
@@ -465,7 +466,7 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
             except _Invalid as exc:
                 errors.append((exc.field, exc.message))
         if "owner" in data and "team" not in data and not creating:
-            # Research §A3 (C8 §27, live-verified): owner without team clears the team.
+            # Undocumented; live-traced by soil-dev/capsulemcp: owner without team clears the team.
             record["team"] = None
         owner, team = record.get("owner"), record.get("team")
         if not errors and owner is None and team is None:
@@ -514,7 +515,7 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
             ident = self._ref(self._opportunities, "opportunity", value)
             record["opportunity"] = None if ident is None else dict(self._opportunities[ident])
         elif key == "stage":
-            # The docs send a bare int, others send {"id": N}; both accepted (research §A3, [I]).
+            # The docs' create example sends a bare int, others {"id": N}; [I] both accepted.
             ident = self._ref(self._stages, "stage", {"id": value} if is_int(value) else value)
             record["stage"] = None if ident is None else dict(self._stages[ident])
         elif key == "status":
@@ -556,7 +557,7 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
                 raise _Invalid("tags", "tag name is required")
 
     def _tag_by_name(self, name: str, new_tags: list[Json]) -> int:
-        # Case-insensitive match on existing tags, else a new tag (research §A8, C8 add_tag).
+        # Case-insensitive match on tags, else a new tag (third-party: soil-dev/capsulemcp add_tag).
         for tag in [*self._tags.values(), *new_tags]:
             if tag["name"].lower() == name.strip().lower():
                 return int(tag["id"])
@@ -594,14 +595,14 @@ class CapsuleSandbox(OAuthSandbox, SandboxProvider):
         kind = definition["type"]
         invalid = _Invalid("fields", "field.value: invalid type for field")
         if kind == "boolean":
-            # A boolean field cannot be cleared with null (research §A3, C8 §21).
+            # A boolean field cannot be cleared with null (live trace by soil-dev/capsulemcp).
             if not isinstance(value, bool):
                 raise invalid
             return value
         if value is None:
             return None
         if kind == "number":
-            # Numbers may be sent as string or number, always returned as string (C8 §22).
+            # Numbers in as string or number, out as string (docs; soil-dev/capsulemcp live trace).
             if is_number(value):
                 return str(value)
             if isinstance(value, str):

@@ -42,7 +42,7 @@ UNKNOWN_PROJECT_ID = "99999"
 Json = dict[str, Any]
 _TS = "%Y-%m-%d %H:%M:%S"
 _STATUSES = ("NOT STARTED", "IN PROGRESS", "DEFERRED", "CANCELLED", "ABANDONED", "COMPLETED")
-# Writable through PUT per the v3.1 spec schema (research §B3); everything else is ignored.
+# PUT-writable per api.na1.insightly.com/v3.1/swagger/docs/v3.1; everything else is ignored.
 _WRITABLE = (
     "PROJECT_NAME",
     "STATUS",
@@ -76,7 +76,7 @@ class InsightlySandbox(SandboxProvider):
 
     def __init__(self) -> None:
         super().__init__()
-        # Daily quota; one live tenant showed x-ratelimit-limit: 100000 (research §B8, I6).
+        # Daily quota; a tenant sent x-ratelimit-limit: 100000 (probe: lukeswade/insightly-mcp).
         self._window = FixedWindow(100_000, 86_400)
         self._users = {607181, 607182, 607183}
         self._categories = {3001, 3002}
@@ -168,7 +168,7 @@ class InsightlySandbox(SandboxProvider):
         return record
 
     def _link(self, project_id: int, kind: str, object_id: int, role: str | None) -> Json:
-        # v3.x generic link shape (research §B5, I3/I4).
+        # v3.x generic link shape (APILinkDto in api.na1.insightly.com/v3.1/swagger/docs/v3.1).
         self._next_link += 1
         return {
             "LINK_ID": self._next_link,
@@ -199,11 +199,11 @@ class InsightlySandbox(SandboxProvider):
 
     def _authorized(self, headers: Mapping[str, str]) -> bool:
         creds = basic_credentials(headers)
-        # The API key is the user name; the password is blank or ignored (research §B1).
+        # The API key is the user name, the password blank or ignored (Insightly KB article 1447).
         return creds is not None and creds[0] == self.credentials["api_key"]
 
     def _error(self, status: int, message: str) -> SandboxResponse:
-        # [?] undocumented: the spec declares no error body (research §B9); we send {"Message"}.
+        # [?] undocumented: the v3.1 spec declares no error body; we send {"Message"}.
         headers = []
         if status == 401:
             headers.append(("WWW-Authenticate", 'Basic realm="Insightly"'))
@@ -216,7 +216,7 @@ class InsightlySandbox(SandboxProvider):
         return self._window.hit(self.clock())
 
     def _rate_limit_headers(self) -> list[tuple[str, str]]:
-        # Only these two headers are documented (research §B8, I9).
+        # Only these two headers are documented (support.insight.ly/en-us/Knowledge/article/1447).
         return [
             ("X-RateLimit-Limit", str(self._window.limit)),
             ("X-RateLimit-Remaining", str(self._window.remaining)),
@@ -238,7 +238,7 @@ class InsightlySandbox(SandboxProvider):
     def _render(record: Json, brief: bool) -> Json:
         out = copy.deepcopy(record)
         if brief:
-            # brief=true leaves out the sub-collections (research §B7).
+            # brief=true leaves out the sub-collections (v3.1 spec, api.insightly.com/v3.1/Help).
             for key in ("CUSTOMFIELDS", "TAGS", "LINKS"):
                 out.pop(key, None)
         return out
@@ -250,7 +250,7 @@ class InsightlySandbox(SandboxProvider):
         skip = int_arg(request.arg("skip"), 0)
         top = int_arg(request.arg("top"), 100)
         if skip is None or top is None or top > 500:
-            # Default 100, max 500 (research §B7); [?] over-limit handling: we answer 400.
+            # Default 100, max 500 (probe: lukeswade/insightly-mcp); [?] over it we answer 400.
             return json_response(400, {"Message": "skip/top must be integers, top at most 500"})
         brief = (request.arg("brief") or "").lower() == "true"
         body = [self._render(r, brief) for r in records[skip : skip + top]]
@@ -309,7 +309,7 @@ class InsightlySandbox(SandboxProvider):
             return json_response(400, {"Message": "PROJECT_ID is required"})
         if not is_int(data["PROJECT_ID"]):
             return json_response(400, {"Message": "PROJECT_ID must be an integer"})
-        # [?] research §C8: an unknown PROJECT_ID on PUT is undocumented; we answer 404.
+        # [?] an unknown PROJECT_ID on PUT is undocumented; we answer 404.
         record = copy.deepcopy(self._find(data["PROJECT_ID"]))
         wanted = request.headers.get("if-match")
         if wanted is not None and wanted != _etag(record):
@@ -321,7 +321,7 @@ class InsightlySandbox(SandboxProvider):
             return json_response(400, {"Message": str(exc)})
         record["DATE_UPDATED_UTC"] = _ts(self.now())
         self._projects[record["PROJECT_ID"]] = record
-        # The spec says 201 but a live probe saw 200 (research §B2, I6).
+        # The spec says 201 but a live probe saw 200 (lukeswade/insightly-mcp API-AUDIT.md).
         return json_response(200, copy.deepcopy(record), [("ETag", _etag(record))])
 
     def _delete(self, request: Request) -> SandboxResponse:
@@ -349,7 +349,7 @@ class InsightlySandbox(SandboxProvider):
             if value is not None and (not isinstance(value, str) or len(value) > limit):
                 raise _Bad(f"{key} must be a string of at most {limit} characters")
         elif key in ("STARTED_DATE", "COMPLETED_DATE"):
-            # Bodies use yyyy-MM-dd HH:mm:ss; other forms are "a common 400" (research §B4, I6).
+            # Bodies: yyyy-MM-dd HH:mm:ss; else "a common 400" (probe: lukeswade/insightly-mcp).
             if value is not None and parse_strptime(value, _TS) is None:
                 raise _Bad(f"{key} must use the format yyyy-MM-dd HH:mm:ss")
         elif key == "CATEGORY_ID":
@@ -366,7 +366,7 @@ class InsightlySandbox(SandboxProvider):
         return value
 
     def _custom_fields_value(self, value: Any) -> list[Json]:
-        # [I] research §B3: a CUSTOMFIELDS array replaces the whole collection.
+        # [I] inferred, undocumented: a CUSTOMFIELDS array replaces the whole collection.
         if value is None:
             return []
         if not isinstance(value, list):

@@ -95,7 +95,7 @@ _ARRAY_RELATIONS = {
 
 
 def _ts(moment: datetime) -> str:
-    # Docs example form: 2019-02-01 07:41:49.529970+00:00 (research §A.1).
+    # Docs example form (developers.pipelinersales.com/api-docs/core-api-concepts/dates).
     return moment.strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
 
 
@@ -298,7 +298,7 @@ class PipelinerSandbox(SandboxProvider):
         code, name = names.get(status, (500, "ERROR_INTERNAL"))
         headers = []
         if status == 401:
-            # Legacy getting-started page: WWW-Authenticate: Basic realm="restapi" (research §A.1).
+            # Legacy getting-started page: developers.pipelinersales.com/api-getting-starter/
             headers.append(("WWW-Authenticate", 'Basic realm="restapi"'))
         body = {
             "http_status": status,
@@ -309,7 +309,7 @@ class PipelinerSandbox(SandboxProvider):
         }
         return json_response(status, body, headers)
 
-    # No rate-limit headers: none are documented for Pipeliner (research §A.6).
+    # No rate-limit headers: [?] none are documented for Pipeliner.
 
     # ------------------------------------------------------------------ rendering
 
@@ -511,7 +511,7 @@ class PipelinerSandbox(SandboxProvider):
 
     def _delete(self, request: Request) -> SandboxResponse:
         record = self._find(request)
-        # [I] research §A.2: deletion is soft (is_deleted, include-deleted, batch-restore).
+        # [I] inferred: deletion is soft (is_deleted, include-deleted, batch-restore).
         record["is_deleted"] = True
         record["modified"] = _ts(self.now())
         return self._ok(200, record["id"])
@@ -519,7 +519,7 @@ class PipelinerSandbox(SandboxProvider):
     # ------------------------------------------------------------------ validation
 
     def _validation_error(self, entity_id: str | None, errors: _FieldErrors) -> SandboxResponse:
-        # Envelope per the bulk-docs example quoted in research §A.6.
+        # Envelope per the bulk docs (developers.pipelinersales.com: bulk-create-update-delete).
         grouped: dict[str, list[Json]] = {}
         for field, code, name, message in errors.items:
             grouped.setdefault(field, []).append(
@@ -560,7 +560,7 @@ class PipelinerSandbox(SandboxProvider):
             if key == "id" and isinstance(value, str) and value.lower() == record["id"]:
                 continue  # the body may name the modified item ("id(s) of modified item(s)", spec)
             if key.startswith("cf_"):
-                # [I] research §A.3: custom fields are flat keys; [?] any cf_ key is accepted.
+                # [I] inferred: custom fields are flat keys; [?] any cf_ key is accepted.
                 record["custom"][key] = value
             elif key not in _WRITABLE:
                 errors.invalid(key, "Field is not writable or does not exist on Project.")
@@ -633,7 +633,7 @@ class PipelinerSandbox(SandboxProvider):
         }
 
     def _apply_contacts(self, record: Json, value: Any, errors: _FieldErrors) -> None:
-        # [?] undocumented whether the array replaces or merges (research §A.2); we replace.
+        # [?] undocumented whether the array replaces or merges; we replace.
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             errors.invalid("contact_relations", "Value must be an array of objects.")
             return

@@ -56,7 +56,7 @@ _DELETING = (
     "delete_tasks_and_time_trackings",
     "delete_tasks_unlink_time_trackings",
 )
-# Info fields that list items leave out, and list-only fields (research §6a).
+# Info-only and list-only fields: developer.focus.teamleader.eu/docs/api/nextgen-projects-list
 _INFO_ONLY = (
     "update_rights",
     "purchase_order_number",
@@ -92,7 +92,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
 
     def __init__(self) -> None:
         super().__init__()
-        # 200 requests per sliding minute (research §9).
+        # 200 requests per sliding minute (developer.focus.teamleader.eu/docs/general-principles).
         self._window = SlidingWindow(200, 60)
         self._known: dict[str, set[str]] = {
             "user": set(_REFS["users"]),
@@ -147,7 +147,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
             "price": _eur(0),
             "fixed_price": None,
             "calculated_price": _eur(0),
-            "cost": None,  # null without the "Costs on projects" permission (research §5a)
+            "cost": None,  # null without "Costs on projects" permission (teamleadercrm/api)
             "margin": None,
             "margin_percentage": None,
             "start_date": None,
@@ -291,7 +291,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
         )
 
     def _error(self, status: int, message: str) -> SandboxResponse:
-        # {"errors":[{"title", "status"}]} (research §8); [?] the titles are our own wording.
+        # {"errors":[{"title", "status"}]} (teamleadercrm/api GUIDELINES.md); [?] titles: ours.
         return json_response(status, {"errors": [{"title": message, "status": status}]})
 
     def _count_request(self) -> bool:
@@ -303,7 +303,8 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
         return [
             ("X-RateLimit-Limit", str(self._window.limit)),
             ("X-RateLimit-Remaining", str(self._window.remaining)),
-            ("X-RateLimit-Reset", reset),  # an ISO datetime, not epoch seconds (research §9)
+            # An ISO datetime, not epoch: developer.focus.teamleader.eu/docs/general-principles
+            ("X-RateLimit-Reset", reset),
         ]
 
     # ------------------------------------------------------------------ helpers
@@ -322,7 +323,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
             raise self._bad("id is required")
         record = self._projects.get(ident)
         if record is None:
-            # Research §8: docs say 404 for an unknown resource; [?] the title wording.
+            # 404 for an unknown resource (github.com/teamleadercrm/api); [?] the title wording.
             raise Abort(self._error(404, f"Project {ident} not found"))
         return record
 
@@ -353,7 +354,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
         size, number = page.get("size", 20), page.get("number", 1)
         if not (is_number(size) and is_number(number) and size >= 1 and number >= 1):
             return self._error(400, "page.size and page.number must be positive numbers")
-        # [?] the maximum page size is undocumented (research §6a); none is enforced here.
+        # [?] the maximum page size is undocumented; none is enforced here.
         start = (int(number) - 1) * int(size)
         items = []
         for record in records[start : start + int(size)]:
@@ -407,7 +408,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
         if status == "over_budget":
             budget, price = record["external_budget"], record["price"]
             return bool(budget and price and price["amount"] > budget["amount"])
-        return True  # [?] unknown filter values are ignored, as research §8 (S5) says
+        return True  # [?] unknown filter values ignored, per the third-party MCore teamleader-sdk
 
     @staticmethod
     def _sorted(records: list[Json], sort: Any) -> list[Json]:
@@ -506,7 +507,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
                 item = self._ref_item(field, body[arg])
             except _Bad as exc:
                 return self._error(400, str(exc))
-            # Idempotent: "Doesn't fail if … already added/removed" (research §4a).
+            # Idempotent: "Doesn't fail if … already added/removed" (github.com/teamleadercrm/api).
             if add:
                 self._add(record, field, item)
             else:
@@ -554,7 +555,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
             handler = self._setters.get(key)
             if handler is not None:
                 handler(self, record, key, value)
-            # Unknown keys are silently ignored (research §4a, S5).
+            # Unknown keys are silently ignored (third-party: MCore-Services-bv/teamleader-sdk).
         start, end = record["start_date"], record["end_date"]
         if start and end and start > end:
             raise _Bad("start_date must not be after end_date")
@@ -595,7 +596,8 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
         if currency not in _CURRENCIES:
             raise _Bad(f"{key}.currency is not a supported currency code")
         if key in ("external_budget", "fixed_price") and currency != "EUR":
-            raise _Bad(f"{key}: currently only EUR is supported")  # research §4a (S1)
+            # EUR only: developer.focus.teamleader.eu/docs/api/nextgen-projects-update
+            raise _Bad(f"{key}: currently only EUR is supported")
         return {"amount": amount, "currency": currency}
 
     def _set_time_budget(self, record: Json, key: str, value: Any) -> None:
@@ -615,7 +617,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
         strategy = value.get("update_strategy")
         if strategy not in ("none", "cascade"):
             raise _Bad("billing_method.update_strategy must be none or cascade")
-        # Research §4a (S1): time_and_materials only with none, non_billable only with cascade.
+        # Billing strategy rules: developer.focus.teamleader.eu/docs/api/nextgen-projects-update
         if value["value"] == "time_and_materials" and strategy != "none":
             raise _Bad("time_and_materials can only be set using update_strategy none")
         if value["value"] == "non_billable" and strategy != "cascade":
@@ -643,7 +645,7 @@ class TeamleaderSandbox(OAuthSandbox, SandboxProvider):
     def _set_custom_fields(self, record: Json, key: str, value: Any) -> None:
         if not isinstance(value, list):
             raise _Bad("custom_fields must be an array")
-        # Projects-v2 merges custom fields even without the partial strategy (research §4a).
+        # v2 merges custom fields even without the partial strategy (bluemarker-be SDK live test).
         current = {cf["definition"]["id"]: cf for cf in record["custom_fields"]}
         for item in value:
             ident = item.get("id") if isinstance(item, dict) else None
