@@ -63,20 +63,26 @@ def postgres_server() -> Iterator[str]:
             "-c synchronous_commit=off -c full_page_writes=off"
         )
         run(pg_ctl, "-D", str(data), "-o", settings, "-l", str(folder / "log"), "-w", "start")
-    except subprocess.CalledProcessError as exc:
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
         log = folder / "log"
-        details = exc.stderr.decode(errors="replace") + (log.read_text() if log.exists() else "")
-        shutil.rmtree(folder, ignore_errors=True)
+        stderr = exc.stderr or b""
+        details = stderr.decode(errors="replace") + (log.read_text() if log.exists() else "")
+        _stop(run_as, pg_ctl, data, folder)  # pg_ctl may have started it before failing
         raise RuntimeError(f"the test PostgreSQL server did not start: {details}") from exc
     try:
         yield f"postgresql://{USER}@127.0.0.1:{port}/postgres"
     finally:
+        _stop(run_as, pg_ctl, data, folder)
+
+
+def _stop(run_as: list[str], pg_ctl: str, data: Path, folder: Path) -> None:
+    if data.exists():
         subprocess.run(
             [*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
             capture_output=True,
             timeout=60,
         )
-        shutil.rmtree(folder, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from unifold import (
     AsyncUnifold,
     InvalidParameterError,
     ProviderConnectionError,
+    ProviderNotFoundError,
     ProviderRateLimitError,
     ProviderServerError,
     Unifold,
@@ -69,7 +70,8 @@ def test_a_far_retry_after_fails_at_once_with_its_wait() -> None:
 def test_a_spent_daily_quota_is_not_retried() -> None:
     # Insightly's 429 with no calls left of its daily quota cannot succeed within max_wait.
     spent = {"X-RateLimit-Limit": "100000", "X-RateLimit-Remaining": "0"}
-    handler, calls = counting(lambda r: httpx.Response(429, headers=spent))
+    answers = iter([httpx.Response(429, headers=spent)])
+    handler, calls = counting(lambda r: next(answers, httpx.Response(404, json={})))
     uf, acct = client(handler, "insightly")
     start = time.monotonic()
     with pytest.raises(ProviderRateLimitError) as caught:
@@ -77,6 +79,10 @@ def test_a_spent_daily_quota_is_not_retried() -> None:
     assert time.monotonic() - start < 1.0
     assert calls == ["GET"]
     assert caught.value.retry_after == 86400
+    # The day is only an upper bound: it does not hold the account's later calls.
+    with pytest.raises(ProviderNotFoundError):
+        uf.crm.projects.get("1001", integrated_account_id=acct)
+    assert calls == ["GET", "GET"]
 
 
 def test_a_burst_429_with_quota_left_is_retried() -> None:

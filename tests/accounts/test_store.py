@@ -286,6 +286,16 @@ def test_a_wrong_database_url_is_a_typed_error(postgres_server: str, monkeypatch
     assert "hunter2" not in str(info.value) and "***" in str(info.value)
 
 
+def test_a_password_in_the_url_query_never_shows(postgres_server: str, monkeypatch: Any) -> None:
+    # libpq also takes the password as a query parameter.
+    monkeypatch.setenv("UNIFOLD_STORE_KEY", Fernet.generate_key().decode())
+    port = postgres_server.rsplit(":", 1)[1].split("/")[0]
+    url = f"postgresql://nobody@[::1]:{port}/no_such_db?password=hunter2&connect_timeout=2"
+    with pytest.raises(StoreError) as info:
+        open_store(url)
+    assert "hunter2" not in str(info.value) and "[::1]" in str(info.value)
+
+
 def test_many_processes_create_at_once_without_errors(tmp_path: Any) -> None:
     """D12: writers from several processes wait for each other (WAL, busy timeout)."""
     import subprocess

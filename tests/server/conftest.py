@@ -57,17 +57,17 @@ def start(store: AccountStore, file: Path | None) -> Iterator[Server]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the unifold server did not start")
-        time.sleep(0.02)
-    running = Server(f"http://127.0.0.1:{port}", file, app.state.context)
-    for tenant in ("acme", "globex"):
-        token, plaintext = running.context.store.create_token(tenant, "tests")
-        running.tokens[tenant] = plaintext
-        running.token_ids[tenant] = token.id
-    try:
+    try:  # the server is stopped on every path, a failed start included
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the unifold server did not start")
+            time.sleep(0.02)
+        running = Server(f"http://127.0.0.1:{port}", file, app.state.context)
+        for tenant in ("acme", "globex"):
+            token, plaintext = running.context.store.create_token(tenant, "tests")
+            running.tokens[tenant] = plaintext
+            running.token_ids[tenant] = token.id
         yield running
     finally:
         server.should_exit = True

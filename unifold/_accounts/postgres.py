@@ -22,13 +22,14 @@ _SCHEMA_LOCK = 0x756E69666F6C64  # "unifold": the advisory lock taken while crea
 
 
 def redact(url: str) -> str:
-    """The URL without its password (for messages and reprs)."""
+    """The URL without its password (for messages and reprs). The query is left out whole:
+    libpq takes `password=` (and `sslpassword=`) there too."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if at and ":" in userinfo:
+        userinfo = userinfo.split(":", 1)[0] + ":***"
+    netloc = f"{userinfo}@{hostport}" if at else hostport
+    return urlunsplit(parts._replace(netloc=netloc, query="", fragment=""))
 
 
 class _PgTx:

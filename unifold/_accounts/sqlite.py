@@ -39,10 +39,10 @@ def _immediate(db: sqlite3.Connection) -> Iterator[Tx]:
     db.execute("BEGIN IMMEDIATE")
     try:
         yield _SqliteTx(db)
+        db.execute("COMMIT")  # a failed COMMIT (busy, disk full) must not leave it open either
     except BaseException:
         db.rollback()
         raise
-    db.execute("COMMIT")
 
 
 def _private_parents(folder: Path) -> None:

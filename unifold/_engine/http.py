@@ -222,8 +222,8 @@ class Endpoint:
         pace.observe(remaining, lambda: retry.retry_after(headers, limits, 429))
 
     def retry_after(self, resp: ProviderResponse) -> float | None:
-        """Seconds the provider asks us to wait (see `retry.retry_after`)."""
-        return retry.retry_after(resp.headers, self.provider["rate_limit"], resp.status_code)
+        """Seconds to wait, or to report as `retry_after` (see `retry.wait_hint`)."""
+        return retry.wait_hint(resp.headers, self.provider["rate_limit"], resp.status_code)
 
     def connection_error(self, req: ProviderRequest, exc: Exception) -> errors.ProviderError:
         local = isinstance(exc, httpx.PoolTimeout)
@@ -349,9 +349,7 @@ class _Driver:
     ) -> tuple[float | None, errors.ProviderError]:
         """(seconds to wait before trying again or None, the error if not)."""
         error = self.endpoint.error(req, resp)
-        hint = retry.retry_after(
-            resp.headers, self.endpoint.provider["rate_limit"], resp.status_code
-        )
+        hint = self.endpoint.retry_after(resp)
         return retry.after_status(
             resp.status_code, hint, attempt, self.policy, req.idempotent
         ), error

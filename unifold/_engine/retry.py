@@ -102,7 +102,7 @@ def retry_after(
         return None
     reset = rate_limit.get("reset")
     if not reset or not (value := headers.get(reset.lower())):
-        return _spent_quota(headers, rate_limit)
+        return None
     try:
         fmt = rate_limit.get("reset_format")
         if fmt == "epoch_seconds":
@@ -117,10 +117,22 @@ def retry_after(
         return None
 
 
+def wait_hint(
+    headers: Mapping[str, str], rate_limit: Mapping[str, Any], status: int
+) -> float | None:
+    """The wait to decide a retry on and to report as `retry_after`: the provider's own
+    (`retry_after`), else, for a 429 with nothing left of a quota that counts a long window and
+    says nothing of its reset (Insightly's daily quota), that whole window, an upper bound. The
+    bound is never used to hold other calls (pacing takes only the provider's own reset)."""
+    hint = retry_after(headers, rate_limit, status)
+    if hint is None and status == 429:
+        return _spent_quota(headers, rate_limit)
+    return hint
+
+
 def _spent_quota(headers: Mapping[str, str], rate_limit: Mapping[str, Any]) -> float | None:
-    """A 429 with nothing left of a quota that counts a long window and says nothing of its
-    reset (Insightly's daily quota): it may take the whole window, so that is the wait. A 429
-    with calls left is a burst limit, retried with backoff (None)."""
+    """The window when nothing is left of it; None for a 429 with calls left (a burst limit,
+    retried with backoff)."""
     window = rate_limit.get("remaining_window_seconds")
     name = rate_limit.get("remaining")
     if not window or not name or (value := headers.get(name.lower())) is None:

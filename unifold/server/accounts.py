@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -11,8 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from unifold import _errors as errors
-from unifold._accounts import Credentials, IntegratedAccount, check_account
-from unifold._accounts.store import now_iso
+from unifold._accounts import IntegratedAccount
 from unifold.server.body import read_json_object
 from unifold.server.context import ServerContext, unknown_account
 from unifold.server.query import parse_query
@@ -109,22 +107,15 @@ async def update_account(request: Request) -> Response:
     _only(body, UPDATE_KEYS, "an integrated account update")
     credentials = _mapping(body, "credentials")
     params = _mapping(body, "params")
-    new_credentials = credentials if credentials is not None else dict(account.credentials)
-    checked = check_account(
-        account.integration,
-        account.environment,
-        new_credentials,
-        {**account.params, **(params or {})},
-        account.base_url,
-        account.allow_remote_base_url,
+    # The library's update holds the account's lock, so it never writes back a refresh token
+    # that a concurrent refresh has just rotated.
+    updated = await run_in_threadpool(
+        context.client.accounts.update,
+        account.id,
+        credentials=credentials,
+        params=params,
+        tenant=tenant,
     )
-    updated = replace(
-        account, credentials=Credentials(new_credentials), params=checked, updated_at=now_iso()
-    )
-    if credentials is not None:
-        updated = replace(updated, status="active", auth_failed_at=None, auth_failure_reason=None)
-    if not await run_in_threadpool(context.store.update, updated, tenant):
-        raise unknown_account(account.id)  # deleted meanwhile
     return JSONResponse(account_json(updated))
 
 
