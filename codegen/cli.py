@@ -110,8 +110,8 @@ def cmd_generate(spec_dir: Path, out_dir: Path, hooks_dir: Path) -> int:
         print(f"created hooks skeleton {path} (hand-written from now on)")
     for name, hooks in sorted(inputs.unimplemented.items()):
         print(
-            f"note: {name}: hook(s) {', '.join(hooks)} in {hooks_dir / (name + '.py')} still raise "
-            f"NotImplementedError; {name} calls are refused (before any request) until they "
+            f"note: {name}: hook(s) {', '.join(hooks)} in {hooks_dir / (name + '.py')} are still "
+            f"marked @not_implemented; {name} calls are refused (before any request) until they "
             f"are implemented"
         )
     if changed:

@@ -214,7 +214,8 @@ def find_hook_methods(hooks_file: Path, class_name: str) -> frozenset[str] | Non
 
 
 def find_unimplemented(hooks_file: Path, class_name: str) -> frozenset[str]:
-    """Methods of the hooks class whose body only raises NotImplementedError (a skeleton)."""
+    """Methods of the hooks class still marked `@not_implemented` (a generated skeleton): the
+    same mark the runtime refuses calls on, so the note and the refusal always agree."""
     if not hooks_file.exists():
         return frozenset()
     tree = ast.parse(hooks_file.read_text(encoding="utf-8"))
@@ -222,19 +223,18 @@ def find_unimplemented(hooks_file: Path, class_name: str) -> frozenset[str]:
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == class_name:
             for method in node.body:
-                if not isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
-                    continue
-                body = [
-                    n
-                    for n in method.body
-                    if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
-                ]
-                if len(body) == 1 and isinstance(body[0], ast.Raise):
-                    exc = body[0].exc
-                    target = exc.func if isinstance(exc, ast.Call) else exc
-                    if isinstance(target, ast.Name) and target.id == "NotImplementedError":
-                        found.add(method.name)
+                if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+                    _names_not_implemented(d) for d in method.decorator_list
+                ):
+                    found.add(method.name)
     return frozenset(found)
+
+
+def _names_not_implemented(decorator: ast.expr) -> bool:
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    if isinstance(target, ast.Attribute):
+        return target.attr == "not_implemented"
+    return isinstance(target, ast.Name) and target.id == "not_implemented"
 
 
 def _overlaps(a: str, b: str) -> bool:

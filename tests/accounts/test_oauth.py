@@ -415,3 +415,12 @@ def test_reconnect_puts_a_new_grant_on_the_same_account(
     assert (again.id, again.status, again.base_url) == (account.id, "active", origin)
     assert rename(uf, account.id, "Reconnected").name == "Reconnected"
     assert len(uf.accounts.list()) == 2
+
+
+def test_sandbox_oauth_apps_is_a_mapping_of_the_oauth_emulators_only() -> None:
+    from unifold.sandbox import sandbox_class
+    from unifold.sandbox._oauth import OAuthSandbox
+
+    apps = dict(SANDBOX_OAUTH_APPS)  # every key it lists can be looked up
+    assert set(apps) == {n for n in SEED_PROJECT_IDS if issubclass(sandbox_class(n), OAuthSandbox)}
+    assert "teamleader" in apps and "insightly" not in SANDBOX_OAUTH_APPS

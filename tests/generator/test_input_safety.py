@@ -187,3 +187,20 @@ def test_check_re_renders_when_an_input_changed(
     assert main(["check", "--spec-dir", str(repo_inputs), "--hooks-dir", str(HOOKS)]) == 1
     assert calls == [1]
     assert "stale:       crm/planhat.py" in capsys.readouterr().err
+
+
+def test_the_generator_reports_the_hooks_the_runtime_refuses(tmp_path: Path) -> None:
+    # The note at generate time and the refusal at run time read the same mark.
+    from codegen.inputs import find_unimplemented
+
+    hooks = tmp_path / "acme.py"
+    hooks.write_text(
+        "from unifold.types import not_implemented\n"
+        "class AcmeHooks:\n"
+        "    @not_implemented\n"
+        "    def read_owner(self, record):\n"
+        "        return None\n"
+        "    def write_owner(self, value, ctx):\n"
+        "        raise NotImplementedError\n"
+    )
+    assert find_unimplemented(hooks, "AcmeHooks") == {"read_owner"}

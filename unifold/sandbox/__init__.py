@@ -73,19 +73,26 @@ class _SeedTable(Mapping[str, Any]):
     """integration -> one seed attribute of its emulator, read on first use (the registry
     names the integrations; no hand-kept list)."""
 
-    def __init__(self, read: Any) -> None:
+    def __init__(self, read: Any, only: Any = None) -> None:
         self._read = read
+        self._only = only  # which emulators have the attribute (all when None)
+
+    def _names(self) -> list[str]:
+        names = _integrations()
+        if self._only is None:
+            return list(names)
+        return [name for name in names if self._only(sandbox_class(name))]
 
     def __getitem__(self, integration: str) -> Any:
-        if integration not in _integrations():
+        if integration not in self._names():
             raise KeyError(integration)
         return self._read(sandbox_class(integration))
 
     def __iter__(self) -> Iterator[str]:
-        return iter(_integrations())
+        return iter(self._names())
 
     def __len__(self) -> int:
-        return len(_integrations())
+        return len(self._names())
 
 
 SANDBOX_CREDENTIALS: Mapping[str, dict[str, str]] = _SeedTable(lambda cls: cls.credentials)
@@ -95,15 +102,19 @@ SEED_REFERENCES: Mapping[str, dict[str, tuple[str, ...]]] = _SeedTable(
 )
 
 
-def _oauth_app(cls: type[SandboxProvider]) -> dict[str, str]:
-    from unifold.sandbox._oauth import OAuthSandbox, sandbox_oauth_app
+def _has_oauth(cls: type[SandboxProvider]) -> bool:
+    from unifold.sandbox._oauth import OAuthSandbox
 
-    if not issubclass(cls, OAuthSandbox):
-        raise KeyError(cls.integration)
+    return issubclass(cls, OAuthSandbox)
+
+
+def _oauth_app(cls: type[SandboxProvider]) -> dict[str, str]:
+    from unifold.sandbox._oauth import sandbox_oauth_app
+
     return sandbox_oauth_app(cls.integration)
 
 
-SANDBOX_OAUTH_APPS: Mapping[str, dict[str, str]] = _SeedTable(_oauth_app)
+SANDBOX_OAUTH_APPS: Mapping[str, dict[str, str]] = _SeedTable(_oauth_app, only=_has_oauth)
 
 
 def __getattr__(name: str) -> Any:
