@@ -9,6 +9,8 @@ import pprint
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from codegen.inputs import Inputs, resolve, resource_schema_names
 from unifold._matrix import CHANGE_TIME_FIELD, OPERATIONS, Matrix, WriteField
 
@@ -199,7 +201,8 @@ class IntegrationCtx:
     readers: tuple[ReadFnCtx, ...]
     writers: tuple[WriteFnCtx, ...]
     hooks: tuple[HookCtx, ...]
-    matrix_literal: str
+    spec_expression: str  # `Matrix(...)`: typed constructor calls, only non-default values
+    spec_classes: tuple[str, ...]  # the `unifold._matrix` classes it calls
     support_literal: str
     resources: tuple[str, ...]
     operations: tuple[str, ...]
@@ -211,6 +214,41 @@ def _sorted(value: Any) -> Any:
     if isinstance(value, list):
         return [_sorted(v) for v in value]
     return value
+
+
+class SpecExpression:
+    """A matrix as Python constructor calls (`Matrix(provider=Provider(...), ...)`): keyword
+    arguments in the schema's field order, dict entries in the matrix's order (writers run in
+    it), and only values that differ from the field's default (the defaults live once, in
+    `unifold._matrix`). mypy then checks every value against the schema."""
+
+    def __init__(self, matrix: Matrix) -> None:
+        self.classes: set[str] = set()
+        self.text = self._value(matrix)
+
+    def _value(self, value: Any) -> str:
+        if isinstance(value, BaseModel):
+            return self._model(value)
+        if isinstance(value, dict):
+            items = ", ".join(f"{self._value(k)}: {self._value(v)}" for k, v in value.items())
+            return "{" + items + "}"
+        if isinstance(value, list):
+            return "[" + ", ".join(self._value(v) for v in value) + "]"
+        if isinstance(value, str | int | float | bool) or value is None:
+            # pformat wraps a long string into parenthesized pieces (a docs URL, a note).
+            return pprint.pformat(value, width=88)
+        raise TypeError(f"no Python literal for {type(value).__name__} in a matrix")
+
+    def _model(self, model: BaseModel) -> str:
+        cls = type(model)
+        self.classes.add(cls.__name__)
+        args = []
+        for name, field in cls.model_fields.items():
+            value = getattr(model, name)
+            if not field.is_required() and value == field.get_default(call_default_factory=True):
+                continue
+            args.append(f"{name}={self._value(value)}")
+        return f"{cls.__name__}({', '.join(args)})"
 
 
 def py_literal(value: Any, sort: bool = True) -> str:
@@ -460,6 +498,7 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
                 params.append(_params(matrix, res_name, op_name, schemas, types))
         models.append(_record_model(matrix, res_name, schemas, types))
     hooks = _hooks(matrix, schemas, types)
+    spec = SpecExpression(matrix)
     base = inputs.spec_path.resolve().parent.parent
     return IntegrationCtx(
         name=name,
@@ -482,10 +521,8 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
             if op in matrix.resources[r].operations
         ),
         hooks=hooks,
-        # Only what the matrix sets: the defaults live once, in `unifold._matrix`.
-        matrix_literal=py_literal(
-            matrix.model_dump(mode="json", exclude_defaults=True), sort=False
-        ),
+        spec_expression=spec.text,
+        spec_classes=tuple(sorted(spec.classes)),
         support_literal=py_literal(support_table(matrix)),
         resources=tuple(sorted(matrix.resources)),
         operations=tuple(sorted({op for r in matrix.resources.values() for op in r.operations})),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from unifold.generated.crm import capsule, insightly, pipeliner, planhat, teamleader
 from unifold.generated.crm.registry import INTEGRATIONS as REGISTRY
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_teamleader_update_requires_name() -> None:
@@ -107,22 +111,53 @@ def test_transform_names_are_defined_once() -> None:
 
 @pytest.mark.parametrize("integration", sorted(REGISTRY))
 def test_generated_spec_is_the_matrix_with_defaults_written_once(integration: str) -> None:
-    from pathlib import Path
-
     import yaml
 
     from unifold._matrix import Matrix
     from unifold.generated.crm.registry import load
 
     module = load(integration)
-    root = Path(__file__).resolve().parent.parent
-    source = yaml.safe_load((root / "openapi/integrations" / f"{integration}.yaml").read_text())
+    source = yaml.safe_load((ROOT / "openapi/integrations" / f"{integration}.yaml").read_text())
     assert isinstance(module.SPEC, Matrix)
     assert module.SPEC == Matrix.model_validate(source)
-    # Defaults are not written into the generated module (they live in unifold._matrix).
-    text = (root / "generated/crm" / f"{integration}.py").read_text()
-    literal = text[text.index("SPEC: Final") : text.index("SUPPORT: Final")]
-    assert '"nullable": True' not in literal and '"transform": None' not in literal
+    assert not hasattr(module, "MATRIX")  # no untyped copy for the runtime to read by key
+
+
+GENERATED_SOURCES = [
+    *(f"generated/crm/{name}.py" for name in sorted(REGISTRY)),
+    "tests/generator/golden/mini/crm/acme.py",
+]
+
+
+@pytest.mark.parametrize("path", GENERATED_SOURCES)
+def test_generated_spec_is_typed_constructor_calls(path: str) -> None:
+    """`SPEC = Matrix(...)`: keyword calls of `unifold._matrix` classes (so mypy checks each
+    value), no dict dump, no `model_validate`, and no argument equal to its field's default."""
+    import ast
+
+    import unifold._matrix
+    from tests.generator.conftest import spec_call
+
+    text = (ROOT / path).read_text()
+    assert "MATRIX" not in text and "model_validate(" not in text
+    call = spec_call(text)  # constructor calls and literals only (asserted there)
+    checked = 0
+    for node in ast.walk(call):
+        if not isinstance(node, ast.Call):
+            continue
+        assert isinstance(node.func, ast.Name)
+        fields = getattr(unifold._matrix, node.func.id).model_fields
+        for keyword in node.keywords:
+            field = fields[keyword.arg]
+            try:
+                value = ast.literal_eval(keyword.value)
+            except ValueError:
+                continue  # a nested model call: walked on its own
+            checked += 1
+            assert field.is_required() or value != field.get_default(call_default_factory=True), (
+                f"{path}: {node.func.id}({keyword.arg}=...) repeats the default"
+            )
+    assert checked > 10
 
 
 @pytest.mark.parametrize("integration", sorted(REGISTRY))
