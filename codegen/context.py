@@ -251,9 +251,9 @@ class SpecExpression:
         return f"{cls.__name__}({', '.join(args)})"
 
 
-def py_literal(value: Any, sort: bool = True) -> str:
-    """A Python literal; `sort=False` keeps the input's order (the matrix's: writers run in it)."""
-    return pprint.pformat(_sorted(value) if sort else value, width=100, sort_dicts=False)
+def py_literal(value: Any) -> str:
+    """A Python literal, keys sorted (deterministic whatever the input's order)."""
+    return pprint.pformat(_sorted(value), width=100, sort_dicts=False)
 
 
 class _Types:
