@@ -64,6 +64,21 @@ def test_update_expire_update_refreshes_exactly_once(uf: Unifold) -> None:
     assert grants(box) == 1  # the new token holds
 
 
+def test_refresh_locks_do_not_pile_up_per_account(uf: Unifold) -> None:
+    """A server sees many accounts: the per-account refresh lock lives only while in use."""
+    import gc
+
+    from unifold._oauth import session
+
+    for n in range(5):
+        account = uf.accounts.create(TL, environment="sandbox")
+        uf.accounts.sandbox(account.id).expire_access_tokens()
+        assert rename(uf, account.id, f"Refreshed {n}").name == f"Refreshed {n}"
+        assert grants(uf.accounts.sandbox(account.id)) == 1
+    gc.collect()
+    assert not [key for key in session._locks if key[0] == uf.accounts.store.location]
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: Any) -> str:
     if request.param == "sqlite":
