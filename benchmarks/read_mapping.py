@@ -45,8 +45,8 @@ def seed_records(integration: str) -> tuple[str, list[dict[str, Any]]]:
     from unifold.sandbox import SEED_PROJECT_IDS
 
     conn = load_connector(integration)
-    envelope = conn.resource["operations"]["get"]["response"].get("envelope")
-    id_key = conn.resource["record"]["id"]["path"]
+    envelope = conn.resource.operations["get"].response.envelope
+    id_key = str(conn.resource.record["id"].path)
     records = []
     with Unifold(store=":memory:") as uf:
         acct = uf.accounts.create(integration, environment="sandbox")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from codegen.inputs import Inputs, resolve, resource_schema_names
-from unifold._matrix import OPERATIONS, Matrix, WriteField
+from unifold._matrix import CHANGE_TIME_FIELD, OPERATIONS, Matrix, WriteField
 
 REQUEST_OPERATIONS = ("create", "update")
 
@@ -62,6 +62,8 @@ class ReadFnCtx:
     items: tuple[tuple[str, str], ...]  # (helper name, expression over `item`) for `each`
     enums: tuple[tuple[str, str], ...]  # (constant name, dict literal)
     transforms: tuple[str, ...]  # read transform names used
+    # (function, unified field, expression): fields a flow reads alone (`read_project_updated_at`)
+    alone: tuple[tuple[str, str, str], ...]
 
 
 def _get(path: str, var: str) -> str:
@@ -116,13 +118,19 @@ def _read_fn(matrix: Matrix, resource: str) -> ReadFnCtx:
                 used.add(spec.transform)
                 expr = f"_READ_{spec.transform.upper()}({expr})"
         fields.append((field, expr))
+    function = f"read_{names['record'].lower()}"
     return ReadFnCtx(
-        function=f"read_{names['record'].lower()}",
+        function=function,
         record=names["record"],
         fields=tuple(fields),
         items=tuple(items),
         enums=tuple(enums),
         transforms=tuple(sorted(used)),
+        alone=tuple(
+            (f"{function}_{field}", field, expr)
+            for field, expr in fields
+            if field == CHANGE_TIME_FIELD
+        ),
     )
 
 

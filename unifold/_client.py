@@ -82,14 +82,14 @@ SANDBOX_ORIGIN = "http://{integration}.sandbox.unifold.invalid"
 def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
     import base64
 
-    auth = conn.provider["auth"]
+    auth = conn.provider.auth
     creds = account.credentials
     if is_oauth(account.integration, creds):
         return f"Bearer {creds['access_token']}"
-    if auth["scheme"] == "bearer":
-        return f"Bearer {creds[auth['token']]}"
-    password = creds[auth["password"]] if auth.get("password") else ""
-    token = base64.b64encode(f"{creds[auth['username']]}:{password}".encode()).decode()
+    if auth.scheme == "bearer":
+        return f"Bearer {creds[str(auth.token)]}"
+    password = creds[auth.password] if auth.password else ""
+    token = base64.b64encode(f"{creds[str(auth.username)]}:{password}".encode()).decode()
     return f"Basic {token}"
 
 
@@ -161,7 +161,7 @@ class _Core:
 
     def unchecked_module(self, account: IntegratedAccount, conn: Connector) -> bool:
         """Whether this account's API module still has to be confirmed (Teamleader)."""
-        return bool(conn.provider.get("module_check")) and account.id not in self._module_checked
+        return conn.provider.module_check is not None and account.id not in self._module_checked
 
     def module_check(self, account: IntegratedAccount, conn: Connector) -> Flow:
         return module_check_flow(conn, lambda: self._module_checked.add(account.id))
@@ -193,7 +193,7 @@ class _Core:
 
     def endpoint(self, conn: Connector, account: IntegratedAccount) -> Endpoint:
         provider = conn.provider
-        base = provider["base_url"].format(**account.params)
+        base = provider.base_url.format(**account.params)
         if account.base_url:
             base = account.base_url
         elif account.environment == "sandbox":

@@ -14,6 +14,7 @@ holds its matrix as a `Matrix` (`SPEC`, built from the non-default values only).
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -55,6 +56,16 @@ def _regex(value: str, what: str) -> str:
     except re.error as exc:
         raise ValueError(f"{what} {value!r} is not a valid regular expression ({exc})") from None
     return value
+
+
+# Pagination styles: how a list (or a paged fetch) moves on. Page numbers count at a fixed size.
+PaginationStyle = Literal["page", "offset", "cursor", "link_header"]
+PAGE_NUMBER_STYLES: tuple[PaginationStyle, ...] = ("page", "link_header")
+# Styles a paged fetch (read in full, all pages) can follow: no cursor state to keep.
+FETCH_PAGINATION_STYLES: tuple[PaginationStyle, ...] = PAGE_NUMBER_STYLES
+# The unified record field a flow reads alone (client-side `updated_after` filtering): the
+# generator emits `read_<record>_<field>` for it, so the runtime never interprets the matrix.
+CHANGE_TIME_FIELD = "updated_at"
 
 
 class ProviderParam(_Strict):
@@ -139,6 +150,15 @@ class Provider(_Strict):
     errors: Errors
     module_check: ModuleCheck | None = None
 
+    @cached_property
+    def id_regex(self) -> re.Pattern[str]:
+        return re.compile(self.id_pattern)
+
+    @cached_property
+    def ref_id_regex(self) -> re.Pattern[str]:
+        """Ids of related records: `ref_id_pattern`, else the project id pattern."""
+        return re.compile(self.ref_id_pattern or self.id_pattern)
+
     @model_validator(mode="after")
     def _params_used(self) -> Provider:
         placeholders = set(re.findall(r"{(\w+)}", self.base_url))
@@ -168,6 +188,11 @@ class Request(_Strict):
     # parameters live there (Teamleader).
     remote_query_in: Literal["query", "body"] = "query"
 
+    @cached_property
+    def query_pairs(self) -> tuple[tuple[str, str], ...]:
+        """`query` as the (name, value) pairs a request carries, made once."""
+        return tuple((k, str(v)) for k, v in self.query.items())
+
 
 class ModuleCheck(_Strict):
     """A call that tells whether the account uses the API module this matrix targets
@@ -180,7 +205,7 @@ class ModuleCheck(_Strict):
 
 
 class Pagination(_Strict):
-    style: Literal["page", "offset", "cursor", "link_header"]
+    style: PaginationStyle
     size_param: str
     max_size: int
     cursor_param: str | None = None
@@ -274,11 +299,14 @@ class ReadField(_Strict):
         return self
 
 
+ChangeTimeFormat = Literal["iso_z", "space_utc"]  # 2024-01-31T09:00:00Z | 2024-01-31 09:00:00
+
+
 class ChangedSince(_Strict):
     """The provider's own changed-since filter on `list` (`updated_after=` is pushed down to it)."""
 
     param: str  # query parameter, or a dotted path in the body when pagination is in the body
-    format: Literal["iso_z", "space_utc"]  # 2024-01-31T09:00:00Z | 2024-01-31 09:00:00
+    format: ChangeTimeFormat
     path: str | None = None  # the endpoint that takes the filter, when not the list path
     extra: dict[str, str] = {}  # fixed companions of the filter (Pipeliner's filter-op)
     source: str
@@ -317,6 +345,14 @@ class Operation(_Strict):
     changed_since: ChangedSince | None = None  # list
     note: str | None = None
 
+    @cached_property
+    def changed_since_request(self) -> Request:
+        """The request of a list filtered on change time: at the filter's own endpoint when it
+        names one (`changed_since.path`), else the list's."""
+        if self.changed_since is None or self.changed_since.path is None:
+            return self.request
+        return self.request.model_copy(update={"path": self.changed_since.path})
+
 
 class Fetch(_Strict):
     """A provider read a hook may need (the current record, definitions, ...)."""
@@ -329,7 +365,7 @@ class Fetch(_Strict):
     @field_validator("pagination")
     @classmethod
     def _followed(cls, value: Pagination | None) -> Pagination | None:
-        if value is not None and value.style not in ("link_header", "page"):
+        if value is not None and value.style not in FETCH_PAGINATION_STYLES:
             raise ValueError(
                 "a paged fetch is followed by its Link header (style link_header) or by page "
                 "number until a short page (style page)"
@@ -408,3 +444,12 @@ class Matrix(_Strict):
     hooks_class: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
     provider: Provider
     resources: dict[str, Resource]
+
+    def hook_names(self) -> set[str]:
+        """Every hook the matrix names (read and write): the methods its hooks class must have."""
+        names: set[str] = set()
+        for resource in self.resources.values():
+            names.update(f.hook for f in resource.record.values() if f.hook)
+            for op in resource.operations.values():
+                names.update(f.hook for f in op.fields.values() if f.hook)
+        return names

@@ -68,12 +68,12 @@ __all__ = [
     "AsyncCrm",
     "InsightlyHooksBase",
     "read_project",
+    "read_project_updated_at",
     "write_project_create",
     "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
-    "MATRIX",
     "SUPPORT",
 ]
 
@@ -898,6 +898,12 @@ def read_project(record: Mapping[str, Any], hooks: InsightlyHooksBase) -> dict[s
     }
 
 
+def read_project_updated_at(record: Mapping[str, Any], hooks: InsightlyHooksBase) -> object:
+    """`updated_at` alone, as `read_project` reads it: a list filtered on `updated_after`
+    reads it before mapping the records it keeps."""
+    return _READ_DATETIME(record.get("DATE_UPDATED_UTC"))
+
+
 _CREATE_STATUS_TO_WIRE: Final[dict[str, Any]] = {
     "not started": "NOT STARTED",
     "in progress": "IN PROGRESS",
@@ -1297,9 +1303,6 @@ SPEC: Final[Matrix] = Matrix.model_validate(
     }
 )
 """The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
-
-MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
-"""The same matrix as data, defaults filled in."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

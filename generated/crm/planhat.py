@@ -66,12 +66,12 @@ __all__ = [
     "AsyncCrm",
     "PlanhatHooksBase",
     "read_project",
+    "read_project_updated_at",
     "write_project_create",
     "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
-    "MATRIX",
     "SUPPORT",
 ]
 
@@ -849,6 +849,12 @@ def read_project(record: Mapping[str, Any], hooks: PlanhatHooksBase) -> dict[str
     }
 
 
+def read_project_updated_at(record: Mapping[str, Any], hooks: PlanhatHooksBase) -> object:
+    """`updated_at` alone, as `read_project` reads it: a list filtered on `updated_after`
+    reads it before mapping the records it keeps."""
+    return _READ_DATETIME(record.get("updatedAt"))
+
+
 def write_project_create(data: ProjectCreate, ctx: WriteContext, hooks: PlanhatHooksBase) -> None:
     """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
     from the matrix's `create` fields, hooks called by name."""
@@ -1125,9 +1131,6 @@ SPEC: Final[Matrix] = Matrix.model_validate(
     }
 )
 """The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
-
-MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
-"""The same matrix as data, defaults filled in."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

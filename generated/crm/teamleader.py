@@ -77,7 +77,6 @@ __all__ = [
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
-    "MATRIX",
     "SUPPORT",
 ]
 
@@ -1391,9 +1390,6 @@ SPEC: Final[Matrix] = Matrix.model_validate(
     }
 )
 """The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
-
-MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
-"""The same matrix as data, defaults filled in."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

@@ -5,7 +5,6 @@ Errors name the field, the integration and what would be accepted.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -102,7 +101,7 @@ def validate_body(
 def _check_references(conn: Connector, operation: str, data: RequestModel) -> None:
     """Ids of related records must look like the provider's ids, and arrays the provider caps
     must fit: found here, before a multi-call write could fail half-way."""
-    pattern = re.compile(conn.provider.get("ref_id_pattern") or conn.provider["id_pattern"])
+    pattern = conn.provider.ref_id_regex
     support = conn.module.SUPPORT["projects"][operation]["request"]
     for field in data.__pydantic_fields_set__:
         value = getattr(data, field)
