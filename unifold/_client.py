@@ -409,6 +409,8 @@ class Accounts:
                 )
             held.save(updated_account(current, credentials, params))
         assert held.account is not None
+        # New params may point at another space/pod with other custom fields.
+        self._core.fields_cache.forget(account_id)
         return held.account
 
     def authorization_url(
@@ -490,6 +492,7 @@ class Accounts:
             raise errors.UnknownAccountError(
                 f"no integrated account with id {errors.shown(account_id)}"
             )
+        self._core.fields_cache.forget(account_id)
 
     def sandbox(self, account_id: str) -> SandboxProvider:
         """The emulator behind an in-process sandbox account: its state and the requests it

@@ -184,6 +184,9 @@ def test_a_revoked_refresh_token_means_needs_reauth_without_a_loop(uf: Unifold) 
     with pytest.raises(ReauthRequiredError):
         rename(uf, account.id, "y")
     assert len(box.received) == sent  # fails fast: nothing sent at all
+    with pytest.raises(ReauthRequiredError):
+        uf.crm.projects.fields(integrated_account_id=account.id)
+    assert len(box.received) == sent
     assert refreshed == []
 
 
