@@ -12,7 +12,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from codegen.inputs import Inputs, resolve, resource_schema_names
-from unifold._matrix import CHANGE_TIME_FIELD, OPERATIONS, REQUEST_OPERATIONS, Matrix, WriteField
+from unifold._matrix import (
+    CHANGE_TIME_FIELD,
+    OPERATIONS,
+    REQUEST_OPERATIONS,
+    Matrix,
+    WriteField,
+)
 
 
 @dataclass(frozen=True)

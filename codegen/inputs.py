@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from unifold._matrix import Matrix
+from unifold._matrix import REQUEST_OPERATIONS, Matrix
 
 
 @dataclass(frozen=True)
@@ -305,10 +305,10 @@ def _cross_check(
                             f"'{field}' to be mapped in {base}.record",
                         )
                     )
-            if op.fields and op_name not in ("create", "update"):
+            if op.fields and op_name not in REQUEST_OPERATIONS:
                 errors.append(InputError(file, f"{op_path}.fields", "fields only on create/update"))
                 continue
-            if op_name not in ("create", "update"):
+            if op_name not in REQUEST_OPERATIONS:
                 continue
             body_schema_name = names[op_name]
             if body_schema_name not in schemas:

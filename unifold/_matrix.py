@@ -20,7 +20,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 OPERATIONS = ("list", "get", "create", "update", "delete")
-REQUEST_OPERATIONS = ("create", "update")  # the operations that take a body
+# The operations with a request body (`fields:`): the rest take an id or nothing.
+REQUEST_OPERATIONS = ("create", "update")
 HTTP_METHODS = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
@@ -219,12 +220,13 @@ class Pagination(_Strict):
 
     @model_validator(mode="after")
     def _style_params(self) -> Pagination:
-        needed = {
+        needs: dict[PaginationStyle, list[str]] = {
             "page": ["page_param"],
             "link_header": ["page_param"],
             "offset": ["offset_param"],
             "cursor": ["cursor_param", "next_cursor_path", "has_more_path"],
-        }[self.style]
+        }
+        needed = needs[self.style]
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
             raise ValueError(f"style '{self.style}' needs {missing}")

@@ -102,12 +102,12 @@ def _check_references(conn: Connector, operation: str, data: RequestModel) -> No
     """Ids of related records must look like the provider's ids, and arrays the provider caps
     must fit: found here, before a multi-call write could fail half-way."""
     pattern = conn.provider.ref_id_regex
-    support = conn.module.SUPPORT["projects"][operation]["request"]
+    fields = conn.operations[operation].spec.fields
     for field in data.__pydantic_fields_set__:
         value = getattr(data, field)
         items = value if isinstance(value, list) else [value]
-        limit = support.get(field, {}).get("max_items")
-        limit = MAX_REFERENCES if limit is None else limit
+        spec = fields.get(field)
+        limit = MAX_REFERENCES if spec is None or spec.max_items is None else spec.max_items
         if isinstance(value, list) and len(value) > limit:
             raise errors.InvalidFieldValueError(
                 f"{field}: at most {limit} item(s), got {len(value)} "
@@ -153,7 +153,8 @@ def _convert(
         )
     top = str(first["loc"][0]) if first["loc"] else ""
     if first["type"] == "literal_error":
-        allowed = conn.module.SUPPORT["projects"][operation]["request"].get(top, {}).get("enum")
+        spec = conn.operations[operation].spec.fields.get(top)
+        allowed = sorted(spec.enum) if spec is not None and spec.enum is not None else None
         return errors.InvalidEnumValueError(
             f"{field}: {first['input']!r} is not accepted by {conn.name} on projects.{operation}; "
             f"accepted values: {', '.join(repr(v) for v in allowed or ())}",
