@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 from unifold import _errors as errors
 from unifold._accounts.model import Credentials, IntegratedAccount
-from unifold._matrix import Provider
 from unifold._oauth.providers import OAUTH_CREDENTIALS
 from unifold._oauth.providers import PROVIDERS as OAUTH_PROVIDERS
 
@@ -82,7 +81,7 @@ def check_account(
             integration=integration,
             accepted=["production", "sandbox"],
         )
-    provider: Provider = load(integration).SPEC.provider
+    provider = load(integration).SPEC.provider
     wanted = sorted(provider.auth.credentials)
     # An OAuth integration also takes a grant (see unifold/_oauth), told by its refresh token.
     oauth = integration in OAUTH_PROVIDERS

@@ -12,12 +12,12 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
 
 from unifold._engine.context import WriteContext
+from unifold._engine.generated import GeneratedIntegration
 from unifold._matrix import CHANGE_TIME_FIELD, Matrix, Operation, Provider, Resource
 
 
@@ -80,7 +80,7 @@ class OperationPlan:
 class Connector:
     name: str
     display_name: str
-    module: ModuleType
+    module: GeneratedIntegration
     spec: Matrix
     hooks: object  # the integration's hand-written hooks class
     operations: Mapping[str, OperationPlan]
@@ -139,13 +139,11 @@ def _check_implemented(integration: str, hooks_module: str, hooks: Any, spec: Ma
 
 @cache
 def load_connector(integration: str) -> Connector:
-    from unifold.generated.crm.registry import INTEGRATIONS
+    from unifold.generated.crm.registry import INTEGRATIONS, load
 
     info = INTEGRATIONS[integration]
-    module = importlib.import_module(info.module)
+    module = load(integration)
     spec = module.SPEC
-    if not isinstance(spec, Matrix):  # the generator-runtime contract, checked once
-        raise TypeError(f"{info.module}.SPEC is not a unifold._matrix.Matrix; run make generate")
     hooks_module = importlib.import_module(info.hooks_module)
     hooks = getattr(hooks_module, info.hooks_class)()
     _check_implemented(integration, info.hooks_module, hooks, spec)
