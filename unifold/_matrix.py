@@ -438,6 +438,8 @@ class Resource(_Strict):
         unknown = sorted(set(value) - set(OPERATIONS))
         if unknown:
             raise ValueError(f"unknown operations {unknown}; expected some of {list(OPERATIONS)}")
+        if "list" in value and value["list"].pagination is None:
+            raise ValueError("`list` needs `pagination` (how the provider pages its list)")
         return value
 
 
