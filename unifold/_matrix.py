@@ -447,6 +447,8 @@ class Resource(_Strict):
                     f"{name}.checks: only operations with a body ({', '.join(REQUEST_OPERATIONS)})"
                     f" have checks"
                 )
+        if "list" in value and value["list"].pagination is None:
+            raise ValueError("`list` needs `pagination` (how the provider pages its list)")
         return value
 
 

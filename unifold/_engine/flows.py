@@ -829,7 +829,7 @@ def list_flow(
 ) -> Flow:
     spec = conn.resource.operations["list"]
     pagination = spec.pagination
-    assert pagination is not None  # a list operation has one (checked by the generator)
+    assert pagination is not None  # the matrix schema requires one on `list`
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise errors.InvalidParameterError(
             f"limit must be a positive integer, not {limit!r}",
