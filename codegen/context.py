@@ -148,6 +148,9 @@ class WriteFnCtx:
     model: str  # ProjectUpdate
     statements: tuple[tuple[str, str], ...]  # (unified field, statement writing it)
     enums: tuple[tuple[str, str], ...]  # (constant name, dict literal)
+    operation: str  # update
+    check_function: str  # check_project_update (emitted only when there are checks)
+    checks: tuple[str, ...]  # the operation's check hooks, in matrix order
 
 
 def _write_fn(matrix: Matrix, resource: str, op_name: str) -> WriteFnCtx:
@@ -174,19 +177,23 @@ def _write_fn(matrix: Matrix, resource: str, op_name: str) -> WriteFnCtx:
                 args.append(f"transform={spec.transform!r}")
             statement = f"put(ctx, {', '.join(args)})"
         statements.append((field, statement))
+    record = names["record"].lower()
     return WriteFnCtx(
-        function=f"write_{names['record'].lower()}_{op_name}",
+        function=f"write_{record}_{op_name}",
         model=names[op_name],
         statements=tuple(statements),
         enums=tuple(enums),
+        operation=op_name,
+        check_function=f"check_{record}_{op_name}",
+        checks=tuple(matrix.resources[resource].operations[op_name].checks),
     )
 
 
 @dataclass(frozen=True)
 class HookCtx:
     name: str
-    kind: str  # read / write
-    value_annotation: str  # write: the unified value; read: the return type
+    kind: str  # read / write / check
+    value_annotation: str  # write: the unified value; read: the return type; check: the body
     used_by: tuple[str, ...]
     needs: tuple[str, ...]
 
@@ -449,6 +456,12 @@ def _hooks(matrix: Matrix, schemas: dict[str, Any], types: _Types) -> tuple[Hook
                 entry["types"].append(types.request(props[field], enum))
                 entry["used"].append(f"{res_name}.{op_name}.{field}")
                 entry["needs"].extend(wspec.needs)
+            for check in op.checks:
+                entry = found.setdefault(
+                    check, {"kind": "check", "types": [], "used": [], "needs": []}
+                )
+                entry["types"].append(names[op_name])
+                entry["used"].append(f"{res_name}.{op_name}")
     hooks = []
     for name in sorted(found):
         entry = found[name]
@@ -457,7 +470,8 @@ def _hooks(matrix: Matrix, schemas: dict[str, Any], types: _Types) -> tuple[Hook
             HookCtx(
                 name=name,
                 kind=entry["kind"],
-                value_annotation=" | ".join(unique_types) + " | None",
+                value_annotation=" | ".join(unique_types)
+                + ("" if entry["kind"] == "check" else " | None"),
                 used_by=tuple(entry["used"]),
                 needs=tuple(sorted(set(entry["needs"]))),
             )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -346,6 +346,9 @@ class Operation(_Strict):
     pagination: Pagination | None = None  # list
     idempotency: Idempotency | None = None  # create: finding what an unclear create made
     changed_since: ChangedSince | None = None  # list
+    # Cross-field rules (create, update): hooks called in this order with the validated body,
+    # before anything is sent (Capsule: a project needs a main party).
+    checks: list[Annotated[str, Field(pattern=IDENTIFIER)]] = []
     note: str | None = None
 
     @cached_property
@@ -438,6 +441,12 @@ class Resource(_Strict):
         unknown = sorted(set(value) - set(OPERATIONS))
         if unknown:
             raise ValueError(f"unknown operations {unknown}; expected some of {list(OPERATIONS)}")
+        for name, op in value.items():
+            if op.checks and name not in REQUEST_OPERATIONS:
+                raise ValueError(
+                    f"{name}.checks: only operations with a body ({', '.join(REQUEST_OPERATIONS)})"
+                    f" have checks"
+                )
         if "list" in value and value["list"].pagination is None:
             raise ValueError("`list` needs `pagination` (how the provider pages its list)")
         return value
@@ -450,11 +459,32 @@ class Matrix(_Strict):
     provider: Provider
     resources: dict[str, Resource]
 
-    def hook_names(self) -> set[str]:
-        """Every hook the matrix names (read and write): the methods its hooks class must have."""
-        names: set[str] = set()
+    @model_validator(mode="after")
+    def _one_kind_per_hook(self) -> Matrix:
+        mixed = sorted(name for name, kinds in self.hook_kinds().items() if len(kinds) > 1)
+        if mixed:
+            raise ValueError(
+                f"hook(s) {', '.join(mixed)} named as more than one kind (read, write, check); "
+                f"give each use its own method"
+            )
+        return self
+
+    def hook_kinds(self) -> dict[str, set[str]]:
+        """Every hook the matrix names, with what it is used as: "read" (a record field),
+        "write" (a request field) or "check" (an operation's rule)."""
+        kinds: dict[str, set[str]] = {}
         for resource in self.resources.values():
-            names.update(f.hook for f in resource.record.values() if f.hook)
+            for read in resource.record.values():
+                if read.hook:
+                    kinds.setdefault(read.hook, set()).add("read")
             for op in resource.operations.values():
-                names.update(f.hook for f in op.fields.values() if f.hook)
-        return names
+                for write in op.fields.values():
+                    if write.hook:
+                        kinds.setdefault(write.hook, set()).add("write")
+                for check in op.checks:
+                    kinds.setdefault(check, set()).add("check")
+        return kinds
+
+    def hook_names(self) -> set[str]:
+        """Every hook the matrix names: the methods its hooks class must have."""
+        return set(self.hook_kinds())

@@ -103,7 +103,9 @@ __all__ = [
     "CapsuleHooksBase",
     "read_project",
     "read_project_updated_at",
+    "check_project_create",
     "write_project_create",
+    "check_project_update",
     "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
@@ -894,6 +896,14 @@ class CapsuleHooksBase(abc.ABC):
     INTEGRATION: ClassVar[str] = "capsule"
 
     @abc.abstractmethod
+    def check_main_party(self, operation: str, data: ProjectCreate | ProjectUpdate) -> None:
+        """Check for projects.create, projects.update: raise a `UnifoldValidationError` subclass naming the field; runs before anything is sent."""
+
+    @abc.abstractmethod
+    def check_tags(self, operation: str, data: ProjectUpdate) -> None:
+        """Check for projects.update: raise a `UnifoldValidationError` subclass naming the field; runs before anything is sent."""
+
+    @abc.abstractmethod
     def merge_remote_data(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
         """Write hook for projects.update.remote_data. Needs fetches: current."""
 
@@ -971,6 +981,11 @@ def read_project_updated_at(record: Mapping[str, Any], hooks: CapsuleHooksBase) 
 _CREATE_STATUS_TO_WIRE: Final[dict[str, Any]] = {"open": "OPEN", "closed": "CLOSED"}
 
 
+def check_project_create(data: ProjectCreate, hooks: CapsuleHooksBase) -> None:
+    """The matrix's `create` checks, in order, on the validated body."""
+    hooks.check_main_party("create", data)
+
+
 def write_project_create(data: ProjectCreate, ctx: WriteContext, hooks: CapsuleHooksBase) -> None:
     """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
     from the matrix's `create` fields, hooks called by name."""
@@ -992,6 +1007,12 @@ def write_project_create(data: ProjectCreate, ctx: WriteContext, hooks: CapsuleH
 
 
 _UPDATE_STATUS_TO_WIRE: Final[dict[str, Any]] = {"open": "OPEN", "closed": "CLOSED"}
+
+
+def check_project_update(data: ProjectUpdate, hooks: CapsuleHooksBase) -> None:
+    """The matrix's `update` checks, in order, on the validated body."""
+    hooks.check_main_party("update", data)
+    hooks.check_tags("update", data)
 
 
 def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: CapsuleHooksBase) -> None:
@@ -1260,6 +1281,7 @@ SPEC: Final[Matrix] = Matrix(
                             "(developer.capsulecrm.com/v2/operations/Project)"
                         ),
                     ),
+                    checks=["check_main_party"],
                 ),
                 "update": Operation(
                     request=Request(
@@ -1343,6 +1365,7 @@ SPEC: Final[Matrix] = Matrix(
                             note="merged as is; an owner without a team keeps the current team",
                         ),
                     },
+                    checks=["check_main_party", "check_tags"],
                     note="Capsule's PUT is a partial update: fields left out stay unchanged.",
                 ),
                 "delete": Operation(

@@ -91,7 +91,9 @@ __all__ = [
     "AsyncCrm",
     "TeamleaderHooksBase",
     "read_project",
+    "check_project_create",
     "write_project_create",
+    "check_project_update",
     "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
@@ -873,6 +875,10 @@ class TeamleaderHooksBase(abc.ABC):
     INTEGRATION: ClassVar[str] = "teamleader"
 
     @abc.abstractmethod
+    def check_budget(self, operation: str, data: ProjectCreate | ProjectUpdate) -> None:
+        """Check for projects.create, projects.update: raise a `UnifoldValidationError` subclass naming the field; runs before anything is sent."""
+
+    @abc.abstractmethod
     def create_account(self, value: AccountRef | None, ctx: WriteContext) -> None:
         """Write hook for projects.create.account."""
 
@@ -953,6 +959,11 @@ def read_project(record: Mapping[str, Any], hooks: TeamleaderHooksBase) -> dict[
     }
 
 
+def check_project_create(data: ProjectCreate, hooks: TeamleaderHooksBase) -> None:
+    """The matrix's `create` checks, in order, on the validated body."""
+    hooks.check_budget("create", data)
+
+
 def write_project_create(
     data: ProjectCreate, ctx: WriteContext, hooks: TeamleaderHooksBase
 ) -> None:
@@ -975,6 +986,11 @@ def write_project_create(
         hooks.create_contacts(data.contact, ctx)
     if "remote_data" in given:
         merge_remote_data(data.remote_data, ctx)
+
+
+def check_project_update(data: ProjectUpdate, hooks: TeamleaderHooksBase) -> None:
+    """The matrix's `update` checks, in order, on the validated body."""
+    hooks.check_budget("update", data)
 
 
 def write_project_update(
@@ -1213,6 +1229,7 @@ SPEC: Final[Matrix] = Matrix(
                         "contact": WriteField(hook="create_contacts"),
                         "remote_data": WriteField(merge=True),
                     },
+                    checks=["check_budget"],
                 ),
                 "update": Operation(
                     request=Request(
@@ -1293,6 +1310,7 @@ SPEC: Final[Matrix] = Matrix(
                         ),
                         "remote_data": WriteField(merge=True),
                     },
+                    checks=["check_budget"],
                     note=(
                         "`name` is required because the unified reference (Truto) requires it for Teamleader; "
                         "Teamleader itself requires only `id` in projects.update. projects.update changes "

@@ -60,6 +60,7 @@ def deep_merge(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
 ReadFunction = Callable[[Mapping[str, Any], Any], dict[str, Any]]
 FieldReadFunction = Callable[[Mapping[str, Any], Any], Any]
 WriteFunction = Callable[[Any, WriteContext, Any], None]
+CheckFunction = Callable[[Any, Any], None]
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,9 @@ class OperationPlan:
     # The generated write function (`write_project_update`): the caller's fields into the wire
     # body, in matrix order; None for operations without a body.
     write: WriteFunction | None = None
+    # The generated check function (`check_project_create`): the matrix's `checks` hooks on the
+    # validated body, before anything is sent; None when the operation declares none.
+    check: CheckFunction | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,7 @@ def load_connector(integration: str) -> Connector:
             name=op_name,
             spec=op,
             write=getattr(module, f"write_project_{op_name}", None),
+            check=getattr(module, f"check_project_{op_name}", None),
             needs={field: tuple(w.needs) for field, w in op.fields.items()},
         )
         for op_name, op in spec.resources["projects"].operations.items()

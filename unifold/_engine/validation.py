@@ -92,9 +92,9 @@ def validate_body(
     except ValidationError as exc:
         raise _convert(conn, operation, model, exc) from None
     _check_references(conn, operation, validated)
-    check = getattr(conn.hooks, "check", None)
+    check = conn.operations[operation].check
     if check is not None:
-        check(operation, validated)  # cross-field rules of the integration, before any I/O
+        check(validated, conn.hooks)  # the matrix's cross-field rules, before any I/O
     return validated, warnings
 
 
