@@ -17,6 +17,7 @@ from unifold._engine.context import ProviderCall, WriteContext, not_implemented
 from unifold._engine.transforms import READ
 from unifold._engine.types import RefDict
 from unifold._errors import InvalidFieldValueError
+from unifold._matrix import ReadTransform
 from unifold._models import RequestModel
 from unifold.hooks._common import ids, int_id, ref
 
@@ -33,6 +34,6 @@ __all__ = [
     "ref",
 ]
 
-READ_TRANSFORMS: Mapping[str, Callable[[Any], Any]] = READ
+READ_TRANSFORMS: Mapping[ReadTransform, Callable[[Any], Any]] = READ
 """The matrix's read transforms by name (`READ_TRANSFORMS["uri_id"](value)`), for hooks that
 read a value the way a plain matrix field would."""
