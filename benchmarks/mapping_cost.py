@@ -25,7 +25,7 @@ from benchmarks import _common as c
 
 NAME = "mapping_cost"
 TITLE = "2. mapping cost in process"
-GOAL_US = 50.0
+GOAL_US = 25.0  # issue 8: validation + mapping of an update costs at most this
 BODY = {"name": "Benchmark project"}
 BLOCK = 50
 
@@ -128,8 +128,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         c.goal(
             f"{name} mapping µs/update",
             r["total_us"]["median"],
-            f"< {GOAL_US}",
-            r["total_us"]["median"] < GOAL_US,
+            f"<= {GOAL_US}",
+            r["total_us"]["median"] <= GOAL_US,
         )
         for name, r in per.items()
     ]
@@ -147,8 +147,8 @@ def rows(result: dict[str, Any]) -> list[c.Row]:
                 c.fmt(total, " µs"),
                 c.fmt(r["baseline_json_us"]["median"], " µs"),
                 c.fmt(r["ratio_median"], "x", 2),
-                f"< {GOAL_US:.0f} µs",
-                total < GOAL_US,
+                f"<= {GOAL_US:.0f} µs",
+                total <= GOAL_US,
             )
         )
     return out

@@ -21,7 +21,7 @@ from benchmarks import _common as c
 
 NAME = "update_overhead"
 TITLE = "1. update overhead (loopback)"
-GOAL_RATIO = 1.10
+GOAL_RATIO = 1.05  # issue 8: unifold adds at most 5 % to the same requests sent raw
 BODY = {"name": "Benchmark project"}
 SENT_HEADERS = ("authorization", "accept", "content-type")
 

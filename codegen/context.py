@@ -9,10 +9,16 @@ import pprint
 from dataclasses import dataclass
 from typing import Any
 
-from codegen.inputs import Inputs, resolve, resource_schema_names
-from unifold._matrix import OPERATIONS, Matrix, WriteField
+from pydantic import BaseModel
 
-REQUEST_OPERATIONS = ("create", "update")
+from codegen.inputs import Inputs, resolve, resource_schema_names
+from unifold._matrix import (
+    CHANGE_TIME_FIELD,
+    OPERATIONS,
+    REQUEST_OPERATIONS,
+    Matrix,
+    WriteField,
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class ReadFnCtx:
     items: tuple[tuple[str, str], ...]  # (helper name, expression over `item`) for `each`
     enums: tuple[tuple[str, str], ...]  # (constant name, dict literal)
     transforms: tuple[str, ...]  # read transform names used
+    # (function, unified field, expression): fields a flow reads alone (`read_project_updated_at`)
+    alone: tuple[tuple[str, str, str], ...]
 
 
 def _get(path: str, var: str) -> str:
@@ -116,13 +124,19 @@ def _read_fn(matrix: Matrix, resource: str) -> ReadFnCtx:
                 used.add(spec.transform)
                 expr = f"_READ_{spec.transform.upper()}({expr})"
         fields.append((field, expr))
+    function = f"read_{names['record'].lower()}"
     return ReadFnCtx(
-        function=f"read_{names['record'].lower()}",
+        function=function,
         record=names["record"],
         fields=tuple(fields),
         items=tuple(items),
         enums=tuple(enums),
         transforms=tuple(sorted(used)),
+        alone=tuple(
+            (f"{function}_{field}", field, expr)
+            for field, expr in fields
+            if field == CHANGE_TIME_FIELD
+        ),
     )
 
 
@@ -134,6 +148,9 @@ class WriteFnCtx:
     model: str  # ProjectUpdate
     statements: tuple[tuple[str, str], ...]  # (unified field, statement writing it)
     enums: tuple[tuple[str, str], ...]  # (constant name, dict literal)
+    operation: str  # update
+    check_function: str  # check_project_update (emitted only when there are checks)
+    checks: tuple[str, ...]  # the operation's check hooks, in matrix order
 
 
 def _write_fn(matrix: Matrix, resource: str, op_name: str) -> WriteFnCtx:
@@ -160,19 +177,23 @@ def _write_fn(matrix: Matrix, resource: str, op_name: str) -> WriteFnCtx:
                 args.append(f"transform={spec.transform!r}")
             statement = f"put(ctx, {', '.join(args)})"
         statements.append((field, statement))
+    record = names["record"].lower()
     return WriteFnCtx(
-        function=f"write_{names['record'].lower()}_{op_name}",
+        function=f"write_{record}_{op_name}",
         model=names[op_name],
         statements=tuple(statements),
         enums=tuple(enums),
+        operation=op_name,
+        check_function=f"check_{record}_{op_name}",
+        checks=tuple(matrix.resources[resource].operations[op_name].checks),
     )
 
 
 @dataclass(frozen=True)
 class HookCtx:
     name: str
-    kind: str  # read / write
-    value_annotation: str  # write: the unified value; read: the return type
+    kind: str  # read / write / check
+    value_annotation: str  # write: the unified value; read: the return type; check: the body
     used_by: tuple[str, ...]
     needs: tuple[str, ...]
 
@@ -191,7 +212,8 @@ class IntegrationCtx:
     readers: tuple[ReadFnCtx, ...]
     writers: tuple[WriteFnCtx, ...]
     hooks: tuple[HookCtx, ...]
-    matrix_literal: str
+    spec_expression: str  # `Matrix(...)`: typed constructor calls, only non-default values
+    spec_classes: tuple[str, ...]  # the `unifold._matrix` classes it calls
     support_literal: str
     resources: tuple[str, ...]
     operations: tuple[str, ...]
@@ -205,9 +227,44 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def py_literal(value: Any, sort: bool = True) -> str:
-    """A Python literal; `sort=False` keeps the input's order (the matrix's: writers run in it)."""
-    return pprint.pformat(_sorted(value) if sort else value, width=100, sort_dicts=False)
+class SpecExpression:
+    """A matrix as Python constructor calls (`Matrix(provider=Provider(...), ...)`): keyword
+    arguments in the schema's field order, dict entries in the matrix's order (writers run in
+    it), and only values that differ from the field's default (the defaults live once, in
+    `unifold._matrix`). mypy then checks every value against the schema."""
+
+    def __init__(self, matrix: Matrix) -> None:
+        self.classes: set[str] = set()
+        self.text = self._value(matrix)
+
+    def _value(self, value: Any) -> str:
+        if isinstance(value, BaseModel):
+            return self._model(value)
+        if isinstance(value, dict):
+            items = ", ".join(f"{self._value(k)}: {self._value(v)}" for k, v in value.items())
+            return "{" + items + "}"
+        if isinstance(value, list):
+            return "[" + ", ".join(self._value(v) for v in value) + "]"
+        if isinstance(value, str | int | float | bool) or value is None:
+            # pformat wraps a long string into parenthesized pieces (a docs URL, a note).
+            return pprint.pformat(value, width=88)
+        raise TypeError(f"no Python literal for {type(value).__name__} in a matrix")
+
+    def _model(self, model: BaseModel) -> str:
+        cls = type(model)
+        self.classes.add(cls.__name__)
+        args = []
+        for name, field in cls.model_fields.items():
+            value = getattr(model, name)
+            if not field.is_required() and value == field.get_default(call_default_factory=True):
+                continue
+            args.append(f"{name}={self._value(value)}")
+        return f"{cls.__name__}({', '.join(args)})"
+
+
+def py_literal(value: Any) -> str:
+    """A Python literal, keys sorted (deterministic whatever the input's order)."""
+    return pprint.pformat(_sorted(value), width=100, sort_dicts=False)
 
 
 class _Types:
@@ -399,6 +456,12 @@ def _hooks(matrix: Matrix, schemas: dict[str, Any], types: _Types) -> tuple[Hook
                 entry["types"].append(types.request(props[field], enum))
                 entry["used"].append(f"{res_name}.{op_name}.{field}")
                 entry["needs"].extend(wspec.needs)
+            for check in op.checks:
+                entry = found.setdefault(
+                    check, {"kind": "check", "types": [], "used": [], "needs": []}
+                )
+                entry["types"].append(names[op_name])
+                entry["used"].append(f"{res_name}.{op_name}")
     hooks = []
     for name in sorted(found):
         entry = found[name]
@@ -407,7 +470,8 @@ def _hooks(matrix: Matrix, schemas: dict[str, Any], types: _Types) -> tuple[Hook
             HookCtx(
                 name=name,
                 kind=entry["kind"],
-                value_annotation=" | ".join(unique_types) + " | None",
+                value_annotation=" | ".join(unique_types)
+                + ("" if entry["kind"] == "check" else " | None"),
                 used_by=tuple(entry["used"]),
                 needs=tuple(sorted(set(entry["needs"]))),
             )
@@ -452,6 +516,7 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
                 params.append(_params(matrix, res_name, op_name, schemas, types))
         models.append(_record_model(matrix, res_name, schemas, types))
     hooks = _hooks(matrix, schemas, types)
+    spec = SpecExpression(matrix)
     base = inputs.spec_path.resolve().parent.parent
     return IntegrationCtx(
         name=name,
@@ -474,10 +539,8 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
             if op in matrix.resources[r].operations
         ),
         hooks=hooks,
-        # Only what the matrix sets: the defaults live once, in `unifold._matrix`.
-        matrix_literal=py_literal(
-            matrix.model_dump(mode="json", exclude_defaults=True), sort=False
-        ),
+        spec_expression=spec.text,
+        spec_classes=tuple(sorted(spec.classes)),
         support_literal=py_literal(support_table(matrix)),
         resources=tuple(sorted(matrix.resources)),
         operations=tuple(sorted({op for r in matrix.resources.values() for op in r.operations})),

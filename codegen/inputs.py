@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from unifold._matrix import Matrix
+from unifold._matrix import REQUEST_OPERATIONS, Matrix
 
 
 @dataclass(frozen=True)
@@ -305,10 +305,10 @@ def _cross_check(
                             f"'{field}' to be mapped in {base}.record",
                         )
                     )
-            if op.fields and op_name not in ("create", "update"):
+            if op.fields and op_name not in REQUEST_OPERATIONS:
                 errors.append(InputError(file, f"{op_path}.fields", "fields only on create/update"))
                 continue
-            if op_name not in ("create", "update"):
+            if op_name not in REQUEST_OPERATIONS:
                 continue
             body_schema_name = names[op_name]
             if body_schema_name not in schemas:
@@ -362,15 +362,6 @@ def _cross_check(
                     )
 
 
-def hook_names(matrix: Matrix) -> set[str]:
-    names: set[str] = set()
-    for resource in matrix.resources.values():
-        names.update(f.hook for f in resource.record.values() if f.hook)
-        for op in resource.operations.values():
-            names.update(f.hook for f in op.fields.values() if f.hook)
-    return names
-
-
 def load_inputs(root: Path, spec_dir: Path | None = None, hooks_dir: Path | None = None) -> Inputs:
     spec_dir = spec_dir or root / "openapi"
     hooks_dir = hooks_dir or root / "unifold" / "hooks"
@@ -415,7 +406,7 @@ def load_inputs(root: Path, spec_dir: Path | None = None, hooks_dir: Path | None
             _cross_check(name, matrix, file, spec["components"]["schemas"], errors)
         found = find_hook_methods(hooks_dir / f"{name}.py", matrix.hooks_class)
         if found is not None:
-            for hook in sorted(hook_names(matrix) - found):
+            for hook in sorted(matrix.hook_names() - found):
                 errors.append(
                     InputError(
                         file,
@@ -425,8 +416,8 @@ def load_inputs(root: Path, spec_dir: Path | None = None, hooks_dir: Path | None
                     )
                 )
         todo = find_unimplemented(hooks_dir / f"{name}.py", matrix.hooks_class)
-        if todo & hook_names(matrix):
-            unimplemented[name] = sorted(todo & hook_names(matrix))
+        if todo & matrix.hook_names():
+            unimplemented[name] = sorted(todo & matrix.hook_names())
         matrices[name] = matrix
         paths[name] = path
         hooks_found[name] = found

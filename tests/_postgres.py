@@ -15,7 +15,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -23,6 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests._net import free_port
 
 USER = "unifold"
 
@@ -35,12 +36,6 @@ def _binary(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
@@ -51,7 +46,7 @@ def postgres_server() -> Iterator[str]:
     folder = Path(tempfile.mkdtemp(prefix="unifold-pg-"))
     if as_root:
         shutil.chown(folder, "postgres", "postgres")
-    data, port = folder / "data", _free_port()
+    data, port = folder / "data", free_port()
 
     def run(*args: str) -> None:
         subprocess.run([*run_as, *args], check=True, capture_output=True, timeout=120)

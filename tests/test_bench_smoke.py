@@ -38,6 +38,10 @@ REQUIRED = {
         "integrations.*.map_records_per_s",
         "integrations.*.json_records_per_s",
         "integrations.*.cost_ratio_vs_json",
+        "integrations.*.mapping_ratio_vs_json",
+        "integrations.*.typed_floor_ratio_vs_json",
+        "integrations.*.us_per_record.mapping",
+        "integrations.*.gc_on.cost_ratio_vs_json",
     ],
     "async_concurrency": [
         "unified.updates_per_s",

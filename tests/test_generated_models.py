@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
 from unifold.generated.crm import capsule, insightly, pipeliner, planhat, teamleader
 from unifold.generated.crm.registry import INTEGRATIONS as REGISTRY
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_teamleader_update_requires_name() -> None:
@@ -77,18 +81,22 @@ def test_support_table_is_data() -> None:
 
 
 @pytest.mark.parametrize("integration", sorted(REGISTRY))
-def test_generated_read_function_maps_as_the_matrix_says(integration: str) -> None:
-    """The generated `read_project` gives what the matrix's per-field readers give, on the
-    emulator's records and on records whose values all have an unexpected shape."""
+def test_generated_change_time_reader_reads_as_read_project(integration: str) -> None:
+    """`read_project_updated_at` (what a list filtered on `updated_after` reads first) gives
+    what the generated `read_project` gives for `updated_at`, on the emulator's records and on
+    records whose values all have an unexpected shape."""
     from benchmarks.read_mapping import seed_records
     from unifold._engine.connector import load_connector
 
     conn = load_connector(integration)
+    assert ("updated_at" in conn.resource.record) == (conn.read_changed_at is not None)
+    if conn.read_changed_at is None:
+        pytest.skip(f"{integration} records carry no updated_at")
     _, records = seed_records(integration)
     odd = [{key: odd_value for key in records[0]} for odd_value in (None, 7, "x", [], {})]
+    assert any(conn.read(raw)["updated_at"] for raw in records)
     for raw in [*records, *odd]:
-        expected = {field: reader(raw) for field, reader in conn.readers}
-        assert conn.read_record(raw, conn.hooks) == expected
+        assert conn.read_changed_at(raw, conn.hooks) == conn.read(raw)["updated_at"]
 
 
 def test_transform_names_are_defined_once() -> None:
@@ -103,23 +111,53 @@ def test_transform_names_are_defined_once() -> None:
 
 @pytest.mark.parametrize("integration", sorted(REGISTRY))
 def test_generated_spec_is_the_matrix_with_defaults_written_once(integration: str) -> None:
-    from pathlib import Path
-
     import yaml
 
     from unifold._matrix import Matrix
     from unifold.generated.crm.registry import load
 
     module = load(integration)
-    root = Path(__file__).resolve().parent.parent
-    source = yaml.safe_load((root / "openapi/integrations" / f"{integration}.yaml").read_text())
+    source = yaml.safe_load((ROOT / "openapi/integrations" / f"{integration}.yaml").read_text())
     assert isinstance(module.SPEC, Matrix)
     assert module.SPEC == Matrix.model_validate(source)
-    assert module.MATRIX == module.SPEC.model_dump(mode="json")
-    # Defaults are not written into the generated module (they live in unifold._matrix).
-    text = (root / "generated/crm" / f"{integration}.py").read_text()
-    literal = text[text.index("SPEC: Final") : text.index("MATRIX: Final")]
-    assert '"nullable": True' not in literal and '"transform": None' not in literal
+    assert not hasattr(module, "MATRIX")  # no untyped copy for the runtime to read by key
+
+
+GENERATED_SOURCES = [
+    *(f"generated/crm/{name}.py" for name in sorted(REGISTRY)),
+    "tests/generator/golden/mini/crm/acme.py",
+]
+
+
+@pytest.mark.parametrize("path", GENERATED_SOURCES)
+def test_generated_spec_is_typed_constructor_calls(path: str) -> None:
+    """`SPEC = Matrix(...)`: keyword calls of `unifold._matrix` classes (so mypy checks each
+    value), no dict dump, no `model_validate`, and no argument equal to its field's default."""
+    import ast
+
+    import unifold._matrix
+    from tests.generator.conftest import spec_call
+
+    text = (ROOT / path).read_text()
+    assert "MATRIX" not in text and "model_validate(" not in text
+    call = spec_call(text)  # constructor calls and literals only (asserted there)
+    checked = 0
+    for node in ast.walk(call):
+        if not isinstance(node, ast.Call):
+            continue
+        assert isinstance(node.func, ast.Name)
+        fields = getattr(unifold._matrix, node.func.id).model_fields
+        for keyword in node.keywords:
+            field = fields[keyword.arg]
+            try:
+                value = ast.literal_eval(keyword.value)
+            except ValueError:
+                continue  # a nested model call: walked on its own
+            checked += 1
+            assert field.is_required() or value != field.get_default(call_default_factory=True), (
+                f"{path}: {node.func.id}({keyword.arg}=...) repeats the default"
+            )
+    assert checked > 10
 
 
 @pytest.mark.parametrize("integration", sorted(REGISTRY))

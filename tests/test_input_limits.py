@@ -305,6 +305,23 @@ def test_related_records_per_field_are_capped(sandbox: tuple[Unifold, dict[str, 
     assert sent(uf, accounts["teamleader"]) == 0
 
 
+def test_a_provider_cap_on_related_records_is_refused_before_any_request(
+    sandbox: tuple[Unifold, dict[str, str]],
+) -> None:
+    """The matrix's `max_items` (Capsule links one opportunity) is checked up front."""
+    uf, accounts = sandbox
+    opportunities = [{"id": str(i)} for i in SEED_REFERENCES["capsule"]["opportunities"][:2]]
+    assert len(opportunities) == 2
+    with pytest.raises(InvalidFieldValueError, match="at most 1 item") as caught:
+        uf.crm.projects.update(
+            SEED_PROJECT_IDS["capsule"][0],
+            {"opportunity": opportunities},
+            integrated_account_id=accounts["capsule"],
+        )
+    assert caught.value.field == "opportunity" and caught.value.accepted == "at most 1"
+    assert sent(uf, accounts["capsule"]) == 0
+
+
 def test_the_sandbox_keeps_only_its_latest_requests() -> None:
     from unifold.sandbox import create_provider
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests._net import free_port, stopped_on_exit
 from unifold import AsyncUnifold, InvalidParameterError, ProviderRateLimitError, Unifold
 from unifold._engine.connector import load_connector
 from unifold._ratelimit import Budget, Pacer, budgets_of
@@ -31,15 +31,9 @@ LIMIT = 200
 TL_TOKEN = SANDBOX_CREDENTIALS["teamleader"]["access_token"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served_teamleader() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "unifold.sandbox", "serve", "teamleader", "--port", str(port)]
         + ["--rate-limit-window", str(WINDOW)],
@@ -47,7 +41,7 @@ def served_teamleader() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    try:
+    with stopped_on_exit(proc):
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -59,9 +53,6 @@ def served_teamleader() -> Iterator[str]:
                 time.sleep(0.1)
         time.sleep(WINDOW)  # the probe's slot is out of the window again
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def _stats(base: str) -> dict[str, int]:

@@ -151,10 +151,12 @@ def test_a_teamleader_reset_without_offset_is_utc(status: int) -> None:
 
 def test_retry_after_parsing() -> None:
     from unifold._engine import retry
+    from unifold._matrix import RateLimit
 
-    tl = {"reset": "X-RateLimit-Reset", "reset_format": "iso_datetime"}
-    assert retry.retry_after({"retry-after": "nan"}, {}, 429) is None
-    assert retry.retry_after({"retry-after": "-5"}, {}, 429) == 0.0
+    tl = RateLimit(reset="X-RateLimit-Reset", reset_format="iso_datetime", source="test")
+    none = RateLimit(source="test")
+    assert retry.retry_after({"retry-after": "nan"}, none, 429) is None
+    assert retry.retry_after({"retry-after": "-5"}, none, 429) == 0.0
     assert retry.retry_after({"x-ratelimit-reset": "garbage"}, tl, 429) is None
     assert retry.retry_after({"x-ratelimit-reset": "9999-12-31T23:59:59-01:00"}, tl, 429) == (
         retry.LONGEST_HINT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,6 +27,25 @@ def test_fast_paths_match_the_general_parser(moment: datetime) -> None:
     ]
     for text in shapes:
         assert READ["datetime"](text) == _read_datetime_parsed(text), text
+
+
+def test_every_provider_shape_takes_its_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each shape the providers send is matched by one pattern picked by its length; none may
+    fall through to the (much slower) general parser."""
+    from unifold._engine import transforms
+
+    def parser_called(value: object) -> str:
+        raise AssertionError(f"{value!r} took the general parser")
+
+    monkeypatch.setattr(transforms, "_read_datetime_parsed", parser_called)
+    for text in (
+        "2015-12-07T16:54:27Z",
+        "2021-05-12T03:00:00.120Z",
+        "2015-12-09",
+        "2014-10-05 16:53:35",
+        "2019-02-01 07:41:49.529970+00:00",
+    ):
+        assert transforms.READ["datetime"](text).endswith("Z"), text
 
 
 def test_read_datetime_normalises_every_provider_shape() -> None:

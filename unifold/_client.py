@@ -82,14 +82,14 @@ SANDBOX_ORIGIN = "http://{integration}.sandbox.unifold.invalid"
 def _auth_header(conn: Connector, account: IntegratedAccount) -> str:
     import base64
 
-    auth = conn.provider["auth"]
+    auth = conn.provider.auth
     creds = account.credentials
     if is_oauth(account.integration, creds):
         return f"Bearer {creds['access_token']}"
-    if auth["scheme"] == "bearer":
-        return f"Bearer {creds[auth['token']]}"
-    password = creds[auth["password"]] if auth.get("password") else ""
-    token = base64.b64encode(f"{creds[auth['username']]}:{password}".encode()).decode()
+    if auth.scheme == "bearer":
+        return f"Bearer {creds[str(auth.token)]}"
+    password = creds[auth.password] if auth.password else ""
+    token = base64.b64encode(f"{creds[str(auth.username)]}:{password}".encode()).decode()
     return f"Basic {token}"
 
 
@@ -164,7 +164,7 @@ class _Core:
 
     def unchecked_module(self, account: IntegratedAccount, conn: Connector) -> bool:
         """Whether this account's API module still has to be confirmed (Teamleader)."""
-        return bool(conn.provider.get("module_check")) and account.id not in self._module_checked
+        return conn.provider.module_check is not None and account.id not in self._module_checked
 
     def module_check(self, account: IntegratedAccount, conn: Connector) -> Flow:
         return module_check_flow(conn, lambda: self._module_checked.add(account.id))
@@ -206,7 +206,7 @@ class _Core:
 
     def _new_endpoint(self, conn: Connector, account: IntegratedAccount) -> Endpoint:
         provider = conn.provider
-        base = provider["base_url"].format(**account.params)
+        base = provider.base_url.format(**account.params)
         if account.base_url:
             base = account.base_url
         elif account.environment == "sandbox":
@@ -422,6 +422,8 @@ class Accounts:
                 )
             held.save(updated_account(current, credentials, params))
         assert held.account is not None
+        # New params may point at another space/pod with other custom fields.
+        self._core.fields_cache.forget(account_id)
         return held.account
 
     def authorization_url(
@@ -503,6 +505,7 @@ class Accounts:
             raise errors.UnknownAccountError(
                 f"no integrated account with id {errors.shown(account_id)}"
             )
+        self._core.fields_cache.forget(account_id)
 
     def sandbox(self, account_id: str) -> SandboxProvider:
         """The emulator behind an in-process sandbox account: its state and the requests it

@@ -14,11 +14,14 @@ holds its matrix as a `Matrix` (`SPEC`, built from the non-default values only).
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from functools import cached_property
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 OPERATIONS = ("list", "get", "create", "update", "delete")
+# The operations with a request body (`fields:`): the rest take an id or nothing.
+REQUEST_OPERATIONS = ("create", "update")
 HTTP_METHODS = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 
@@ -55,6 +58,16 @@ def _regex(value: str, what: str) -> str:
     except re.error as exc:
         raise ValueError(f"{what} {value!r} is not a valid regular expression ({exc})") from None
     return value
+
+
+# Pagination styles: how a list (or a paged fetch) moves on. Page numbers count at a fixed size.
+PaginationStyle = Literal["page", "offset", "cursor", "link_header"]
+PAGE_NUMBER_STYLES: tuple[PaginationStyle, ...] = ("page", "link_header")
+# Styles a paged fetch (read in full, all pages) can follow: no cursor state to keep.
+FETCH_PAGINATION_STYLES: tuple[PaginationStyle, ...] = PAGE_NUMBER_STYLES
+# The unified record field a flow reads alone (client-side `updated_after` filtering): the
+# generator emits `read_<record>_<field>` for it, so the runtime never interprets the matrix.
+CHANGE_TIME_FIELD = "updated_at"
 
 
 class ProviderParam(_Strict):
@@ -139,6 +152,15 @@ class Provider(_Strict):
     errors: Errors
     module_check: ModuleCheck | None = None
 
+    @cached_property
+    def id_regex(self) -> re.Pattern[str]:
+        return re.compile(self.id_pattern)
+
+    @cached_property
+    def ref_id_regex(self) -> re.Pattern[str]:
+        """Ids of related records: `ref_id_pattern`, else the project id pattern."""
+        return re.compile(self.ref_id_pattern or self.id_pattern)
+
     @model_validator(mode="after")
     def _params_used(self) -> Provider:
         placeholders = set(re.findall(r"{(\w+)}", self.base_url))
@@ -168,6 +190,11 @@ class Request(_Strict):
     # parameters live there (Teamleader).
     remote_query_in: Literal["query", "body"] = "query"
 
+    @cached_property
+    def query_pairs(self) -> tuple[tuple[str, str], ...]:
+        """`query` as the (name, value) pairs a request carries, made once."""
+        return tuple((k, str(v)) for k, v in self.query.items())
+
 
 class ModuleCheck(_Strict):
     """A call that tells whether the account uses the API module this matrix targets
@@ -180,7 +207,7 @@ class ModuleCheck(_Strict):
 
 
 class Pagination(_Strict):
-    style: Literal["page", "offset", "cursor", "link_header"]
+    style: PaginationStyle
     size_param: str
     max_size: int
     cursor_param: str | None = None
@@ -193,12 +220,13 @@ class Pagination(_Strict):
 
     @model_validator(mode="after")
     def _style_params(self) -> Pagination:
-        needed = {
+        needs: dict[PaginationStyle, list[str]] = {
             "page": ["page_param"],
             "link_header": ["page_param"],
             "offset": ["offset_param"],
             "cursor": ["cursor_param", "next_cursor_path", "has_more_path"],
-        }[self.style]
+        }
+        needed = needs[self.style]
         missing = [name for name in needed if getattr(self, name) is None]
         if missing:
             raise ValueError(f"style '{self.style}' needs {missing}")
@@ -274,11 +302,14 @@ class ReadField(_Strict):
         return self
 
 
+ChangeTimeFormat = Literal["iso_z", "space_utc"]  # 2024-01-31T09:00:00Z | 2024-01-31 09:00:00
+
+
 class ChangedSince(_Strict):
     """The provider's own changed-since filter on `list` (`updated_after=` is pushed down to it)."""
 
     param: str  # query parameter, or a dotted path in the body when pagination is in the body
-    format: Literal["iso_z", "space_utc"]  # 2024-01-31T09:00:00Z | 2024-01-31 09:00:00
+    format: ChangeTimeFormat
     path: str | None = None  # the endpoint that takes the filter, when not the list path
     extra: dict[str, str] = {}  # fixed companions of the filter (Pipeliner's filter-op)
     source: str
@@ -315,7 +346,18 @@ class Operation(_Strict):
     pagination: Pagination | None = None  # list
     idempotency: Idempotency | None = None  # create: finding what an unclear create made
     changed_since: ChangedSince | None = None  # list
+    # Cross-field rules (create, update): hooks called in this order with the validated body,
+    # before anything is sent (Capsule: a project needs a main party).
+    checks: list[Annotated[str, Field(pattern=IDENTIFIER)]] = []
     note: str | None = None
+
+    @cached_property
+    def changed_since_request(self) -> Request:
+        """The request of a list filtered on change time: at the filter's own endpoint when it
+        names one (`changed_since.path`), else the list's."""
+        if self.changed_since is None or self.changed_since.path is None:
+            return self.request
+        return self.request.model_copy(update={"path": self.changed_since.path})
 
 
 class Fetch(_Strict):
@@ -329,7 +371,7 @@ class Fetch(_Strict):
     @field_validator("pagination")
     @classmethod
     def _followed(cls, value: Pagination | None) -> Pagination | None:
-        if value is not None and value.style not in ("link_header", "page"):
+        if value is not None and value.style not in FETCH_PAGINATION_STYLES:
             raise ValueError(
                 "a paged fetch is followed by its Link header (style link_header) or by page "
                 "number until a short page (style page)"
@@ -399,6 +441,14 @@ class Resource(_Strict):
         unknown = sorted(set(value) - set(OPERATIONS))
         if unknown:
             raise ValueError(f"unknown operations {unknown}; expected some of {list(OPERATIONS)}")
+        for name, op in value.items():
+            if op.checks and name not in REQUEST_OPERATIONS:
+                raise ValueError(
+                    f"{name}.checks: only operations with a body ({', '.join(REQUEST_OPERATIONS)})"
+                    f" have checks"
+                )
+        if "list" in value and value["list"].pagination is None:
+            raise ValueError("`list` needs `pagination` (how the provider pages its list)")
         return value
 
 
@@ -408,3 +458,33 @@ class Matrix(_Strict):
     hooks_class: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
     provider: Provider
     resources: dict[str, Resource]
+
+    @model_validator(mode="after")
+    def _one_kind_per_hook(self) -> Matrix:
+        mixed = sorted(name for name, kinds in self.hook_kinds().items() if len(kinds) > 1)
+        if mixed:
+            raise ValueError(
+                f"hook(s) {', '.join(mixed)} named as more than one kind (read, write, check); "
+                f"give each use its own method"
+            )
+        return self
+
+    def hook_kinds(self) -> dict[str, set[str]]:
+        """Every hook the matrix names, with what it is used as: "read" (a record field),
+        "write" (a request field) or "check" (an operation's rule)."""
+        kinds: dict[str, set[str]] = {}
+        for resource in self.resources.values():
+            for read in resource.record.values():
+                if read.hook:
+                    kinds.setdefault(read.hook, set()).add("read")
+            for op in resource.operations.values():
+                for write in op.fields.values():
+                    if write.hook:
+                        kinds.setdefault(write.hook, set()).add("write")
+                for check in op.checks:
+                    kinds.setdefault(check, set()).add("check")
+        return kinds
+
+    def hook_names(self) -> set[str]:
+        """Every hook the matrix names: the methods its hooks class must have."""
+        return set(self.hook_kinds())

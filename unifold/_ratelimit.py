@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from typing import Any
 from pyrate_limiter import AbstractBucket, InMemoryBucket, Rate, RateItem, SQLiteBucket
 
 from unifold import _errors as errors
+from unifold._matrix import Provider
 
 # Slots are counted over a window a little longer than the provider's (5%, from 0.2 s to 3 s):
 # a request reaches the provider a little after it leaves, and not always equally late.
@@ -52,12 +53,9 @@ class Budget:
         return rates
 
 
-def budgets_of(provider: Mapping[str, Any]) -> tuple[Budget, ...]:
+def budgets_of(provider: Provider) -> tuple[Budget, ...]:
     """The documented budgets of a provider (its matrix `rate_limit.budgets`)."""
-    return tuple(
-        Budget(int(b["limit"]), float(b["per_seconds"]))
-        for b in (provider.get("rate_limit") or {}).get("budgets") or ()
-    )
+    return tuple(Budget(b.limit, b.per_seconds) for b in provider.rate_limit.budgets)
 
 
 def _check(account_id: str, budgets: Iterable[Any]) -> tuple[Budget, ...]:

@@ -17,6 +17,7 @@ from unifold._engine import telemetry
 from unifold._engine.connector import Connector, load_connector
 from unifold._engine.discovery import ProjectFields, definitions_flow
 from unifold._engine.http import Flow, ProviderResponse
+from unifold._oauth.session import reauth_error
 from unifold._streams import AsyncProviderStream, ProviderStream
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ class _Resource:
         self, integrated_account_id: str, refresh: bool
     ) -> tuple[IntegratedAccount, Connector, ProjectFields | None]:
         account = self._client._core.account(integrated_account_id)
+        if account.status == "needs_reauth":  # as every other call: no request, no cached answer
+            raise reauth_error(account)
         self._client._core.check_integration(account, self.INTEGRATION, self.RESOURCE)
         conn = load_connector(account.integration)
         cache = self._client._core.fields_cache

@@ -30,7 +30,28 @@ from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref, ref_in, refs
 from unifold._engine.types import RefDict
 from unifold._engine.writers import merge_remote_data, put
-from unifold._matrix import Matrix
+from unifold._matrix import (
+    Auth,
+    Budget,
+    ChangedSince,
+    Concurrency,
+    Credential,
+    CustomFieldDefinitions,
+    Errors,
+    Fetch,
+    Idempotency,
+    IdempotencyFind,
+    Matrix,
+    Operation,
+    Pagination,
+    Provider,
+    RateLimit,
+    ReadField,
+    Request,
+    Resource,
+    Response,
+    WriteField,
+)
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -81,12 +102,14 @@ __all__ = [
     "AsyncCrm",
     "CapsuleHooksBase",
     "read_project",
+    "read_project_updated_at",
+    "check_project_create",
     "write_project_create",
+    "check_project_update",
     "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
-    "MATRIX",
     "SUPPORT",
 ]
 
@@ -873,6 +896,14 @@ class CapsuleHooksBase(abc.ABC):
     INTEGRATION: ClassVar[str] = "capsule"
 
     @abc.abstractmethod
+    def check_main_party(self, operation: str, data: ProjectCreate | ProjectUpdate) -> None:
+        """Check for projects.create, projects.update: raise a `UnifoldValidationError` subclass naming the field; runs before anything is sent."""
+
+    @abc.abstractmethod
+    def check_tags(self, operation: str, data: ProjectUpdate) -> None:
+        """Check for projects.update: raise a `UnifoldValidationError` subclass naming the field; runs before anything is sent."""
+
+    @abc.abstractmethod
     def merge_remote_data(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
         """Write hook for projects.update.remote_data. Needs fetches: current."""
 
@@ -941,7 +972,18 @@ def read_project(record: Mapping[str, Any], hooks: CapsuleHooksBase) -> dict[str
     }
 
 
+def read_project_updated_at(record: Mapping[str, Any], hooks: CapsuleHooksBase) -> object:
+    """`updated_at` alone, as `read_project` reads it: a list filtered on `updated_after`
+    reads it before mapping the records it keeps."""
+    return _READ_DATETIME(record.get("updatedAt"))
+
+
 _CREATE_STATUS_TO_WIRE: Final[dict[str, Any]] = {"open": "OPEN", "closed": "CLOSED"}
+
+
+def check_project_create(data: ProjectCreate, hooks: CapsuleHooksBase) -> None:
+    """The matrix's `create` checks, in order, on the validated body."""
+    hooks.check_main_party("create", data)
 
 
 def write_project_create(data: ProjectCreate, ctx: WriteContext, hooks: CapsuleHooksBase) -> None:
@@ -965,6 +1007,12 @@ def write_project_create(data: ProjectCreate, ctx: WriteContext, hooks: CapsuleH
 
 
 _UPDATE_STATUS_TO_WIRE: Final[dict[str, Any]] = {"open": "OPEN", "closed": "CLOSED"}
+
+
+def check_project_update(data: ProjectUpdate, hooks: CapsuleHooksBase) -> None:
+    """The matrix's `update` checks, in order, on the validated body."""
+    hooks.check_main_party("update", data)
+    hooks.check_tags("update", data)
 
 
 def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: CapsuleHooksBase) -> None:
@@ -993,395 +1041,348 @@ def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: CapsuleH
         hooks.merge_remote_data(data.remote_data, ctx)
 
 
-SPEC: Final[Matrix] = Matrix.model_validate(
-    {
-        "integration": "capsule",
-        "display_name": "Capsule",
-        "hooks_class": "CapsuleHooks",
-        "provider": {
-            "docs": "https://developer.capsulecrm.com/v2/operations/Project",
-            "base_url": "https://api.capsulecrm.com/api/v2",
-            "auth": {
-                "scheme": "bearer",
-                "credentials": {
-                    "token": {
-                        "description": "OAuth 2 access token or personal "
-                        "API token (My Preferences > API "
-                        "Authentication Tokens)"
-                    }
-                },
-                "token": "token",
+SPEC: Final[Matrix] = Matrix(
+    integration="capsule",
+    display_name="Capsule",
+    hooks_class="CapsuleHooks",
+    provider=Provider(
+        docs="https://developer.capsulecrm.com/v2/operations/Project",
+        base_url="https://api.capsulecrm.com/api/v2",
+        auth=Auth(
+            scheme="bearer",
+            credentials={
+                "token": Credential(
+                    description=(
+                        "OAuth 2 access token or personal API token (My Preferences > API Authentication "
+                        "Tokens)"
+                    )
+                )
             },
-            "id_pattern": "^[0-9]{1,19}$",
-            "rate_limit": {
-                "budgets": [{"limit": 4000, "per_seconds": 3600.0}],
-                "limit": "X-RateLimit-Limit",
-                "remaining": "X-RateLimit-Remaining",
-                "reset": "X-RateLimit-Reset",
-                "reset_format": "epoch_seconds",
-                "source": "4,000 requests/hour per user; 429 without Retry-After "
-                "(Capsule 'Handling API responses')",
+            token="token",
+        ),
+        id_pattern="^[0-9]{1,19}$",
+        rate_limit=RateLimit(
+            budgets=[Budget(limit=4000, per_seconds=3600.0)],
+            limit="X-RateLimit-Limit",
+            remaining="X-RateLimit-Remaining",
+            reset="X-RateLimit-Reset",
+            reset_format="epoch_seconds",
+            source=(
+                "4,000 requests/hour per user; 429 without Retry-After (Capsule 'Handling API "
+                "responses')"
+            ),
+        ),
+        errors=Errors(
+            message_paths=["errors.0.message", "message", "error"],
+            source=(
+                "{message} for auth/server errors, {message, errors:[{resource, field, message}]} for "
+                "validation"
+            ),
+        ),
+    ),
+    resources={
+        "projects": Resource(
+            record={
+                "id": ReadField(path="id", transform="string"),
+                "name": ReadField(path="name"),
+                "description": ReadField(path="description"),
+                "owner": ReadField(
+                    ref={"id": "owner.id", "name": "owner.name"}, ref_transform="string"
+                ),
+                "account": ReadField(
+                    hook="read_account", note="the main party when it is an organisation"
+                ),
+                "contact": ReadField(
+                    hook="read_contact", note="the main party when it is a person"
+                ),
+                "opportunity": ReadField(
+                    hook="read_opportunity", note="Capsule links at most one opportunity"
+                ),
+                "stage": ReadField(
+                    ref={"id": "stage.id", "name": "stage.name"}, ref_transform="string"
+                ),
+                "status": ReadField(path="status", enum={"OPEN": "open", "CLOSED": "closed"}),
+                "tags": ReadField(
+                    ref={"id": "id", "name": "name"},
+                    ref_transform="string",
+                    each="tags",
+                    note="present only with embed=tags",
+                ),
+                "last_activity_at": ReadField(path="lastContactedAt", transform="datetime"),
+                "close_date": ReadField(path="expectedCloseOn", transform="datetime"),
+                "created_at": ReadField(path="createdAt", transform="datetime"),
+                "updated_at": ReadField(path="updatedAt", transform="datetime"),
+                "custom_fields": ReadField(
+                    hook="read_custom_fields", note="embed=fields: {definition name: value}"
+                ),
             },
-            "errors": {
-                "message_paths": ["errors.0.message", "message", "error"],
-                "source": "{message} for auth/server errors, {message, errors:[{resource, "
-                "field, message}]} for validation",
+            fetches={
+                "current": Fetch(
+                    request=Request(
+                        method="GET", path="/kases/{id}", query={"embed": "tags,fields,party"}
+                    ),
+                    envelope="kase",
+                ),
+                "field_definitions": Fetch(
+                    request=Request(method="GET", path="/kases/fields/definitions"),
+                    envelope="definitions",
+                    pagination=Pagination(
+                        style="link_header",
+                        size_param="perPage",
+                        max_size=100,
+                        page_param="page",
+                        source=(
+                            "perPage 1-100 (default 50) and Link rel=next "
+                            "(developer.capsulecrm.com/v2/operations/Custom_Field)"
+                        ),
+                    ),
+                ),
             },
-        },
-        "resources": {
-            "projects": {
-                "record": {
-                    "id": {"path": "id", "transform": "string"},
-                    "name": {"path": "name"},
-                    "description": {"path": "description"},
-                    "owner": {
-                        "ref": {"id": "owner.id", "name": "owner.name"},
-                        "ref_transform": "string",
+            custom_field_definitions=CustomFieldDefinitions(
+                fetch="field_definitions",
+                name="name",
+                type="type",
+                id="id",
+                options="options",
+                source=(
+                    "GET /kases/fields/definitions, paged like every list (perPage <= 100, Link rel=next) "
+                    "(developer.capsulecrm.com/v2/operations/CustomField)"
+                ),
+            ),
+            operations={
+                "list": Operation(
+                    request=Request(
+                        method="GET", path="/kases", query={"embed": "tags,fields,party"}
+                    ),
+                    response=Response(
+                        status=[200],
+                        envelope="kases",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "account",
+                            "contact",
+                            "opportunity",
+                            "stage",
+                            "status",
+                            "tags",
+                            "last_activity_at",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    pagination=Pagination(
+                        style="link_header",
+                        size_param="perPage",
+                        max_size=100,
+                        page_param="page",
+                        source="page/perPage (1-100) plus an RFC 5988 Link header with rel=next",
+                    ),
+                    changed_since=ChangedSince(
+                        param="since",
+                        format="iso_z",
+                        source=(
+                            "since: 'only entities that have been changed after this date' "
+                            "(developer.capsulecrm.com/v2/operations/Project)"
+                        ),
+                    ),
+                ),
+                "get": Operation(
+                    request=Request(
+                        method="GET", path="/kases/{id}", query={"embed": "tags,fields,party"}
+                    ),
+                    response=Response(
+                        status=[200],
+                        envelope="kase",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "account",
+                            "contact",
+                            "opportunity",
+                            "stage",
+                            "status",
+                            "tags",
+                            "last_activity_at",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                ),
+                "create": Operation(
+                    request=Request(
+                        method="POST",
+                        path="/kases",
+                        query={"embed": "tags,fields,party"},
+                        envelope="kase",
+                    ),
+                    response=Response(
+                        status=[201],
+                        envelope="kase",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "account",
+                            "contact",
+                            "opportunity",
+                            "stage",
+                            "status",
+                            "tags",
+                            "last_activity_at",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    fields={
+                        "name": WriteField(to="name", required=True),
+                        "account": WriteField(
+                            to="party",
+                            transform="ref_object_int",
+                            note="the main party; give account or contact",
+                        ),
+                        "contact": WriteField(
+                            hook="write_contact",
+                            max_items=1,
+                            note="one person becomes the main party",
+                        ),
+                        "description": WriteField(to="description"),
+                        "close_date": WriteField(to="expectedCloseOn", transform="date"),
+                        "status": WriteField(
+                            to="status", enum={"open": "OPEN", "closed": "CLOSED"}
+                        ),
+                        "remote_data": WriteField(merge=True),
                     },
-                    "account": {
-                        "hook": "read_account",
-                        "note": "the main party when it is an organisation",
+                    idempotency=Idempotency(
+                        find=IdempotencyFind(
+                            request=Request(
+                                method="GET",
+                                path="/kases",
+                                query={"since": "{since}", "perPage": "100"},
+                            ),
+                            envelope="kases",
+                            id="id",
+                            name="name",
+                            created="createdAt",
+                        ),
+                        source=(
+                            "GET /kases?since=<ISO 8601> lists the projects changed since then "
+                            "(developer.capsulecrm.com/v2/operations/Project)"
+                        ),
+                    ),
+                    checks=["check_main_party"],
+                ),
+                "update": Operation(
+                    request=Request(
+                        method="PUT",
+                        path="/kases/{id}",
+                        query={"embed": "tags,fields,party"},
+                        envelope="kase",
+                    ),
+                    response=Response(
+                        status=[200],
+                        envelope="kase",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "account",
+                            "contact",
+                            "opportunity",
+                            "stage",
+                            "status",
+                            "tags",
+                            "last_activity_at",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    fields={
+                        "name": WriteField(
+                            to="name",
+                            nullable=False,
+                            not_nullable_reason="Capsule requires a project name",
+                        ),
+                        "account": WriteField(
+                            to="party",
+                            transform="ref_object_int",
+                            nullable=False,
+                            not_nullable_reason="Capsule requires a main party on every project ('party is required')",
+                        ),
+                        "contact": WriteField(
+                            hook="write_contact",
+                            needs=["current"],
+                            max_items=1,
+                            note=(
+                                "one person becomes the main party (Capsule has one: contact replaces the account and "
+                                "vice versa); [] is refused only when the main party is a person"
+                            ),
+                        ),
+                        "description": WriteField(to="description"),
+                        "tags": WriteField(
+                            hook="write_tags",
+                            needs=["current"],
+                            writes=["tags"],
+                            note="the final set; removals become {id, _delete: true}",
+                        ),
+                        "close_date": WriteField(to="expectedCloseOn", transform="date"),
+                        "custom_fields": WriteField(
+                            hook="write_custom_fields",
+                            needs=["current", "field_definitions"],
+                            nullable=False,
+                            not_nullable_reason="clear one field with {name: null}",
+                            writes=["fields"],
+                        ),
+                        "opportunity": WriteField(
+                            hook="write_opportunity",
+                            max_items=1,
+                            writes=["opportunity"],
+                            note="Capsule links at most one opportunity",
+                        ),
+                        "status": WriteField(
+                            to="status",
+                            enum={"open": "OPEN", "closed": "CLOSED"},
+                            nullable=False,
+                            not_nullable_reason="a Capsule project is always OPEN or CLOSED",
+                        ),
+                        "remote_data": WriteField(
+                            hook="merge_remote_data",
+                            needs=["current"],
+                            note="merged as is; an owner without a team keeps the current team",
+                        ),
                     },
-                    "contact": {
-                        "hook": "read_contact",
-                        "note": "the main party when it is a person",
-                    },
-                    "opportunity": {
-                        "hook": "read_opportunity",
-                        "note": "Capsule links at most one opportunity",
-                    },
-                    "stage": {
-                        "ref": {"id": "stage.id", "name": "stage.name"},
-                        "ref_transform": "string",
-                    },
-                    "status": {"path": "status", "enum": {"OPEN": "open", "CLOSED": "closed"}},
-                    "tags": {
-                        "ref": {"id": "id", "name": "name"},
-                        "ref_transform": "string",
-                        "each": "tags",
-                        "note": "present only with embed=tags",
-                    },
-                    "last_activity_at": {"path": "lastContactedAt", "transform": "datetime"},
-                    "close_date": {"path": "expectedCloseOn", "transform": "datetime"},
-                    "created_at": {"path": "createdAt", "transform": "datetime"},
-                    "updated_at": {"path": "updatedAt", "transform": "datetime"},
-                    "custom_fields": {
-                        "hook": "read_custom_fields",
-                        "note": "embed=fields: {definition name: value}",
-                    },
-                },
-                "fetches": {
-                    "current": {
-                        "request": {
-                            "method": "GET",
-                            "path": "/kases/{id}",
-                            "query": {"embed": "tags,fields,party"},
-                        },
-                        "envelope": "kase",
-                    },
-                    "field_definitions": {
-                        "request": {"method": "GET", "path": "/kases/fields/definitions"},
-                        "envelope": "definitions",
-                        "pagination": {
-                            "style": "link_header",
-                            "size_param": "perPage",
-                            "max_size": 100,
-                            "page_param": "page",
-                            "source": "perPage "
-                            "1-100 "
-                            "(default "
-                            "50) and "
-                            "Link "
-                            "rel=next "
-                            "(developer.capsulecrm.com/v2/operations/Custom_Field)",
-                        },
-                    },
-                },
-                "custom_field_definitions": {
-                    "fetch": "field_definitions",
-                    "name": "name",
-                    "type": "type",
-                    "id": "id",
-                    "options": "options",
-                    "source": "GET /kases/fields/definitions, "
-                    "paged like every list (perPage "
-                    "<= 100, Link rel=next) "
-                    "(developer.capsulecrm.com/v2/operations/CustomField)",
-                },
-                "operations": {
-                    "list": {
-                        "request": {
-                            "method": "GET",
-                            "path": "/kases",
-                            "query": {"embed": "tags,fields,party"},
-                        },
-                        "response": {
-                            "status": [200],
-                            "envelope": "kases",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "account",
-                                "contact",
-                                "opportunity",
-                                "stage",
-                                "status",
-                                "tags",
-                                "last_activity_at",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "pagination": {
-                            "style": "link_header",
-                            "size_param": "perPage",
-                            "max_size": 100,
-                            "page_param": "page",
-                            "source": "page/perPage (1-100) "
-                            "plus an RFC 5988 "
-                            "Link header with "
-                            "rel=next",
-                        },
-                        "changed_since": {
-                            "param": "since",
-                            "format": "iso_z",
-                            "source": "since: 'only "
-                            "entities that "
-                            "have been changed "
-                            "after this date' "
-                            "(developer.capsulecrm.com/v2/operations/Project)",
-                        },
-                    },
-                    "get": {
-                        "request": {
-                            "method": "GET",
-                            "path": "/kases/{id}",
-                            "query": {"embed": "tags,fields,party"},
-                        },
-                        "response": {
-                            "status": [200],
-                            "envelope": "kase",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "account",
-                                "contact",
-                                "opportunity",
-                                "stage",
-                                "status",
-                                "tags",
-                                "last_activity_at",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                    },
-                    "create": {
-                        "request": {
-                            "method": "POST",
-                            "path": "/kases",
-                            "query": {"embed": "tags,fields,party"},
-                            "envelope": "kase",
-                        },
-                        "response": {
-                            "status": [201],
-                            "envelope": "kase",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "account",
-                                "contact",
-                                "opportunity",
-                                "stage",
-                                "status",
-                                "tags",
-                                "last_activity_at",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "fields": {
-                            "name": {"to": "name", "required": True},
-                            "account": {
-                                "to": "party",
-                                "transform": "ref_object_int",
-                                "note": "the main party; give account or contact",
-                            },
-                            "contact": {
-                                "hook": "write_contact",
-                                "max_items": 1,
-                                "note": "one person becomes the main party",
-                            },
-                            "description": {"to": "description"},
-                            "close_date": {"to": "expectedCloseOn", "transform": "date"},
-                            "status": {
-                                "to": "status",
-                                "enum": {"open": "OPEN", "closed": "CLOSED"},
-                            },
-                            "remote_data": {"merge": True},
-                        },
-                        "idempotency": {
-                            "find": {
-                                "request": {
-                                    "method": "GET",
-                                    "path": "/kases",
-                                    "query": {"since": "{since}", "perPage": "100"},
-                                },
-                                "envelope": "kases",
-                                "id": "id",
-                                "name": "name",
-                                "created": "createdAt",
-                            },
-                            "source": "GET "
-                            "/kases?since=<ISO "
-                            "8601> lists the "
-                            "projects changed "
-                            "since then "
-                            "(developer.capsulecrm.com/v2/operations/Project)",
-                        },
-                    },
-                    "update": {
-                        "request": {
-                            "method": "PUT",
-                            "path": "/kases/{id}",
-                            "query": {"embed": "tags,fields,party"},
-                            "envelope": "kase",
-                        },
-                        "response": {
-                            "status": [200],
-                            "envelope": "kase",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "account",
-                                "contact",
-                                "opportunity",
-                                "stage",
-                                "status",
-                                "tags",
-                                "last_activity_at",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "fields": {
-                            "name": {
-                                "to": "name",
-                                "nullable": False,
-                                "not_nullable_reason": "Capsule requires a project name",
-                            },
-                            "account": {
-                                "to": "party",
-                                "transform": "ref_object_int",
-                                "nullable": False,
-                                "not_nullable_reason": "Capsule "
-                                "requires "
-                                "a "
-                                "main "
-                                "party "
-                                "on "
-                                "every "
-                                "project "
-                                "('party "
-                                "is "
-                                "required')",
-                            },
-                            "contact": {
-                                "hook": "write_contact",
-                                "needs": ["current"],
-                                "max_items": 1,
-                                "note": "one person "
-                                "becomes the "
-                                "main party "
-                                "(Capsule has "
-                                "one: contact "
-                                "replaces the "
-                                "account and "
-                                "vice versa); "
-                                "[] is "
-                                "refused only "
-                                "when the "
-                                "main party "
-                                "is a person",
-                            },
-                            "description": {"to": "description"},
-                            "tags": {
-                                "hook": "write_tags",
-                                "needs": ["current"],
-                                "writes": ["tags"],
-                                "note": "the final set; removals become {id, _delete: true}",
-                            },
-                            "close_date": {"to": "expectedCloseOn", "transform": "date"},
-                            "custom_fields": {
-                                "hook": "write_custom_fields",
-                                "needs": ["current", "field_definitions"],
-                                "nullable": False,
-                                "not_nullable_reason": "clear one field with {name: null}",
-                                "writes": ["fields"],
-                            },
-                            "opportunity": {
-                                "hook": "write_opportunity",
-                                "max_items": 1,
-                                "writes": ["opportunity"],
-                                "note": "Capsule links at most one opportunity",
-                            },
-                            "status": {
-                                "to": "status",
-                                "enum": {"open": "OPEN", "closed": "CLOSED"},
-                                "nullable": False,
-                                "not_nullable_reason": "a Capsule project is always OPEN or CLOSED",
-                            },
-                            "remote_data": {
-                                "hook": "merge_remote_data",
-                                "needs": ["current"],
-                                "note": "merged "
-                                "as is; "
-                                "an owner "
-                                "without "
-                                "a team "
-                                "keeps "
-                                "the "
-                                "current "
-                                "team",
-                            },
-                        },
-                        "note": "Capsule's PUT is a partial update: "
-                        "fields left out stay unchanged.",
-                    },
-                    "delete": {
-                        "request": {"method": "DELETE", "path": "/kases/{id}"},
-                        "response": {"status": [204], "fields": ["id"]},
-                    },
-                },
-                "concurrency": {
-                    "style": "reread",
-                    "compare": ["updatedAt", "tags", "fields", "party", "owner", "team"],
-                    "source": "no precondition header is documented (developer.capsulecrm.com/v2)",
-                },
-            }
-        },
-    }
+                    checks=["check_main_party", "check_tags"],
+                    note="Capsule's PUT is a partial update: fields left out stay unchanged.",
+                ),
+                "delete": Operation(
+                    request=Request(method="DELETE", path="/kases/{id}"),
+                    response=Response(status=[204], fields=["id"]),
+                ),
+            },
+            concurrency=Concurrency(
+                style="reread",
+                compare=["updatedAt", "tags", "fields", "party", "owner", "team"],
+                source="no precondition header is documented (developer.capsulecrm.com/v2)",
+            ),
+        )
+    },
 )
-"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
-
-MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
-"""The same matrix as data, defaults filled in."""
+"""The field-support matrix as typed constructor calls of `unifold._matrix` (only non-default
+values written; mypy checks each against the schema)."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

@@ -30,7 +30,29 @@ from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref, refs
 from unifold._engine.types import RefDict
 from unifold._engine.writers import merge_remote_data, put
-from unifold._matrix import Matrix
+from unifold._matrix import (
+    Auth,
+    Budget,
+    ChangedSince,
+    Concurrency,
+    Credential,
+    CustomFieldDefinitions,
+    Errors,
+    Fetch,
+    Idempotency,
+    IdempotencyFind,
+    Matrix,
+    Operation,
+    Pagination,
+    Provider,
+    ProviderParam,
+    RateLimit,
+    ReadField,
+    Request,
+    Resource,
+    Response,
+    WriteField,
+)
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -68,12 +90,12 @@ __all__ = [
     "AsyncCrm",
     "InsightlyHooksBase",
     "read_project",
+    "read_project_updated_at",
     "write_project_create",
     "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
-    "MATRIX",
     "SUPPORT",
 ]
 
@@ -898,6 +920,12 @@ def read_project(record: Mapping[str, Any], hooks: InsightlyHooksBase) -> dict[s
     }
 
 
+def read_project_updated_at(record: Mapping[str, Any], hooks: InsightlyHooksBase) -> object:
+    """`updated_at` alone, as `read_project` reads it: a list filtered on `updated_after`
+    reads it before mapping the records it keeps."""
+    return _READ_DATETIME(record.get("DATE_UPDATED_UTC"))
+
+
 _CREATE_STATUS_TO_WIRE: Final[dict[str, Any]] = {
     "not started": "NOT STARTED",
     "in progress": "IN PROGRESS",
@@ -958,348 +986,313 @@ def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: Insightl
         merge_remote_data(data.remote_data, ctx)
 
 
-SPEC: Final[Matrix] = Matrix.model_validate(
-    {
-        "integration": "insightly",
-        "display_name": "Insightly",
-        "hooks_class": "InsightlyHooks",
-        "provider": {
-            "docs": "https://api.insightly.com/v3.1/Help#!/Projects/UpdateEntity",
-            "base_url": "https://api.{pod}.insightly.com/v3.1",
-            "params": {
-                "pod": {
-                    "description": "the pod of the Insightly instance: in Insightly, "
-                    "User Settings > API, the API URL under your API "
-                    "key is https://api.<pod>.insightly.com/v3.1/",
-                    "pattern": "^[a-z]{2,4}[0-9]{1,2}$",
-                    "example": "na1",
-                }
-            },
-            "auth": {
-                "scheme": "basic",
-                "credentials": {
-                    "api_key": {
-                        "description": "The user's API key (HTTP Basic "
-                        "username; the password is "
-                        "blank)"
-                    }
-                },
-                "username": "api_key",
-            },
-            "id_pattern": "^[0-9]{1,19}$",
-            "rate_limit": {
-                "budgets": [{"limit": 10, "per_seconds": 1.0}],
-                "limit": "X-RateLimit-Limit",
-                "remaining": "X-RateLimit-Remaining",
-                "remaining_window_seconds": 86400,
-                "source": "daily quota headers (Insightly KB 'Working with the "
-                "Insightly Web API'); ~10 req/s burst",
-            },
-            "errors": {
-                "message_paths": ["Message", "message"],
-                "validation_statuses": [400],
-                "meanings": {"402": "Record limit reached", "417": "Delete failed"},
-                "source": "v3.1 swagger: 400 'Data validation error', 402 'Record limit "
-                "reached', 404 'Record not found', 417 'Delete failed'",
-            },
+SPEC: Final[Matrix] = Matrix(
+    integration="insightly",
+    display_name="Insightly",
+    hooks_class="InsightlyHooks",
+    provider=Provider(
+        docs="https://api.insightly.com/v3.1/Help#!/Projects/UpdateEntity",
+        base_url="https://api.{pod}.insightly.com/v3.1",
+        params={
+            "pod": ProviderParam(
+                description=(
+                    "the pod of the Insightly instance: in Insightly, User Settings > API, the API URL "
+                    "under your API key is https://api.<pod>.insightly.com/v3.1/"
+                ),
+                pattern="^[a-z]{2,4}[0-9]{1,2}$",
+                example="na1",
+            )
         },
-        "resources": {
-            "projects": {
-                "record": {
-                    "id": {"path": "PROJECT_ID", "transform": "string"},
-                    "name": {"path": "PROJECT_NAME"},
-                    "description": {"path": "PROJECT_DETAILS"},
-                    "owner": {"ref": {"id": "OWNER_USER_ID"}, "ref_transform": "string"},
-                    "opportunity": {
-                        "hook": "read_opportunity",
-                        "note": "OPPORTUNITY_ID, the opportunity the project was converted from",
+        auth=Auth(
+            scheme="basic",
+            credentials={
+                "api_key": Credential(
+                    description="The user's API key (HTTP Basic username; the password is blank)"
+                )
+            },
+            username="api_key",
+        ),
+        id_pattern="^[0-9]{1,19}$",
+        rate_limit=RateLimit(
+            budgets=[Budget(limit=10, per_seconds=1.0)],
+            limit="X-RateLimit-Limit",
+            remaining="X-RateLimit-Remaining",
+            remaining_window_seconds=86400,
+            source=(
+                "daily quota headers (Insightly KB 'Working with the Insightly Web API'); ~10 req/s "
+                "burst"
+            ),
+        ),
+        errors=Errors(
+            message_paths=["Message", "message"],
+            validation_statuses=[400],
+            meanings={402: "Record limit reached", 417: "Delete failed"},
+            source=(
+                "v3.1 swagger: 400 'Data validation error', 402 'Record limit reached', 404 'Record "
+                "not found', 417 'Delete failed'"
+            ),
+        ),
+    ),
+    resources={
+        "projects": Resource(
+            record={
+                "id": ReadField(path="PROJECT_ID", transform="string"),
+                "name": ReadField(path="PROJECT_NAME"),
+                "description": ReadField(path="PROJECT_DETAILS"),
+                "owner": ReadField(ref={"id": "OWNER_USER_ID"}, ref_transform="string"),
+                "opportunity": ReadField(
+                    hook="read_opportunity",
+                    note="OPPORTUNITY_ID, the opportunity the project was converted from",
+                ),
+                "stage": ReadField(ref={"id": "STAGE_ID"}, ref_transform="string"),
+                "status": ReadField(
+                    path="STATUS",
+                    enum={
+                        "NOT STARTED": "not started",
+                        "IN PROGRESS": "in progress",
+                        "DEFERRED": "deferred",
+                        "CANCELLED": "cancelled",
+                        "ABANDONED": "abandoned",
+                        "COMPLETED": "completed",
                     },
-                    "stage": {"ref": {"id": "STAGE_ID"}, "ref_transform": "string"},
-                    "status": {
-                        "path": "STATUS",
-                        "enum": {
-                            "NOT STARTED": "not started",
-                            "IN PROGRESS": "in progress",
-                            "DEFERRED": "deferred",
-                            "CANCELLED": "cancelled",
-                            "ABANDONED": "abandoned",
-                            "COMPLETED": "completed",
-                        },
-                    },
-                    "tags": {
-                        "ref": {"id": "TAG_NAME", "name": "TAG_NAME"},
-                        "each": "TAGS",
-                        "note": "Insightly tags have no id; the name is the id",
-                    },
-                    "last_activity_at": {"path": "LAST_ACTIVITY_DATE_UTC", "transform": "datetime"},
-                    "close_date": {"path": "COMPLETED_DATE", "transform": "datetime"},
-                    "created_at": {"path": "DATE_CREATED_UTC", "transform": "datetime"},
-                    "updated_at": {"path": "DATE_UPDATED_UTC", "transform": "datetime"},
-                    "custom_fields": {
-                        "hook": "read_custom_fields",
-                        "note": "CUSTOMFIELDS: {FIELD_NAME: FIELD_VALUE}",
-                    },
-                },
-                "fetches": {
-                    "field_definitions": {
-                        "request": {"method": "GET", "path": "/CustomFields/Projects"}
-                    },
-                    "current": {"request": {"method": "GET", "path": "/Projects/{id}"}},
-                },
-                "custom_field_definitions": {
-                    "fetch": "field_definitions",
-                    "name": "FIELD_NAME",
-                    "type": "FIELD_TYPE",
-                    "label": "FIELD_LABEL",
-                    "options": "CUSTOM_FIELD_OPTIONS",
-                    "option_value": "OPTION_VALUE",
-                    "source": "GET "
-                    "/CustomFields/{objectName}: "
-                    "APICustomFieldMetadata "
-                    "[{FIELD_NAME, FIELD_ORDER, "
-                    "FIELD_FOR, FIELD_LABEL, "
-                    "FIELD_TYPE, "
-                    "CUSTOM_FIELD_OPTIONS: "
-                    "[{OPTION_ID, OPTION_VALUE, "
-                    "OPTION_DEFAULT}], ...}] (v3.1 "
-                    "swagger, "
-                    "https://api.insightly.com/v3.1/swagger)",
-                },
-                "operations": {
-                    "list": {
-                        "request": {"method": "GET", "path": "/Projects"},
-                        "response": {
-                            "status": [200],
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "opportunity",
-                                "stage",
-                                "status",
-                                "tags",
-                                "last_activity_at",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "pagination": {
-                            "style": "offset",
-                            "size_param": "top",
-                            "max_size": 500,
-                            "offset_param": "skip",
-                            "source": "skip/top (default "
-                            "100, max 500); a "
-                            "bare array, stop on "
-                            "a short page",
-                        },
-                        "changed_since": {
-                            "param": "updated_after_utc",
-                            "format": "iso_z",
-                            "path": "/Projects/Search",
-                            "source": "updated_after_utc "
-                            "is declared on "
-                            "GET "
-                            "/Projects/Search "
-                            "only, not on GET "
-                            "/Projects "
-                            "(api.insightly.com/v3.1/Help, "
-                            "Projects/Search)",
-                        },
-                    },
-                    "get": {
-                        "request": {"method": "GET", "path": "/Projects/{id}"},
-                        "response": {
-                            "status": [200],
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "opportunity",
-                                "stage",
-                                "status",
-                                "tags",
-                                "last_activity_at",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                    },
-                    "create": {
-                        "request": {"method": "POST", "path": "/Projects"},
-                        "response": {
-                            "status": [200, 201],
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "opportunity",
-                                "stage",
-                                "status",
-                                "tags",
-                                "last_activity_at",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "fields": {
-                            "name": {"to": "PROJECT_NAME", "required": True},
-                            "description": {"to": "PROJECT_DETAILS"},
-                            "close_date": {"to": "COMPLETED_DATE", "transform": "datetime_space"},
-                            "custom_fields": {
-                                "hook": "write_custom_fields",
-                                "writes": ["CUSTOMFIELDS"],
+                ),
+                "tags": ReadField(
+                    ref={"id": "TAG_NAME", "name": "TAG_NAME"},
+                    each="TAGS",
+                    note="Insightly tags have no id; the name is the id",
+                ),
+                "last_activity_at": ReadField(path="LAST_ACTIVITY_DATE_UTC", transform="datetime"),
+                "close_date": ReadField(path="COMPLETED_DATE", transform="datetime"),
+                "created_at": ReadField(path="DATE_CREATED_UTC", transform="datetime"),
+                "updated_at": ReadField(path="DATE_UPDATED_UTC", transform="datetime"),
+                "custom_fields": ReadField(
+                    hook="read_custom_fields", note="CUSTOMFIELDS: {FIELD_NAME: FIELD_VALUE}"
+                ),
+            },
+            fetches={
+                "field_definitions": Fetch(
+                    request=Request(method="GET", path="/CustomFields/Projects")
+                ),
+                "current": Fetch(request=Request(method="GET", path="/Projects/{id}")),
+            },
+            custom_field_definitions=CustomFieldDefinitions(
+                fetch="field_definitions",
+                name="FIELD_NAME",
+                type="FIELD_TYPE",
+                label="FIELD_LABEL",
+                options="CUSTOM_FIELD_OPTIONS",
+                option_value="OPTION_VALUE",
+                source=(
+                    "GET /CustomFields/{objectName}: APICustomFieldMetadata [{FIELD_NAME, FIELD_ORDER, "
+                    "FIELD_FOR, FIELD_LABEL, FIELD_TYPE, CUSTOM_FIELD_OPTIONS: [{OPTION_ID, OPTION_VALUE, "
+                    "OPTION_DEFAULT}], ...}] (v3.1 swagger, https://api.insightly.com/v3.1/swagger)"
+                ),
+            ),
+            operations={
+                "list": Operation(
+                    request=Request(method="GET", path="/Projects"),
+                    response=Response(
+                        status=[200],
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "opportunity",
+                            "stage",
+                            "status",
+                            "tags",
+                            "last_activity_at",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    pagination=Pagination(
+                        style="offset",
+                        size_param="top",
+                        max_size=500,
+                        offset_param="skip",
+                        source="skip/top (default 100, max 500); a bare array, stop on a short page",
+                    ),
+                    changed_since=ChangedSince(
+                        param="updated_after_utc",
+                        format="iso_z",
+                        path="/Projects/Search",
+                        source=(
+                            "updated_after_utc is declared on GET /Projects/Search only, not on GET /Projects "
+                            "(api.insightly.com/v3.1/Help, Projects/Search)"
+                        ),
+                    ),
+                ),
+                "get": Operation(
+                    request=Request(method="GET", path="/Projects/{id}"),
+                    response=Response(
+                        status=[200],
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "opportunity",
+                            "stage",
+                            "status",
+                            "tags",
+                            "last_activity_at",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                ),
+                "create": Operation(
+                    request=Request(method="POST", path="/Projects"),
+                    response=Response(
+                        status=[200, 201],
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "opportunity",
+                            "stage",
+                            "status",
+                            "tags",
+                            "last_activity_at",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    fields={
+                        "name": WriteField(to="PROJECT_NAME", required=True),
+                        "description": WriteField(to="PROJECT_DETAILS"),
+                        "close_date": WriteField(to="COMPLETED_DATE", transform="datetime_space"),
+                        "custom_fields": WriteField(
+                            hook="write_custom_fields", writes=["CUSTOMFIELDS"]
+                        ),
+                        "status": WriteField(
+                            to="STATUS",
+                            enum={
+                                "not started": "NOT STARTED",
+                                "in progress": "IN PROGRESS",
+                                "deferred": "DEFERRED",
+                                "cancelled": "CANCELLED",
+                                "abandoned": "ABANDONED",
+                                "completed": "COMPLETED",
                             },
-                            "status": {
-                                "to": "STATUS",
-                                "enum": {
-                                    "not started": "NOT STARTED",
-                                    "in progress": "IN PROGRESS",
-                                    "deferred": "DEFERRED",
-                                    "cancelled": "CANCELLED",
-                                    "abandoned": "ABANDONED",
-                                    "completed": "COMPLETED",
-                                },
-                                "required": True,
-                            },
-                            "owner": {"to": "OWNER_USER_ID", "transform": "ref_id_int"},
-                            "remote_data": {"merge": True},
-                        },
-                        "idempotency": {
-                            "find": {
-                                "request": {
-                                    "method": "GET",
-                                    "path": "/Projects/Search",
-                                    "query": {
-                                        "field_name": "PROJECT_NAME",
-                                        "field_value": "{name}",
-                                    },
-                                },
-                                "id": "PROJECT_ID",
-                                "name": "PROJECT_NAME",
-                                "created": "DATE_CREATED_UTC",
-                            },
-                            "source": "GET "
-                            "/Projects/Search?field_name=&field_value= "
-                            "(api.insightly.com/v3.1/Help#!/Projects/GetEntitiesBySearch)",
-                        },
+                            required=True,
+                        ),
+                        "owner": WriteField(to="OWNER_USER_ID", transform="ref_id_int"),
+                        "remote_data": WriteField(merge=True),
                     },
-                    "update": {
-                        "request": {
-                            "method": "PUT",
-                            "path": "/Projects",
-                            "id_in_body": "PROJECT_ID",
-                            "id_as": "integer",
-                        },
-                        "response": {
-                            "status": [200],
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "opportunity",
-                                "stage",
-                                "status",
-                                "tags",
-                                "last_activity_at",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "fields": {
-                            "name": {
-                                "to": "PROJECT_NAME",
-                                "nullable": False,
-                                "not_nullable_reason": "Insightly requires PROJECT_NAME",
+                    idempotency=Idempotency(
+                        find=IdempotencyFind(
+                            request=Request(
+                                method="GET",
+                                path="/Projects/Search",
+                                query={"field_name": "PROJECT_NAME", "field_value": "{name}"},
+                            ),
+                            id="PROJECT_ID",
+                            name="PROJECT_NAME",
+                            created="DATE_CREATED_UTC",
+                        ),
+                        source=(
+                            "GET /Projects/Search?field_name=&field_value= "
+                            "(api.insightly.com/v3.1/Help#!/Projects/GetEntitiesBySearch)"
+                        ),
+                    ),
+                ),
+                "update": Operation(
+                    request=Request(
+                        method="PUT", path="/Projects", id_in_body="PROJECT_ID", id_as="integer"
+                    ),
+                    response=Response(
+                        status=[200],
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "opportunity",
+                            "stage",
+                            "status",
+                            "tags",
+                            "last_activity_at",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    fields={
+                        "name": WriteField(
+                            to="PROJECT_NAME",
+                            nullable=False,
+                            not_nullable_reason="Insightly requires PROJECT_NAME",
+                        ),
+                        "description": WriteField(to="PROJECT_DETAILS"),
+                        "close_date": WriteField(
+                            to="COMPLETED_DATE",
+                            transform="datetime_space",
+                            note="body dates are 'yyyy-MM-dd HH:mm:ss' UTC",
+                        ),
+                        "custom_fields": WriteField(
+                            hook="write_custom_fields",
+                            needs=["current"],
+                            nullable=False,
+                            not_nullable_reason="clear one field with {name: null}",
+                            writes=["CUSTOMFIELDS"],
+                            note="CUSTOMFIELDS is sent whole: current values merged with yours",
+                        ),
+                        "status": WriteField(
+                            to="STATUS",
+                            enum={
+                                "not started": "NOT STARTED",
+                                "in progress": "IN PROGRESS",
+                                "deferred": "DEFERRED",
+                                "cancelled": "CANCELLED",
+                                "abandoned": "ABANDONED",
+                                "completed": "COMPLETED",
                             },
-                            "description": {"to": "PROJECT_DETAILS"},
-                            "close_date": {
-                                "to": "COMPLETED_DATE",
-                                "transform": "datetime_space",
-                                "note": "body dates are 'yyyy-MM-dd HH:mm:ss' UTC",
-                            },
-                            "custom_fields": {
-                                "hook": "write_custom_fields",
-                                "needs": ["current"],
-                                "nullable": False,
-                                "not_nullable_reason": "clear one field with {name: null}",
-                                "writes": ["CUSTOMFIELDS"],
-                                "note": "CUSTOMFIELDS "
-                                "is "
-                                "sent "
-                                "whole: "
-                                "current "
-                                "values "
-                                "merged "
-                                "with "
-                                "yours",
-                            },
-                            "status": {
-                                "to": "STATUS",
-                                "enum": {
-                                    "not started": "NOT STARTED",
-                                    "in progress": "IN PROGRESS",
-                                    "deferred": "DEFERRED",
-                                    "cancelled": "CANCELLED",
-                                    "abandoned": "ABANDONED",
-                                    "completed": "COMPLETED",
-                                },
-                                "nullable": False,
-                                "not_nullable_reason": "Insightly "
-                                "requires "
-                                "a "
-                                "STATUS "
-                                "on "
-                                "every "
-                                "project",
-                            },
-                            "owner": {
-                                "to": "OWNER_USER_ID",
-                                "transform": "ref_id_int",
-                                "nullable": False,
-                                "not_nullable_reason": "every Insightly record has an owner user",
-                            },
-                            "remote_data": {"merge": True},
-                        },
-                        "note": "v3.1 PUT is partial (no id in the path; PROJECT_ID in the body).",
+                            nullable=False,
+                            not_nullable_reason="Insightly requires a STATUS on every project",
+                        ),
+                        "owner": WriteField(
+                            to="OWNER_USER_ID",
+                            transform="ref_id_int",
+                            nullable=False,
+                            not_nullable_reason="every Insightly record has an owner user",
+                        ),
+                        "remote_data": WriteField(merge=True),
                     },
-                    "delete": {
-                        "request": {"method": "DELETE", "path": "/Projects/{id}"},
-                        "response": {"status": [202, 204], "fields": ["id"]},
-                    },
-                },
-                "concurrency": {
-                    "style": "etag",
-                    "etag_header": "ETag",
-                    "precondition_header": "If-Match",
-                    "stale_statuses": [400, 412],
-                    "stale_message": "If-Match",
-                    "source": "responses carry an ETag and PUT honours "
-                    "If-Match; a stale tag is a 400 'If-Match "
-                    "header value ... is not valid.' (live "
-                    "probes, lukeswade/insightly-mcp "
-                    "docs/API-AUDIT.md)",
-                },
-            }
-        },
-    }
+                    note="v3.1 PUT is partial (no id in the path; PROJECT_ID in the body).",
+                ),
+                "delete": Operation(
+                    request=Request(method="DELETE", path="/Projects/{id}"),
+                    response=Response(status=[202, 204], fields=["id"]),
+                ),
+            },
+            concurrency=Concurrency(
+                style="etag",
+                etag_header="ETag",
+                precondition_header="If-Match",
+                stale_statuses=[400, 412],
+                stale_message="If-Match",
+                source=(
+                    "responses carry an ETag and PUT honours If-Match; a stale tag is a 400 'If-Match "
+                    "header value ... is not valid.' (live probes, lukeswade/insightly-mcp "
+                    "docs/API-AUDIT.md)"
+                ),
+            ),
+        )
+    },
 )
-"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
-
-MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
-"""The same matrix as data, defaults filled in."""
+"""The field-support matrix as typed constructor calls of `unifold._matrix` (only non-default
+values written; mypy checks each against the schema)."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

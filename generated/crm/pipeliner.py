@@ -30,7 +30,25 @@ from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref
 from unifold._engine.types import RefDict
 from unifold._engine.writers import merge_remote_data, put
-from unifold._matrix import Matrix
+from unifold._matrix import (
+    Auth,
+    ChangedSince,
+    Credential,
+    CustomFieldDefinitions,
+    Errors,
+    Fetch,
+    Matrix,
+    Operation,
+    Pagination,
+    Provider,
+    ProviderParam,
+    RateLimit,
+    ReadField,
+    Request,
+    Resource,
+    Response,
+    WriteField,
+)
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -68,12 +86,12 @@ __all__ = [
     "AsyncCrm",
     "PipelinerHooksBase",
     "read_project",
+    "read_project_updated_at",
     "write_project_create",
     "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
-    "MATRIX",
     "SUPPORT",
 ]
 
@@ -863,6 +881,12 @@ def read_project(record: Mapping[str, Any], hooks: PipelinerHooksBase) -> dict[s
     }
 
 
+def read_project_updated_at(record: Mapping[str, Any], hooks: PipelinerHooksBase) -> object:
+    """`updated_at` alone, as `read_project` reads it: a list filtered on `updated_after`
+    reads it before mapping the records it keeps."""
+    return _READ_DATETIME(record.get("modified"))
+
+
 def write_project_create(data: ProjectCreate, ctx: WriteContext, hooks: PipelinerHooksBase) -> None:
     """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
     from the matrix's `create` fields, hooks called by name."""
@@ -899,257 +923,242 @@ def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: Pipeline
         merge_remote_data(data.remote_data, ctx)
 
 
-SPEC: Final[Matrix] = Matrix.model_validate(
-    {
-        "integration": "pipeliner",
-        "display_name": "Pipeliner",
-        "hooks_class": "PipelinerHooks",
-        "provider": {
-            "docs": "https://developers.pipelinersales.com/api-docs",
-            "base_url": "{service_url}/api/v100/rest/spaces/{space_id}",
-            "params": {
-                "service_url": {
-                    "description": "the Service URL shown with the space's "
-                    "API keys in Pipeliner (Show API Access), "
-                    "e.g. "
-                    "https://eu-central.api.pipelinersales.com",
-                    "pattern": "^https://[a-z0-9]+(-[a-z0-9]+)*\\.api\\.pipelinersales\\.com$",
-                    "example": "https://us-east.api.pipelinersales.com",
-                },
-                "space_id": {
-                    "description": "The team space id shown with the API keys",
-                    "pattern": "^[A-Za-z0-9_-]{1,64}$",
-                    "example": "nv3_PipelinerDev",
-                },
-            },
-            "auth": {
-                "scheme": "basic",
-                "credentials": {
-                    "username": {"description": "API user name of the space's key pair"},
-                    "password": {"description": "API password of the space's key pair"},
-                },
-                "username": "username",
-                "password": "password",
-            },
-            "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-            "rate_limit": {"source": "no limits or rate-limit headers are documented"},
-            "errors": {
-                "message_paths": ["field_errors.0.errors.0.message", "message"],
-                "source": "components.schemas.Error {http_status, code, name, message, "
-                "success: false}; 422 adds field_errors",
-            },
+SPEC: Final[Matrix] = Matrix(
+    integration="pipeliner",
+    display_name="Pipeliner",
+    hooks_class="PipelinerHooks",
+    provider=Provider(
+        docs="https://developers.pipelinersales.com/api-docs",
+        base_url="{service_url}/api/v100/rest/spaces/{space_id}",
+        params={
+            "service_url": ProviderParam(
+                description=(
+                    "the Service URL shown with the space's API keys in Pipeliner (Show API Access), e.g. "
+                    "https://eu-central.api.pipelinersales.com"
+                ),
+                pattern="^https://[a-z0-9]+(-[a-z0-9]+)*\\.api\\.pipelinersales\\.com$",
+                example="https://us-east.api.pipelinersales.com",
+            ),
+            "space_id": ProviderParam(
+                description="The team space id shown with the API keys",
+                pattern="^[A-Za-z0-9_-]{1,64}$",
+                example="nv3_PipelinerDev",
+            ),
         },
-        "resources": {
-            "projects": {
-                "record": {
-                    "id": {"path": "id"},
-                    "name": {"path": "name"},
-                    "description": {"path": "description"},
-                    "owner": {"ref": {"id": "owner_id"}},
-                    "account": {"ref": {"id": "account_id"}},
-                    "contact": {"hook": "read_contact", "note": "primary_contact, a relation URI"},
-                    "status": {
-                        "path": "status",
-                        "enum": {"1": "not started", "2": "in progress", "4": "completed"},
-                        "note": "read-only, derived by Pipeliner",
+        auth=Auth(
+            scheme="basic",
+            credentials={
+                "username": Credential(description="API user name of the space's key pair"),
+                "password": Credential(description="API password of the space's key pair"),
+            },
+            username="username",
+            password="password",
+        ),
+        id_pattern="^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        rate_limit=RateLimit(source="no limits or rate-limit headers are documented"),
+        errors=Errors(
+            message_paths=["field_errors.0.errors.0.message", "message"],
+            source=(
+                "components.schemas.Error {http_status, code, name, message, success: false}; 422 "
+                "adds field_errors"
+            ),
+        ),
+    ),
+    resources={
+        "projects": Resource(
+            record={
+                "id": ReadField(path="id"),
+                "name": ReadField(path="name"),
+                "description": ReadField(path="description"),
+                "owner": ReadField(ref={"id": "owner_id"}),
+                "account": ReadField(ref={"id": "account_id"}),
+                "contact": ReadField(hook="read_contact", note="primary_contact, a relation URI"),
+                "status": ReadField(
+                    path="status",
+                    enum={"1": "not started", "2": "in progress", "4": "completed"},
+                    note="read-only, derived by Pipeliner",
+                ),
+                "close_date": ReadField(path="end_date", transform="datetime"),
+                "created_at": ReadField(path="created", transform="datetime"),
+                "updated_at": ReadField(path="modified", transform="datetime"),
+                "custom_fields": ReadField(
+                    hook="read_custom_fields",
+                    note="the record's custom fields, flat keys by Api Field Name (cf_...)",
+                ),
+            },
+            fetches={
+                "field_definitions": Fetch(
+                    request=Request(
+                        method="GET",
+                        path="/entities/Fields",
+                        query={"filter[entity_name]": "Project", "first": "100"},
+                    ),
+                    envelope="data",
+                ),
+                "current": Fetch(
+                    request=Request(method="GET", path="/entities/Projects/{id}"), envelope="data"
+                ),
+            },
+            custom_field_definitions=CustomFieldDefinitions(
+                fetch="field_definitions",
+                name="api_name",
+                type="type_id",
+                label="name",
+                id="id",
+                options="data_set",
+                option_value="option_name",
+                name_prefix="cf_",
+                source=(
+                    "Fields carry an Api Field Name, a type and a name "
+                    "(developers.pipelinersales.com/api-docs/core-api-concepts/fields); [I] custom ones "
+                    "are the cf_ names"
+                ),
+            ),
+            operations={
+                "list": Operation(
+                    request=Request(method="GET", path="/entities/Projects"),
+                    response=Response(
+                        status=[200],
+                        envelope="data",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "account",
+                            "contact",
+                            "status",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    pagination=Pagination(
+                        style="cursor",
+                        size_param="first",
+                        max_size=100,
+                        cursor_param="after",
+                        next_cursor_path="page_info.end_cursor",
+                        has_more_path="page_info.has_next_page",
+                        source="first (<=100) + after=<end_cursor> until page_info.has_next_page is false",
+                    ),
+                    changed_since=ChangedSince(
+                        param="filter[modified]",
+                        format="space_utc",
+                        extra={"filter-op[modified]": "gt"},
+                        source=(
+                            "filter[<field>] with filter-op[<field>] (eq, gt, gte, ...) on GET /entities/Projects "
+                            "(Pipeliner spec v100, parameters filter and filter-op)"
+                        ),
+                    ),
+                ),
+                "get": Operation(
+                    request=Request(method="GET", path="/entities/Projects/{id}"),
+                    response=Response(
+                        status=[200],
+                        envelope="data",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "account",
+                            "contact",
+                            "status",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                ),
+                "create": Operation(
+                    request=Request(method="POST", path="/entities/Projects"),
+                    response=Response(
+                        status=[200, 201],
+                        envelope="data",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "account",
+                            "contact",
+                            "status",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    fields={
+                        "name": WriteField(to="name", required=True),
+                        "account": WriteField(to="account_id", transform="ref_id"),
+                        "description": WriteField(to="description"),
+                        "close_date": WriteField(to="end_date", transform="date", required=True),
+                        "owner": WriteField(to="owner_id", transform="ref_id", required=True),
+                        "remote_data": WriteField(merge=True),
                     },
-                    "close_date": {"path": "end_date", "transform": "datetime"},
-                    "created_at": {"path": "created", "transform": "datetime"},
-                    "updated_at": {"path": "modified", "transform": "datetime"},
-                    "custom_fields": {
-                        "hook": "read_custom_fields",
-                        "note": "the record's custom fields, flat keys by Api Field Name (cf_...)",
+                    note="Pipeliner also requires revenue_goal on create; pass it in remote_data.",
+                ),
+                "update": Operation(
+                    request=Request(method="PATCH", path="/entities/Projects/{id}"),
+                    response=Response(
+                        status=[200],
+                        envelope="data",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "owner",
+                            "account",
+                            "contact",
+                            "status",
+                            "close_date",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    fields={
+                        "name": WriteField(
+                            to="name",
+                            nullable=False,
+                            not_nullable_reason="Pipeliner requires a project name",
+                        ),
+                        "account": WriteField(
+                            to="account_id",
+                            transform="ref_id",
+                            note="null makes it an internal project",
+                        ),
+                        "description": WriteField(to="description"),
+                        "close_date": WriteField(
+                            to="end_date",
+                            transform="date",
+                            nullable=False,
+                            not_nullable_reason="end_date is required on Pipeliner projects",
+                        ),
+                        "owner": WriteField(
+                            to="owner_id",
+                            transform="ref_id",
+                            nullable=False,
+                            not_nullable_reason="owner_id is required on Pipeliner projects",
+                        ),
+                        "remote_data": WriteField(merge=True),
                     },
-                },
-                "fetches": {
-                    "field_definitions": {
-                        "request": {
-                            "method": "GET",
-                            "path": "/entities/Fields",
-                            "query": {"filter[entity_name]": "Project", "first": "100"},
-                        },
-                        "envelope": "data",
-                    },
-                    "current": {
-                        "request": {"method": "GET", "path": "/entities/Projects/{id}"},
-                        "envelope": "data",
-                    },
-                },
-                "custom_field_definitions": {
-                    "fetch": "field_definitions",
-                    "name": "api_name",
-                    "type": "type_id",
-                    "label": "name",
-                    "id": "id",
-                    "options": "data_set",
-                    "option_value": "option_name",
-                    "name_prefix": "cf_",
-                    "source": "Fields carry an Api Field "
-                    "Name, a type and a name "
-                    "(developers.pipelinersales.com/api-docs/core-api-concepts/fields); "
-                    "[I] custom ones are the cf_ "
-                    "names",
-                },
-                "operations": {
-                    "list": {
-                        "request": {"method": "GET", "path": "/entities/Projects"},
-                        "response": {
-                            "status": [200],
-                            "envelope": "data",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "account",
-                                "contact",
-                                "status",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "pagination": {
-                            "style": "cursor",
-                            "size_param": "first",
-                            "max_size": 100,
-                            "cursor_param": "after",
-                            "next_cursor_path": "page_info.end_cursor",
-                            "has_more_path": "page_info.has_next_page",
-                            "source": "first (<=100) + "
-                            "after=<end_cursor> "
-                            "until "
-                            "page_info.has_next_page "
-                            "is false",
-                        },
-                        "changed_since": {
-                            "param": "filter[modified]",
-                            "format": "space_utc",
-                            "extra": {"filter-op[modified]": "gt"},
-                            "source": "filter[<field>] "
-                            "with "
-                            "filter-op[<field>] "
-                            "(eq, gt, gte, "
-                            "...) on GET "
-                            "/entities/Projects "
-                            "(Pipeliner spec "
-                            "v100, parameters "
-                            "filter and "
-                            "filter-op)",
-                        },
-                    },
-                    "get": {
-                        "request": {"method": "GET", "path": "/entities/Projects/{id}"},
-                        "response": {
-                            "status": [200],
-                            "envelope": "data",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "account",
-                                "contact",
-                                "status",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                    },
-                    "create": {
-                        "request": {"method": "POST", "path": "/entities/Projects"},
-                        "response": {
-                            "status": [200, 201],
-                            "envelope": "data",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "account",
-                                "contact",
-                                "status",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "fields": {
-                            "name": {"to": "name", "required": True},
-                            "account": {"to": "account_id", "transform": "ref_id"},
-                            "description": {"to": "description"},
-                            "close_date": {"to": "end_date", "transform": "date", "required": True},
-                            "owner": {"to": "owner_id", "transform": "ref_id", "required": True},
-                            "remote_data": {"merge": True},
-                        },
-                        "note": "Pipeliner also requires "
-                        "revenue_goal on create; pass it in "
-                        "remote_data.",
-                    },
-                    "update": {
-                        "request": {"method": "PATCH", "path": "/entities/Projects/{id}"},
-                        "response": {
-                            "status": [200],
-                            "envelope": "data",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "owner",
-                                "account",
-                                "contact",
-                                "status",
-                                "close_date",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "fields": {
-                            "name": {
-                                "to": "name",
-                                "nullable": False,
-                                "not_nullable_reason": "Pipeliner requires a project name",
-                            },
-                            "account": {
-                                "to": "account_id",
-                                "transform": "ref_id",
-                                "note": "null makes it an internal project",
-                            },
-                            "description": {"to": "description"},
-                            "close_date": {
-                                "to": "end_date",
-                                "transform": "date",
-                                "nullable": False,
-                                "not_nullable_reason": "end_date is required on Pipeliner projects",
-                            },
-                            "owner": {
-                                "to": "owner_id",
-                                "transform": "ref_id",
-                                "nullable": False,
-                                "not_nullable_reason": "owner_id is required on Pipeliner projects",
-                            },
-                            "remote_data": {"merge": True},
-                        },
-                        "note": "updateProjectInput has no required fields: a partial update.",
-                    },
-                    "delete": {
-                        "request": {"method": "DELETE", "path": "/entities/Projects/{id}"},
-                        "response": {"status": [200], "fields": ["id"]},
-                    },
-                },
-            }
-        },
-    }
+                    note="updateProjectInput has no required fields: a partial update.",
+                ),
+                "delete": Operation(
+                    request=Request(method="DELETE", path="/entities/Projects/{id}"),
+                    response=Response(status=[200], fields=["id"]),
+                ),
+            },
+        )
+    },
 )
-"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
-
-MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
-"""The same matrix as data, defaults filled in."""
+"""The field-support matrix as typed constructor calls of `unifold._matrix` (only non-default
+values written; mypy checks each against the schema)."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

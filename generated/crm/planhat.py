@@ -28,7 +28,28 @@ from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, ref
 from unifold._engine.writers import merge_remote_data, put
-from unifold._matrix import Matrix
+from unifold._matrix import (
+    Auth,
+    Budget,
+    Concurrency,
+    Credential,
+    CustomFieldDefinitions,
+    Errors,
+    Fetch,
+    Idempotency,
+    IdempotencyFind,
+    IdempotencyMarker,
+    Matrix,
+    Operation,
+    Pagination,
+    Provider,
+    RateLimit,
+    ReadField,
+    Request,
+    Resource,
+    Response,
+    WriteField,
+)
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -66,12 +87,12 @@ __all__ = [
     "AsyncCrm",
     "PlanhatHooksBase",
     "read_project",
+    "read_project_updated_at",
     "write_project_create",
     "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
-    "MATRIX",
     "SUPPORT",
 ]
 
@@ -849,6 +870,12 @@ def read_project(record: Mapping[str, Any], hooks: PlanhatHooksBase) -> dict[str
     }
 
 
+def read_project_updated_at(record: Mapping[str, Any], hooks: PlanhatHooksBase) -> object:
+    """`updated_at` alone, as `read_project` reads it: a list filtered on `updated_after`
+    reads it before mapping the records it keeps."""
+    return _READ_DATETIME(record.get("updatedAt"))
+
+
 def write_project_create(data: ProjectCreate, ctx: WriteContext, hooks: PlanhatHooksBase) -> None:
     """The fields the caller set (omitted stay omitted) into `ctx`, in matrix order: generated
     from the matrix's `create` fields, hooks called by name."""
@@ -885,249 +912,209 @@ def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: PlanhatH
         merge_remote_data(data.remote_data, ctx)
 
 
-SPEC: Final[Matrix] = Matrix.model_validate(
-    {
-        "integration": "planhat",
-        "display_name": "Planhat",
-        "hooks_class": "PlanhatHooks",
-        "provider": {
-            "docs": "https://www.planhat.com/developers/api/project",
-            "base_url": "https://api.planhat.com",
-            "auth": {
-                "scheme": "bearer",
-                "credentials": {
-                    "token": {"description": "API access token of a Planhat service account"}
-                },
-                "token": "token",
+SPEC: Final[Matrix] = Matrix(
+    integration="planhat",
+    display_name="Planhat",
+    hooks_class="PlanhatHooks",
+    provider=Provider(
+        docs="https://www.planhat.com/developers/api/project",
+        base_url="https://api.planhat.com",
+        auth=Auth(
+            scheme="bearer",
+            credentials={
+                "token": Credential(description="API access token of a Planhat service account")
             },
-            "id_pattern": "^(?:[0-9a-fA-F]{24}|(?:extid|srcid)-[^/?#]{1,200})$",
-            "rate_limit": {
-                "budgets": [{"limit": 200, "per_seconds": 60.0}],
-                "limit": "X-Rate-Limit-Limit",
-                "remaining": "X-Rate-Limit-Remaining",
-                "source": "200 calls/min soft, 150 req/s hard; 429 on excess "
-                "(planhat.com/developers/api/authentication-limits)",
+            token="token",
+        ),
+        id_pattern="^(?:[0-9a-fA-F]{24}|(?:extid|srcid)-[^/?#]{1,200})$",
+        rate_limit=RateLimit(
+            budgets=[Budget(limit=200, per_seconds=60.0)],
+            limit="X-Rate-Limit-Limit",
+            remaining="X-Rate-Limit-Remaining",
+            source=(
+                "200 calls/min soft, 150 req/s hard; 429 on excess "
+                "(planhat.com/developers/api/authentication-limits)"
+            ),
+        ),
+        errors=Errors(
+            message_paths=["message", "error"],
+            validation_statuses=[400],
+            source=(
+                "error bodies are 'an object or string'; 400 bad payload, 403 permission, 404 unknown "
+                "id"
+            ),
+        ),
+    ),
+    resources={
+        "projects": Resource(
+            record={
+                "id": ReadField(path="_id"),
+                "name": ReadField(path="name"),
+                "amount": ReadField(
+                    path="mrr",
+                    transform="number",
+                    note="mrr, the monthly project value ([I] Planhat has no amount field)",
+                ),
+                "currency": ReadField(path="currency"),
+                "account": ReadField(ref={"id": "companyId", "name": "companyName"}),
+                "created_at": ReadField(path="createdAt", transform="datetime"),
+                "updated_at": ReadField(path="updatedAt", transform="datetime"),
+                "custom_fields": ReadField(path="custom", note="keyed by the field's display name"),
             },
-            "errors": {
-                "message_paths": ["message", "error"],
-                "validation_statuses": [400],
-                "source": "error bodies are 'an object or string'; 400 bad payload, 403 "
-                "permission, 404 unknown id",
+            fetches={
+                "field_definitions": Fetch(
+                    request=Request(method="GET", path="/customfields", query={"parent": "Project"})
+                ),
+                "current": Fetch(request=Request(method="GET", path="/projects/{id}")),
             },
-        },
-        "resources": {
-            "projects": {
-                "record": {
-                    "id": {"path": "_id"},
-                    "name": {"path": "name"},
-                    "amount": {
-                        "path": "mrr",
-                        "transform": "number",
-                        "note": "mrr, the monthly project value ([I] Planhat has no amount field)",
+            custom_field_definitions=CustomFieldDefinitions(
+                fetch="field_definitions",
+                name="name",
+                type="type",
+                id="_id",
+                options="listValues",
+                required="isMandatory",
+                keep={"parent": "Project"},
+                source=(
+                    "GET /customfields: {_id, name, type, parent, isMandatory, listValues} "
+                    "(planhat.com/developers/api/custom-field); [I] the parent query filter, so parent is "
+                    "also checked here"
+                ),
+            ),
+            operations={
+                "list": Operation(
+                    request=Request(method="GET", path="/projects"),
+                    response=Response(
+                        status=[200],
+                        fields=[
+                            "id",
+                            "name",
+                            "amount",
+                            "currency",
+                            "account",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    pagination=Pagination(
+                        style="offset",
+                        size_param="limit",
+                        max_size=2000,
+                        offset_param="offset",
+                        source="limit + offset over a bare array; stop on a short page",
+                    ),
+                ),
+                "get": Operation(
+                    request=Request(method="GET", path="/projects/{id}"),
+                    response=Response(
+                        status=[200],
+                        fields=[
+                            "id",
+                            "name",
+                            "amount",
+                            "currency",
+                            "account",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                ),
+                "create": Operation(
+                    request=Request(method="POST", path="/projects"),
+                    response=Response(
+                        status=[200, 201],
+                        fields=[
+                            "id",
+                            "name",
+                            "amount",
+                            "currency",
+                            "account",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    fields={
+                        "name": WriteField(to="name", required=True),
+                        "account": WriteField(to="companyId", transform="ref_id", required=True),
+                        "custom_fields": WriteField(hook="write_custom_fields", writes=["custom"]),
+                        "amount": WriteField(to="mrr"),
+                        "currency": WriteField(to="currency"),
+                        "remote_data": WriteField(merge=True),
                     },
-                    "currency": {"path": "currency"},
-                    "account": {"ref": {"id": "companyId", "name": "companyName"}},
-                    "created_at": {"path": "createdAt", "transform": "datetime"},
-                    "updated_at": {"path": "updatedAt", "transform": "datetime"},
-                    "custom_fields": {
-                        "path": "custom",
-                        "note": "keyed by the field's display name",
+                    idempotency=Idempotency(
+                        marker=IdempotencyMarker(to="externalId", prefix="unifold-"),
+                        find=IdempotencyFind(
+                            request=Request(method="GET", path="/projects/extid-unifold-{key}"),
+                            id="_id",
+                        ),
+                        source=(
+                            "externalId is a keyable: GET /projects/extid-<externalId> finds the project "
+                            "(planhat.com/developers/api/project; robocorp-planhat PlanhatIdType)"
+                        ),
+                    ),
+                ),
+                "update": Operation(
+                    request=Request(method="PUT", path="/projects/{id}"),
+                    response=Response(
+                        status=[200],
+                        fields=[
+                            "id",
+                            "name",
+                            "amount",
+                            "currency",
+                            "account",
+                            "created_at",
+                            "updated_at",
+                            "custom_fields",
+                        ],
+                    ),
+                    fields={
+                        "name": WriteField(
+                            to="name",
+                            nullable=False,
+                            not_nullable_reason="Planhat requires a project name",
+                        ),
+                        "account": WriteField(
+                            to="companyId",
+                            transform="ref_id",
+                            nullable=False,
+                            not_nullable_reason="Planhat requires companyId on every project",
+                        ),
+                        "custom_fields": WriteField(
+                            hook="write_custom_fields",
+                            needs=["current"],
+                            nullable=False,
+                            not_nullable_reason="clear one field with {name: null}",
+                            writes=["custom"],
+                            note=(
+                                "the custom object, keyed by the field's display name; sent whole (current values "
+                                "merged with yours) since Planhat does not document whether custom is merged"
+                            ),
+                        ),
+                        "amount": WriteField(to="mrr"),
+                        "currency": WriteField(to="currency"),
+                        "remote_data": WriteField(merge=True),
                     },
-                },
-                "fetches": {
-                    "field_definitions": {
-                        "request": {
-                            "method": "GET",
-                            "path": "/customfields",
-                            "query": {"parent": "Project"},
-                        }
-                    },
-                    "current": {"request": {"method": "GET", "path": "/projects/{id}"}},
-                },
-                "custom_field_definitions": {
-                    "fetch": "field_definitions",
-                    "name": "name",
-                    "type": "type",
-                    "id": "_id",
-                    "options": "listValues",
-                    "required": "isMandatory",
-                    "keep": {"parent": "Project"},
-                    "source": "GET /customfields: {_id, name, "
-                    "type, parent, isMandatory, "
-                    "listValues} "
-                    "(planhat.com/developers/api/custom-field); "
-                    "[I] the parent query filter, "
-                    "so parent is also checked "
-                    "here",
-                },
-                "operations": {
-                    "list": {
-                        "request": {"method": "GET", "path": "/projects"},
-                        "response": {
-                            "status": [200],
-                            "fields": [
-                                "id",
-                                "name",
-                                "amount",
-                                "currency",
-                                "account",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "pagination": {
-                            "style": "offset",
-                            "size_param": "limit",
-                            "max_size": 2000,
-                            "offset_param": "offset",
-                            "source": "limit + offset over a bare array; stop on a short page",
-                        },
-                    },
-                    "get": {
-                        "request": {"method": "GET", "path": "/projects/{id}"},
-                        "response": {
-                            "status": [200],
-                            "fields": [
-                                "id",
-                                "name",
-                                "amount",
-                                "currency",
-                                "account",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                    },
-                    "create": {
-                        "request": {"method": "POST", "path": "/projects"},
-                        "response": {
-                            "status": [200, 201],
-                            "fields": [
-                                "id",
-                                "name",
-                                "amount",
-                                "currency",
-                                "account",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "fields": {
-                            "name": {"to": "name", "required": True},
-                            "account": {"to": "companyId", "transform": "ref_id", "required": True},
-                            "custom_fields": {"hook": "write_custom_fields", "writes": ["custom"]},
-                            "amount": {"to": "mrr"},
-                            "currency": {"to": "currency"},
-                            "remote_data": {"merge": True},
-                        },
-                        "idempotency": {
-                            "marker": {"to": "externalId", "prefix": "unifold-"},
-                            "find": {
-                                "request": {
-                                    "method": "GET",
-                                    "path": "/projects/extid-unifold-{key}",
-                                },
-                                "id": "_id",
-                            },
-                            "source": "externalId is a "
-                            "keyable: GET "
-                            "/projects/extid-<externalId> "
-                            "finds the project "
-                            "(planhat.com/developers/api/project; "
-                            "robocorp-planhat "
-                            "PlanhatIdType)",
-                        },
-                    },
-                    "update": {
-                        "request": {"method": "PUT", "path": "/projects/{id}"},
-                        "response": {
-                            "status": [200],
-                            "fields": [
-                                "id",
-                                "name",
-                                "amount",
-                                "currency",
-                                "account",
-                                "created_at",
-                                "updated_at",
-                                "custom_fields",
-                            ],
-                        },
-                        "fields": {
-                            "name": {
-                                "to": "name",
-                                "nullable": False,
-                                "not_nullable_reason": "Planhat requires a project name",
-                            },
-                            "account": {
-                                "to": "companyId",
-                                "transform": "ref_id",
-                                "nullable": False,
-                                "not_nullable_reason": "Planhat "
-                                "requires "
-                                "companyId "
-                                "on "
-                                "every "
-                                "project",
-                            },
-                            "custom_fields": {
-                                "hook": "write_custom_fields",
-                                "needs": ["current"],
-                                "nullable": False,
-                                "not_nullable_reason": "clear one field with {name: null}",
-                                "writes": ["custom"],
-                                "note": "the "
-                                "custom "
-                                "object, "
-                                "keyed "
-                                "by the "
-                                "field's "
-                                "display "
-                                "name; "
-                                "sent "
-                                "whole "
-                                "(current "
-                                "values "
-                                "merged "
-                                "with "
-                                "yours) "
-                                "since "
-                                "Planhat "
-                                "does "
-                                "not "
-                                "document "
-                                "whether "
-                                "custom "
-                                "is "
-                                "merged",
-                            },
-                            "amount": {"to": "mrr"},
-                            "currency": {"to": "currency"},
-                            "remote_data": {"merge": True},
-                        },
-                        "note": "PUT with only the properties to change.",
-                    },
-                    "delete": {
-                        "request": {"method": "DELETE", "path": "/projects/{id}"},
-                        "response": {"status": [200, 204], "fields": ["id"]},
-                    },
-                },
-                "concurrency": {
-                    "style": "reread",
-                    "compare": ["custom", "companyId"],
-                    "source": "no precondition header is documented (planhat.com/developers/api)",
-                },
-            }
-        },
-    }
+                    note="PUT with only the properties to change.",
+                ),
+                "delete": Operation(
+                    request=Request(method="DELETE", path="/projects/{id}"),
+                    response=Response(status=[200, 204], fields=["id"]),
+                ),
+            },
+            concurrency=Concurrency(
+                style="reread",
+                compare=["custom", "companyId"],
+                source="no precondition header is documented (planhat.com/developers/api)",
+            ),
+        )
+    },
 )
-"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
-
-MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
-"""The same matrix as data, defaults filled in."""
+"""The field-support matrix as typed constructor calls of `unifold._matrix` (only non-default
+values written; mypy checks each against the schema)."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

@@ -7,8 +7,10 @@ Modules are imported on first use only, so `import unifold` stays cheap.
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple, cast
+
+if TYPE_CHECKING:
+    from unifold._engine.generated import GeneratedIntegration
 
 
 class IntegrationInfo(NamedTuple):
@@ -110,6 +112,24 @@ INTEGRATIONS: Final[dict[str, IntegrationInfo]] = {
 }
 
 
-def load(integration: str) -> ModuleType:
+def load(integration: str) -> GeneratedIntegration:
     """Import the generated module of one integration."""
-    return importlib.import_module(INTEGRATIONS[integration].module)
+    module = importlib.import_module(INTEGRATIONS[integration].module)
+    return cast("GeneratedIntegration", module)  # what the check below proves for mypy
+
+
+if TYPE_CHECKING:
+    # Every generated module honours the runtime's contract (`make typecheck` checks this).
+    from unifold.generated.crm import capsule as _capsule
+    from unifold.generated.crm import insightly as _insightly
+    from unifold.generated.crm import pipeliner as _pipeliner
+    from unifold.generated.crm import planhat as _planhat
+    from unifold.generated.crm import teamleader as _teamleader
+
+    _CONTRACT: tuple[GeneratedIntegration, ...] = (
+        _capsule,
+        _insightly,
+        _pipeliner,
+        _planhat,
+        _teamleader,
+    )

@@ -29,7 +29,26 @@ from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value, ref, refs
 from unifold._engine.types import RefDict
 from unifold._engine.writers import merge_remote_data, put
-from unifold._matrix import Matrix
+from unifold._matrix import (
+    Auth,
+    Budget,
+    Concurrency,
+    Credential,
+    CustomFieldDefinitions,
+    Errors,
+    Fetch,
+    Matrix,
+    ModuleCheck,
+    Operation,
+    Pagination,
+    Provider,
+    RateLimit,
+    ReadField,
+    Request,
+    Resource,
+    Response,
+    WriteField,
+)
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     CreateOptions,
@@ -72,12 +91,13 @@ __all__ = [
     "AsyncCrm",
     "TeamleaderHooksBase",
     "read_project",
+    "check_project_create",
     "write_project_create",
+    "check_project_update",
     "write_project_update",
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
-    "MATRIX",
     "SUPPORT",
 ]
 
@@ -855,6 +875,10 @@ class TeamleaderHooksBase(abc.ABC):
     INTEGRATION: ClassVar[str] = "teamleader"
 
     @abc.abstractmethod
+    def check_budget(self, operation: str, data: ProjectCreate | ProjectUpdate) -> None:
+        """Check for projects.create, projects.update: raise a `UnifoldValidationError` subclass naming the field; runs before anything is sent."""
+
+    @abc.abstractmethod
     def create_account(self, value: AccountRef | None, ctx: WriteContext) -> None:
         """Write hook for projects.create.account."""
 
@@ -935,6 +959,11 @@ def read_project(record: Mapping[str, Any], hooks: TeamleaderHooksBase) -> dict[
     }
 
 
+def check_project_create(data: ProjectCreate, hooks: TeamleaderHooksBase) -> None:
+    """The matrix's `create` checks, in order, on the validated body."""
+    hooks.check_budget("create", data)
+
+
 def write_project_create(
     data: ProjectCreate, ctx: WriteContext, hooks: TeamleaderHooksBase
 ) -> None:
@@ -957,6 +986,11 @@ def write_project_create(
         hooks.create_contacts(data.contact, ctx)
     if "remote_data" in given:
         merge_remote_data(data.remote_data, ctx)
+
+
+def check_project_update(data: ProjectUpdate, hooks: TeamleaderHooksBase) -> None:
+    """The matrix's `update` checks, in order, on the validated body."""
+    hooks.check_budget("update", data)
 
 
 def write_project_update(
@@ -985,415 +1019,337 @@ def write_project_update(
         merge_remote_data(data.remote_data, ctx)
 
 
-SPEC: Final[Matrix] = Matrix.model_validate(
-    {
-        "integration": "teamleader",
-        "display_name": "Teamleader",
-        "hooks_class": "TeamleaderHooks",
-        "provider": {
-            "docs": "https://developer.focus.teamleader.eu/docs/api/nextgen-projects-update",
-            "base_url": "https://api.focus.teamleader.eu",
-            "auth": {
-                "scheme": "bearer",
-                "credentials": {
-                    "access_token": {
-                        "description": "OAuth 2 access token (expires after about an hour)"
-                    }
-                },
-                "token": "access_token",
+SPEC: Final[Matrix] = Matrix(
+    integration="teamleader",
+    display_name="Teamleader",
+    hooks_class="TeamleaderHooks",
+    provider=Provider(
+        docs="https://developer.focus.teamleader.eu/docs/api/nextgen-projects-update",
+        base_url="https://api.focus.teamleader.eu",
+        auth=Auth(
+            scheme="bearer",
+            credentials={
+                "access_token": Credential(
+                    description="OAuth 2 access token (expires after about an hour)"
+                )
             },
-            "id_pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-            "rate_limit": {
-                "budgets": [{"limit": 200, "per_seconds": 60.0}],
-                "limit": "X-RateLimit-Limit",
-                "remaining": "X-RateLimit-Remaining",
-                "reset": "X-RateLimit-Reset",
-                "reset_format": "iso_datetime",
-                "source": "200 requests per sliding minute; X-RateLimit-Reset is an "
-                "ISO datetime (introduction.apib)",
+            token="access_token",
+        ),
+        id_pattern="^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+        rate_limit=RateLimit(
+            budgets=[Budget(limit=200, per_seconds=60.0)],
+            limit="X-RateLimit-Limit",
+            remaining="X-RateLimit-Remaining",
+            reset="X-RateLimit-Reset",
+            reset_format="iso_datetime",
+            source=(
+                "200 requests per sliding minute; X-RateLimit-Reset is an ISO datetime "
+                "(introduction.apib)"
+            ),
+        ),
+        errors=Errors(
+            message_paths=["errors.0.title", "message"],
+            source='{"errors":[{"title", "code"?, "status"?, "meta"?}]}',
+        ),
+        module_check=ModuleCheck(
+            request=Request(method="POST", path="/accounts.projects-v2-status"),
+            path="data.status",
+            expected="projects-v2",
+            source=(
+                "accounts.projects-v2-status answers data.status projects-v2 or legacy "
+                "(teamleadercrm/api src/99-other/accounts.apib)"
+            ),
+        ),
+    ),
+    resources={
+        "projects": Resource(
+            record={
+                "id": ReadField(path="id"),
+                "name": ReadField(path="title"),
+                "description": ReadField(path="description"),
+                "amount": ReadField(
+                    hook="read_amount",
+                    note="external_budget (time_and_materials) or fixed_price (fixed_price), by billing_method",
+                ),
+                "currency": ReadField(hook="read_currency", note="the currency of that amount"),
+                "owner": ReadField(hook="read_owner", note="the first of owners[]"),
+                "account": ReadField(hook="read_account", note="the company among customers[]"),
+                "contact": ReadField(hook="read_contact", note="the contacts among customers[]"),
+                "opportunity": ReadField(ref={"id": "id"}, each="deals"),
+                "status": ReadField(path="status", enum={"open": "open", "closed": "closed"}),
+                "close_date": ReadField(path="end_date", transform="datetime"),
             },
-            "errors": {
-                "message_paths": ["errors.0.title", "message"],
-                "source": '{"errors":[{"title", "code"?, "status"?, "meta"?}]}',
+            fetches={
+                "field_definitions": Fetch(
+                    request=Request(
+                        method="POST",
+                        path="/customFieldDefinitions.list",
+                        body={"filter": {"context": "project"}},
+                    ),
+                    envelope="data",
+                    pagination=Pagination(
+                        style="page",
+                        size_param="page.size",
+                        max_size=100,
+                        page_param="page.number",
+                        params_in="body",
+                        source=(
+                            "page {size, number} in the body (default size 20), read until a short page "
+                            "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list)"
+                        ),
+                    ),
+                ),
+                "current": Fetch(
+                    request=Request(
+                        method="POST", path="/projects-v2/projects.info", id_in_body="id"
+                    ),
+                    envelope="data",
+                ),
             },
-            "module_check": {
-                "request": {"method": "POST", "path": "/accounts.projects-v2-status"},
-                "path": "data.status",
-                "expected": "projects-v2",
-                "source": "accounts.projects-v2-status answers data.status "
-                "projects-v2 or legacy (teamleadercrm/api "
-                "src/99-other/accounts.apib)",
+            custom_field_definitions=CustomFieldDefinitions(
+                fetch="field_definitions",
+                name="label",
+                type="type",
+                label="label",
+                id="id",
+                options="configuration.options",
+                option_value="value",
+                required="required",
+                keep={"context": "project"},
+                source=(
+                    "customFieldDefinitions.list: {id, context, type, label, required, "
+                    "configuration.options[{id, value}]} "
+                    "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list); [I] "
+                    "projects-v2 fields use context project"
+                ),
+            ),
+            operations={
+                "list": Operation(
+                    request=Request(
+                        method="POST",
+                        path="/projects-v2/projects.list",
+                        body={"includes": "pagination"},
+                        remote_query_in="body",
+                    ),
+                    response=Response(
+                        status=[200],
+                        envelope="data",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "amount",
+                            "currency",
+                            "owner",
+                            "account",
+                            "contact",
+                            "opportunity",
+                            "status",
+                            "close_date",
+                        ],
+                    ),
+                    pagination=Pagination(
+                        style="page",
+                        size_param="page.size",
+                        max_size=100,
+                        page_param="page.number",
+                        params_in="body",
+                        source="page {size, number} in the body, 1-based; meta.matches with includes=pagination",
+                    ),
+                ),
+                "get": Operation(
+                    request=Request(
+                        method="POST",
+                        path="/projects-v2/projects.info",
+                        id_in_body="id",
+                        remote_query_in="body",
+                    ),
+                    response=Response(
+                        status=[200],
+                        envelope="data",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "amount",
+                            "currency",
+                            "owner",
+                            "account",
+                            "contact",
+                            "opportunity",
+                            "status",
+                            "close_date",
+                        ],
+                    ),
+                ),
+                "create": Operation(
+                    request=Request(method="POST", path="/projects-v2/projects.create"),
+                    response=Response(
+                        status=[201],
+                        envelope="data",
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "amount",
+                            "currency",
+                            "owner",
+                            "account",
+                            "contact",
+                            "opportunity",
+                            "status",
+                            "close_date",
+                        ],
+                        read_back="current",
+                        note=(
+                            "create answers {data: {type, id}}; unifold reads the project back (and, when an "
+                            "owner was given, removes the API user Teamleader added as owner, then reads it "
+                            "again)"
+                        ),
+                    ),
+                    fields={
+                        "name": WriteField(to="title", required=True),
+                        "description": WriteField(to="description"),
+                        "amount": WriteField(
+                            hook="write_budget",
+                            note=(
+                                "external_budget, with billing_method time_and_materials unless "
+                                "remote_data.billing_method says fixed_price (then fixed_price)"
+                            ),
+                        ),
+                        "currency": WriteField(hook="write_budget"),
+                        "owner": WriteField(
+                            hook="create_owner",
+                            note=(
+                                "owner_ids adds owners to the API user, who is removed afterwards so the owner given "
+                                "is the only one"
+                            ),
+                        ),
+                        "account": WriteField(hook="create_account"),
+                        "contact": WriteField(hook="create_contacts"),
+                        "remote_data": WriteField(merge=True),
+                    },
+                    checks=["check_budget"],
+                ),
+                "update": Operation(
+                    request=Request(
+                        method="POST",
+                        path="/projects-v2/projects.update",
+                        id_in_body="id",
+                        remote_query_in="body",
+                    ),
+                    response=Response(
+                        status=[204],
+                        fields=[
+                            "id",
+                            "name",
+                            "description",
+                            "amount",
+                            "currency",
+                            "owner",
+                            "account",
+                            "contact",
+                            "opportunity",
+                            "status",
+                            "close_date",
+                        ],
+                        read_back="current",
+                        note=(
+                            "Teamleader answers 204 with no body; unifold reads the project back (Truto returns "
+                            "nothing here)."
+                        ),
+                    ),
+                    fields={
+                        "name": WriteField(
+                            to="title",
+                            required=True,
+                            nullable=False,
+                            not_nullable_reason="title is not nullable in projects.update",
+                        ),
+                        "account": WriteField(
+                            hook="write_account",
+                            needs=["current"],
+                            note=(
+                                "the company customer, via add/removeCustomer; the one read back (the first company) "
+                                "changes nothing; another replaces the company customers"
+                            ),
+                        ),
+                        "contact": WriteField(
+                            hook="write_contacts",
+                            needs=["current"],
+                            note="the contact customers, via add/removeCustomer",
+                        ),
+                        "description": WriteField(to="description"),
+                        "opportunity": WriteField(
+                            hook="write_deals", needs=["current"], note="deals, via add/removeDeal"
+                        ),
+                        "amount": WriteField(
+                            hook="write_budget",
+                            needs=["current"],
+                            note=(
+                                "the field the project's billing method keeps its value in: external_budget "
+                                "(time_and_materials) or fixed_price (fixed_price); refused on non_billable projects"
+                            ),
+                        ),
+                        "currency": WriteField(
+                            hook="write_budget",
+                            needs=["current"],
+                            nullable=False,
+                            not_nullable_reason="amount and currency are one budget; clear it with amount: null",
+                            note="the currency of that amount (EUR only)",
+                        ),
+                        "owner": WriteField(
+                            hook="write_owner",
+                            needs=["current"],
+                            nullable=False,
+                            not_nullable_reason="a Teamleader project keeps at least one owner",
+                            note=(
+                                "via add/removeOwner: the owner read back (the first) changes nothing; another "
+                                "becomes the only owner"
+                            ),
+                        ),
+                        "remote_data": WriteField(merge=True),
+                    },
+                    checks=["check_budget"],
+                    note=(
+                        "`name` is required because the unified reference (Truto) requires it for Teamleader; "
+                        "Teamleader itself requires only `id` in projects.update. projects.update changes "
+                        "title, description and budgets only; customers, owners and deals change through "
+                        "addCustomer/removeCustomer, addOwner/removeOwner and addDeal/removeDeal.\n"
+                    ),
+                ),
+                "delete": Operation(
+                    request=Request(
+                        method="POST",
+                        path="/projects-v2/projects.delete",
+                        id_in_body="id",
+                        body={"delete_strategy": "unlink_tasks_and_time_trackings"},
+                        remote_query_in="body",
+                    ),
+                    response=Response(status=[204], fields=["id"]),
+                    note=(
+                        "Truto lists no delete for Teamleader; unifold unlinks tasks and time trackings, the "
+                        "least destructive strategy."
+                    ),
+                ),
             },
-        },
-        "resources": {
-            "projects": {
-                "record": {
-                    "id": {"path": "id"},
-                    "name": {"path": "title"},
-                    "description": {"path": "description"},
-                    "amount": {
-                        "hook": "read_amount",
-                        "note": "external_budget (time_and_materials) or "
-                        "fixed_price (fixed_price), by "
-                        "billing_method",
-                    },
-                    "currency": {"hook": "read_currency", "note": "the currency of that amount"},
-                    "owner": {"hook": "read_owner", "note": "the first of owners[]"},
-                    "account": {"hook": "read_account", "note": "the company among customers[]"},
-                    "contact": {"hook": "read_contact", "note": "the contacts among customers[]"},
-                    "opportunity": {"ref": {"id": "id"}, "each": "deals"},
-                    "status": {"path": "status", "enum": {"open": "open", "closed": "closed"}},
-                    "close_date": {"path": "end_date", "transform": "datetime"},
-                },
-                "fetches": {
-                    "field_definitions": {
-                        "request": {
-                            "method": "POST",
-                            "path": "/customFieldDefinitions.list",
-                            "body": {"filter": {"context": "project"}},
-                        },
-                        "envelope": "data",
-                        "pagination": {
-                            "style": "page",
-                            "size_param": "page.size",
-                            "max_size": 100,
-                            "page_param": "page.number",
-                            "params_in": "body",
-                            "source": "page "
-                            "{size, "
-                            "number} in "
-                            "the body "
-                            "(default "
-                            "size 20), "
-                            "read until "
-                            "a short "
-                            "page "
-                            "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list)",
-                        },
-                    },
-                    "current": {
-                        "request": {
-                            "method": "POST",
-                            "path": "/projects-v2/projects.info",
-                            "id_in_body": "id",
-                        },
-                        "envelope": "data",
-                    },
-                },
-                "custom_field_definitions": {
-                    "fetch": "field_definitions",
-                    "name": "label",
-                    "type": "type",
-                    "label": "label",
-                    "id": "id",
-                    "options": "configuration.options",
-                    "option_value": "value",
-                    "required": "required",
-                    "keep": {"context": "project"},
-                    "source": "customFieldDefinitions.list: "
-                    "{id, context, type, label, "
-                    "required, "
-                    "configuration.options[{id, "
-                    "value}]} "
-                    "(developer.focus.teamleader.eu/docs/api/custom-field-definitions-list); "
-                    "[I] projects-v2 fields use "
-                    "context project",
-                },
-                "operations": {
-                    "list": {
-                        "request": {
-                            "method": "POST",
-                            "path": "/projects-v2/projects.list",
-                            "body": {"includes": "pagination"},
-                            "remote_query_in": "body",
-                        },
-                        "response": {
-                            "status": [200],
-                            "envelope": "data",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "amount",
-                                "currency",
-                                "owner",
-                                "account",
-                                "contact",
-                                "opportunity",
-                                "status",
-                                "close_date",
-                            ],
-                        },
-                        "pagination": {
-                            "style": "page",
-                            "size_param": "page.size",
-                            "max_size": 100,
-                            "page_param": "page.number",
-                            "params_in": "body",
-                            "source": "page {size, number} "
-                            "in the body, "
-                            "1-based; "
-                            "meta.matches with "
-                            "includes=pagination",
-                        },
-                    },
-                    "get": {
-                        "request": {
-                            "method": "POST",
-                            "path": "/projects-v2/projects.info",
-                            "id_in_body": "id",
-                            "remote_query_in": "body",
-                        },
-                        "response": {
-                            "status": [200],
-                            "envelope": "data",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "amount",
-                                "currency",
-                                "owner",
-                                "account",
-                                "contact",
-                                "opportunity",
-                                "status",
-                                "close_date",
-                            ],
-                        },
-                    },
-                    "create": {
-                        "request": {"method": "POST", "path": "/projects-v2/projects.create"},
-                        "response": {
-                            "status": [201],
-                            "envelope": "data",
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "amount",
-                                "currency",
-                                "owner",
-                                "account",
-                                "contact",
-                                "opportunity",
-                                "status",
-                                "close_date",
-                            ],
-                            "read_back": "current",
-                            "note": "create answers {data: "
-                            "{type, id}}; unifold "
-                            "reads the project back "
-                            "(and, when an owner "
-                            "was given, removes the "
-                            "API user Teamleader "
-                            "added as owner, then "
-                            "reads it again)",
-                        },
-                        "fields": {
-                            "name": {"to": "title", "required": True},
-                            "description": {"to": "description"},
-                            "amount": {
-                                "hook": "write_budget",
-                                "note": "external_budget, "
-                                "with "
-                                "billing_method "
-                                "time_and_materials "
-                                "unless "
-                                "remote_data.billing_method "
-                                "says "
-                                "fixed_price "
-                                "(then "
-                                "fixed_price)",
-                            },
-                            "currency": {"hook": "write_budget"},
-                            "owner": {
-                                "hook": "create_owner",
-                                "note": "owner_ids adds "
-                                "owners to the "
-                                "API user, who "
-                                "is removed "
-                                "afterwards so "
-                                "the owner "
-                                "given is the "
-                                "only one",
-                            },
-                            "account": {"hook": "create_account"},
-                            "contact": {"hook": "create_contacts"},
-                            "remote_data": {"merge": True},
-                        },
-                    },
-                    "update": {
-                        "request": {
-                            "method": "POST",
-                            "path": "/projects-v2/projects.update",
-                            "id_in_body": "id",
-                            "remote_query_in": "body",
-                        },
-                        "response": {
-                            "status": [204],
-                            "fields": [
-                                "id",
-                                "name",
-                                "description",
-                                "amount",
-                                "currency",
-                                "owner",
-                                "account",
-                                "contact",
-                                "opportunity",
-                                "status",
-                                "close_date",
-                            ],
-                            "read_back": "current",
-                            "note": "Teamleader answers 204 "
-                            "with no body; unifold "
-                            "reads the project back "
-                            "(Truto returns nothing "
-                            "here).",
-                        },
-                        "fields": {
-                            "name": {
-                                "to": "title",
-                                "required": True,
-                                "nullable": False,
-                                "not_nullable_reason": "title is not nullable in projects.update",
-                            },
-                            "account": {
-                                "hook": "write_account",
-                                "needs": ["current"],
-                                "note": "the company "
-                                "customer, "
-                                "via "
-                                "add/removeCustomer; "
-                                "the one read "
-                                "back (the "
-                                "first "
-                                "company) "
-                                "changes "
-                                "nothing; "
-                                "another "
-                                "replaces the "
-                                "company "
-                                "customers",
-                            },
-                            "contact": {
-                                "hook": "write_contacts",
-                                "needs": ["current"],
-                                "note": "the contact customers, via add/removeCustomer",
-                            },
-                            "description": {"to": "description"},
-                            "opportunity": {
-                                "hook": "write_deals",
-                                "needs": ["current"],
-                                "note": "deals, via add/removeDeal",
-                            },
-                            "amount": {
-                                "hook": "write_budget",
-                                "needs": ["current"],
-                                "note": "the field the "
-                                "project's "
-                                "billing "
-                                "method keeps "
-                                "its value in: "
-                                "external_budget "
-                                "(time_and_materials) "
-                                "or "
-                                "fixed_price "
-                                "(fixed_price); "
-                                "refused on "
-                                "non_billable "
-                                "projects",
-                            },
-                            "currency": {
-                                "hook": "write_budget",
-                                "needs": ["current"],
-                                "nullable": False,
-                                "not_nullable_reason": "amount "
-                                "and "
-                                "currency "
-                                "are "
-                                "one "
-                                "budget; "
-                                "clear "
-                                "it "
-                                "with "
-                                "amount: "
-                                "null",
-                                "note": "the currency of that amount (EUR only)",
-                            },
-                            "owner": {
-                                "hook": "write_owner",
-                                "needs": ["current"],
-                                "nullable": False,
-                                "not_nullable_reason": "a "
-                                "Teamleader "
-                                "project "
-                                "keeps "
-                                "at "
-                                "least "
-                                "one "
-                                "owner",
-                                "note": "via "
-                                "add/removeOwner: "
-                                "the owner read "
-                                "back (the "
-                                "first) changes "
-                                "nothing; "
-                                "another "
-                                "becomes the "
-                                "only owner",
-                            },
-                            "remote_data": {"merge": True},
-                        },
-                        "note": "`name` is required because the "
-                        "unified reference (Truto) requires "
-                        "it for Teamleader; Teamleader "
-                        "itself requires only `id` in "
-                        "projects.update. projects.update "
-                        "changes title, description and "
-                        "budgets only; customers, owners and "
-                        "deals change through "
-                        "addCustomer/removeCustomer, "
-                        "addOwner/removeOwner and "
-                        "addDeal/removeDeal.\n",
-                    },
-                    "delete": {
-                        "request": {
-                            "method": "POST",
-                            "path": "/projects-v2/projects.delete",
-                            "id_in_body": "id",
-                            "body": {"delete_strategy": "unlink_tasks_and_time_trackings"},
-                            "remote_query_in": "body",
-                        },
-                        "response": {"status": [204], "fields": ["id"]},
-                        "note": "Truto lists no delete for "
-                        "Teamleader; unifold unlinks tasks "
-                        "and time trackings, the least "
-                        "destructive strategy.",
-                    },
-                },
-                "concurrency": {
-                    "style": "reread",
-                    "compare": [
-                        "owners",
-                        "customers",
-                        "deals",
-                        "billing_method",
-                        "external_budget",
-                        "fixed_price",
-                    ],
-                    "source": "no precondition or updated_at in "
-                    "projects-v2 (Teamleader OpenAPI 1.220.0)",
-                },
-            }
-        },
-    }
+            concurrency=Concurrency(
+                style="reread",
+                compare=[
+                    "owners",
+                    "customers",
+                    "deals",
+                    "billing_method",
+                    "external_budget",
+                    "fixed_price",
+                ],
+                source="no precondition or updated_at in projects-v2 (Teamleader OpenAPI 1.220.0)",
+            ),
+        )
+    },
 )
-"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
-
-MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
-"""The same matrix as data, defaults filled in."""
+"""The field-support matrix as typed constructor calls of `unifold._matrix` (only non-default
+values written; mypy checks each against the schema)."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {

@@ -4,7 +4,6 @@ async tasks, processes), rotation saved before use, a refused refresh ends in ne
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import textwrap
@@ -16,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests._net import stopped_on_exit, uvicorn_thread
 from unifold import AsyncUnifold, Unifold
 from unifold._errors import (
     AccountConfigError,
@@ -62,6 +62,23 @@ def test_update_expire_update_refreshes_exactly_once(uf: Unifold) -> None:
     assert stored.status == "active"
     rename(uf, account.id, "Again")
     assert grants(box) == 1  # the new token holds
+
+
+def test_refresh_locks_do_not_pile_up_per_account(uf: Unifold) -> None:
+    """A server sees many accounts: the per-account refresh lock lives only while in use."""
+    import gc
+
+    from unifold._oauth import session
+
+    refreshed = set()
+    for n in range(5):
+        account = uf.accounts.create(TL, environment="sandbox")
+        uf.accounts.sandbox(account.id).expire_access_tokens()
+        assert rename(uf, account.id, f"Refreshed {n}").name == f"Refreshed {n}"
+        assert grants(uf.accounts.sandbox(account.id)) == 1
+        refreshed.add(account.id)
+    gc.collect()
+    assert not [key for key in session._locks if key[1] in refreshed]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -167,6 +184,9 @@ def test_a_revoked_refresh_token_means_needs_reauth_without_a_loop(uf: Unifold) 
     with pytest.raises(ReauthRequiredError):
         rename(uf, account.id, "y")
     assert len(box.received) == sent  # fails fast: nothing sent at all
+    with pytest.raises(ReauthRequiredError):
+        uf.crm.projects.fields(integrated_account_id=account.id)
+    assert len(box.received) == sent
     assert refreshed == []
 
 
@@ -258,33 +278,13 @@ def test_update_keeps_the_id_and_a_bad_update_changes_nothing(uf: Unifold) -> No
 # -- the connect flow, against a served emulator --------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def served() -> Iterator[tuple[SandboxProvider, str]]:
     """A Teamleader emulator served over loopback HTTP from this process (so the test can
     reach its state), as `python -m unifold.sandbox serve` would."""
-    import uvicorn
-
     provider = create_emulator(TL)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(asgi_app(provider), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
-        yield provider, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with uvicorn_thread(asgi_app(provider)) as origin:
+        yield provider, origin
 
 
 def test_connect_flow(uf: Unifold, served: tuple[SandboxProvider, str]) -> None:
@@ -377,14 +377,15 @@ def test_two_processes_sharing_a_store_refresh_once(
         )
         for n in range(2)
     ]
-    deadline = time.monotonic() + 60
-    while not all((tmp_path / f"go.ready{n}").exists() for n in range(2)):
-        assert time.monotonic() < deadline, "workers did not start"
-        time.sleep(0.01)
-    go.touch()
-    outputs = [w.communicate(timeout=60) for w in workers]
-    assert [w.returncode for w in workers] == [0, 0], outputs
-    assert sorted(out.strip() for out, _ in outputs) == ["process 0", "process 1"]
+    with stopped_on_exit(*workers):
+        deadline = time.monotonic() + 60
+        while not all((tmp_path / f"go.ready{n}").exists() for n in range(2)):
+            assert time.monotonic() < deadline, "workers did not start"
+            time.sleep(0.01)
+        go.touch()
+        outputs = [w.communicate(timeout=60) for w in workers]
+        assert [w.returncode for w in workers] == [0, 0], outputs
+        assert sorted(out.strip() for out, _ in outputs) == ["process 0", "process 1"]
     assert grants(box) == 1
 
 

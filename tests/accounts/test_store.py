@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
+from tests._net import stopped_on_exit
 from unifold import Unifold
 from unifold._accounts import AccountStore, IntegratedAccount, new_account, open_store
 from unifold._errors import (
@@ -314,6 +315,8 @@ def test_many_processes_create_at_once_without_errors(tmp_path: Any) -> None:
         subprocess.Popen([sys.executable, "-c", script, str(path)], stderr=subprocess.PIPE)
         for _ in range(4)
     ]
-    assert [w.wait(120) for w in workers] == [0] * 4, [w.stderr.read() for w in workers if w.stderr]
+    with stopped_on_exit(*workers):
+        codes = [w.wait(120) for w in workers]
+        assert codes == [0] * 4, [w.stderr.read() for w in workers if w.stderr]
     with open_store(path) as store:
         assert len(store.list()) == 80

@@ -1,7 +1,7 @@
 """Golden snapshot: the small fixture renders to exactly the committed files.
 
 Regenerate the snapshot after an intended generator change with
-`UPDATE_GOLDEN=1 .venv/bin/pytest tests/codegen/test_golden.py`.
+`UPDATE_GOLDEN=1 .venv/bin/pytest tests/generator/test_golden.py`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@ path and the fix; the run exits non-zero and writes nothing."""
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +11,8 @@ import pytest
 
 from codegen import cli
 from codegen.cli import main
+
+from .conftest import generated_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 HOOKS = ROOT / "unifold" / "hooks"
@@ -142,9 +143,7 @@ def test_declared_merge_runs_after_the_writer_it_builds_on(
     code, err = _generate(repo_inputs, out, capsys)
     assert code == 0, err
     text = (out / "crm" / "planhat.py").read_text()
-    start = text.index("Matrix.model_validate(") + len("Matrix.model_validate(")
-    spec = ast.literal_eval(text[start : text.index("\n)\n", start)].strip())
-    fields = list(spec["resources"]["projects"]["operations"]["update"]["fields"])
+    fields = list(generated_spec(text).resources["projects"].operations["update"].fields)
     # Matrix order (the order writers run in), not alphabetical.
     assert fields.index("custom_fields") < fields.index("currency") < fields.index("remote_data")
     assert fields != sorted(fields)

@@ -125,6 +125,24 @@ def test_malformed_yaml_names_the_file(mini: Path) -> None:
     assert any("acme.yaml" in e and "readable YAML" in e for e in errors)
 
 
+def test_a_list_without_pagination_is_refused(mini: Path) -> None:
+    matrix = mini / "openapi/integrations/acme.yaml"
+    _edit(
+        matrix,
+        lambda d: d["resources"]["projects"]["operations"].update(
+            {
+                "list": {
+                    "request": {"method": "GET", "path": "/projects"},
+                    "response": {"status": [200]},
+                }
+            }
+        ),
+    )
+    (err,) = _errors(mini / "openapi", mini / "hooks")
+    assert "acme.yaml" in err and "resources.projects.operations" in err
+    assert "`list` needs `pagination`" in err
+
+
 def test_pagination_style_needs_its_parameters(mini: Path) -> None:
     matrix = mini / "openapi/integrations/acme.yaml"
     _edit(

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from unifold import AsyncUnifold, IntegratedAccount, Unifold
+from unifold._matrix import Matrix, Pagination, Request, Resource
 from unifold.generated.crm.registry import INTEGRATIONS as REGISTRY
 from unifold.generated.crm.registry import load
 from unifold.sandbox import (
@@ -39,36 +40,40 @@ FROZEN_NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 FROZEN_NOW_ISO = "2025-01-02T03:04:05Z"
 
 
-def _matrix(integration: str) -> dict[str, Any]:
-    return load(integration).MATRIX  # type: ignore[no-any-return]
+def _matrix(integration: str) -> Matrix:
+    spec = load(integration).SPEC
+    assert isinstance(spec, Matrix)
+    return spec
 
 
-def _projects(integration: str) -> dict[str, Any]:
-    return _matrix(integration)["resources"]["projects"]  # type: ignore[no-any-return]
+def _projects(integration: str) -> Resource:
+    return _matrix(integration).resources["projects"]
 
 
-def update_request(integration: str) -> dict[str, Any]:
-    return _projects(integration)["operations"]["update"]["request"]  # type: ignore[no-any-return]
+def update_request(integration: str) -> Request:
+    return _projects(integration).operations["update"].request
 
 
-def list_pagination(integration: str) -> dict[str, Any]:
-    return _projects(integration)["operations"]["list"]["pagination"]  # type: ignore[no-any-return]
+def list_pagination(integration: str) -> Pagination:
+    pagination = _projects(integration).operations["list"].pagination
+    assert pagination is not None
+    return pagination
 
 
 def list_call(integration: str) -> tuple[str, str, str | None]:
     """The list operation's (method, path below the base URL, response envelope)."""
-    operation = _projects(integration)["operations"]["list"]
-    request = operation["request"]
-    return request["method"], request["path"], operation["response"]["envelope"]
+    operation = _projects(integration).operations["list"]
+    request = operation.request
+    return request.method, request.path, operation.response.envelope
 
 
 def credential_keys(integration: str) -> list[str]:
-    return list(_matrix(integration)["provider"]["auth"]["credentials"])
+    return list(_matrix(integration).provider.auth.credentials)
 
 
 def record_fields(integration: str) -> list[str]:
     """The unified fields the integration's records map (the matrix's `record`)."""
-    return list(_projects(integration)["record"])
+    return list(_projects(integration).record)
 
 
 # Well-formed ids (they match the provider's id pattern) that no seeded project has.
@@ -77,21 +82,19 @@ UNKNOWN_PROJECT = {name: sandbox_class(name).unknown_project_id for name in INTE
 
 def _main_write(integration: str) -> tuple[str, str]:
     """Where the provider's main update goes (method, path template with {id}, {space_id})."""
-    request = _projects(integration)["operations"]["update"]["request"]
-    provider = _matrix(integration)["provider"]
+    request = _projects(integration).operations["update"].request
+    provider = _matrix(integration).provider
     # Sandbox accounts get each provider parameter's example (Pipeliner's space id).
-    examples = {name: param["example"] for name, param in provider["params"].items()}
-    base = urlsplit(provider["base_url"].format(**examples)).path.rstrip("/")
-    return request["method"], base + request["path"]
+    examples = {name: param.example for name, param in provider.params.items()}
+    base = urlsplit(provider.base_url.format(**examples)).path.rstrip("/")
+    return request.method, base + request.path
 
 
 MAIN_WRITE = {name: _main_write(name) for name in INTEGRATIONS}
 
 # Where the project name sits in each provider's raw record (below the envelope).
-RAW_NAME_KEY = {name: _projects(name)["record"]["name"]["path"] for name in INTEGRATIONS}
-RAW_ENVELOPE = {
-    name: _projects(name)["operations"]["get"]["response"]["envelope"] for name in INTEGRATIONS
-}
+RAW_NAME_KEY = {name: _projects(name).record["name"].path for name in INTEGRATIONS}
+RAW_ENVELOPE = {name: _projects(name).operations["get"].response.envelope for name in INTEGRATIONS}
 
 
 def raw_record(integration: str, body: Any) -> dict[str, Any]:
@@ -114,13 +117,13 @@ def provider_call(
 ) -> Any:
     """Ask the emulator directly (bypassing unifold) and return its JSON answer."""
     creds = SANDBOX_CREDENTIALS[sb.integration]
-    scheme = _matrix(sb.integration)["provider"]["auth"]
-    if scheme["scheme"] == "basic":
-        user = creds[scheme["username"]]
-        password = creds[scheme["password"]] if scheme.get("password") else ""
+    scheme = _matrix(sb.integration).provider.auth
+    if scheme.scheme == "basic":
+        user = creds[str(scheme.username)]
+        password = creds[scheme.password] if scheme.password else ""
         auth = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
     else:
-        auth = "Bearer " + creds[scheme["token"]]
+        auth = "Bearer " + creds[str(scheme.token)]
     response = sb.provider.handle(method, path, query or [], {"authorization": auth}, b"")
     assert response.status == 200, response.body
     return response.json()
@@ -128,26 +131,32 @@ def provider_call(
 
 def expected_wire(integration: str, pid: str, fields: dict[str, Any]) -> dict[str, Any]:
     """The full main-update body for these provider fields: envelope and id added."""
-    request = _projects(integration)["operations"]["update"]["request"]
+    request = _projects(integration).operations["update"].request
     body = dict(fields)
-    if request.get("id_in_body"):
-        body[request["id_in_body"]] = int(pid) if request.get("id_as") == "integer" else pid
-    return {request["envelope"]: body} if request.get("envelope") else body
+    if request.id_in_body:
+        body[request.id_in_body] = int(pid) if request.id_as == "integer" else pid
+    return {request.envelope: body} if request.envelope else body
 
 
 def _read_paths(integration: str) -> tuple[str, ...]:
     """Non-GET calls that only read (RPC-style APIs: Teamleader's projects.info, its module
     check), as the matrix declares them."""
     matrix = _matrix(integration)
-    requests = [_projects(integration)["operations"]["get"]["request"]]
-    requests += [f["request"] for f in _projects(integration).get("fetches", {}).values()]
-    if matrix["provider"].get("module_check"):
-        requests.append(matrix["provider"]["module_check"]["request"])
-    return tuple(r["path"] for r in requests if r["method"] != "GET")
+    requests = [_projects(integration).operations["get"].request]
+    requests += [f.request for f in _projects(integration).fetches.values()]
+    if matrix.provider.module_check is not None:
+        requests.append(matrix.provider.module_check.request)
+    return tuple(r.path for r in requests if r.method != "GET")
+
+
+def _module_check_path(integration: str) -> str:
+    check = _matrix(integration).provider.module_check
+    assert check is not None
+    return check.request.path
 
 
 # Teamleader's "which projects module does this account use" call, made once per account.
-TL_MODULE_CHECK = _matrix("teamleader")["provider"]["module_check"]["request"]["path"]
+TL_MODULE_CHECK = _module_check_path("teamleader")
 READ_PATHS = tuple(sorted({p for name in INTEGRATIONS for p in _read_paths(name)}))
 
 

@@ -78,6 +78,18 @@ async def test_async_fields(make_async_sandbox: Any) -> None:
     assert box.received[-1].path == "/customfields"
 
 
+def test_fields_are_read_again_after_the_account_changes(capsule: Sandbox) -> None:
+    projects, accounts = capsule.client.crm.projects, capsule.client.accounts
+    acct = capsule.account.id
+    first = projects.fields(integrated_account_id=acct)
+    accounts.update(acct, credentials=dict(capsule.account.credentials))  # e.g. another user
+    assert projects.fields(integrated_account_id=acct) is not first
+    accounts.delete(acct)
+    with pytest.raises(UnknownAccountError):
+        projects.fields(integrated_account_id=acct)
+    assert capsule.client._core.fields_cache.get(acct) is None
+
+
 def test_fields_unknown_account(capsule: Sandbox) -> None:
     with pytest.raises(UnknownAccountError):
         capsule.client.crm.projects.fields(integrated_account_id="nope")

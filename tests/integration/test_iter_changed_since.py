@@ -53,7 +53,7 @@ def test_iter_uses_the_providers_maximum_page_size(make_sandbox: Any, integratio
     if isinstance(request.json, dict):  # Teamleader pages in the JSON body
         sent.update({"page.size": str(request.json.get("page", {}).get("size"))})
     pagination = list_pagination(integration)
-    assert sent[pagination["size_param"]] == str(pagination["max_size"])
+    assert sent[pagination.size_param] == str(pagination.max_size)
 
 
 async def test_async_iter_is_an_async_iterator(make_async_sandbox: Any) -> None:

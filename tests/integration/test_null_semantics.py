@@ -3,38 +3,37 @@ null is refused up front (nothing sent) where the matrix says the field cannot b
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import pytest
 
 from unifold import InvalidFieldValueError, UnifoldValidationError
+from unifold._matrix import Matrix, WriteField
+from unifold.generated.crm.registry import load
 from unifold.sandbox import SEED_PROJECT_IDS
 
 from .conftest import INTEGRATIONS, RAW_NAME_KEY, Sandbox, SandboxFactory, needs_name
 
 
-def update_fields(integration: str) -> dict[str, dict[str, Any]]:
-    module = importlib.import_module(f"unifold.generated.crm.{integration}")
-    fields: dict[str, dict[str, Any]] = module.MATRIX["resources"]["projects"]["operations"][
-        "update"
-    ]["fields"]
-    return fields
+def update_fields(integration: str) -> dict[str, WriteField]:
+    spec = load(integration).SPEC
+    assert isinstance(spec, Matrix)
+    return spec.resources["projects"].operations["update"].fields
 
 
 NOT_NULLABLE = [
-    (integration, field, spec["not_nullable_reason"])
+    (integration, field, spec.not_nullable_reason)
     for integration in INTEGRATIONS
     for field, spec in update_fields(integration).items()
-    if not spec["nullable"]
+    if not spec.nullable
 ]
 
 # Fields mapped straight onto one provider key (no hook) that the matrix lets callers clear.
 NULLABLE_DIRECT = [
-    (integration, field, spec["to"])
+    (integration, field, spec.to)
     for integration in INTEGRATIONS
     for field, spec in update_fields(integration).items()
-    if spec["nullable"] and spec["to"] and not spec["hook"] and not spec["merge"]
+    if spec.nullable and spec.to and not spec.hook and not spec.merge
 ]
 
 

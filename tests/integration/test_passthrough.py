@@ -12,7 +12,7 @@ from unifold.sandbox import SEED_PROJECT_IDS
 from .conftest import INTEGRATIONS, RAW_NAME_KEY, SandboxFactory, needs_name, update_request
 
 # The query the matrix itself puts on each provider's update request.
-OWN_QUERY = {name: tuple(update_request(name).get("query", {}).items()) for name in INTEGRATIONS}
+OWN_QUERY = {name: update_request(name).query_pairs for name in INTEGRATIONS}
 # Where the matrix puts the first of them for Capsule (checked apart, as a fact).
 assert OWN_QUERY["capsule"] == (("embed", "tags,fields,party"),)
 

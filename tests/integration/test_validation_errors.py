@@ -216,6 +216,26 @@ def test_invalid_values_are_refused_before_sending(
     assert sb.writes() == []
 
 
+def test_a_capsule_project_needs_a_main_party_before_anything_is_sent(
+    make_sandbox: SandboxFactory,
+) -> None:
+    sb = make_sandbox("capsule")
+    with pytest.raises(InvalidFieldValueError) as caught:
+        sb.client.crm.projects.create({"name": "No party"}, integrated_account_id=sb.account.id)
+    assert caught.value.field == "account" and "main party" in caught.value.message
+    assert sb.received == []
+
+
+def test_a_capsule_tag_without_id_or_name_is_refused_before_the_current_project_is_read(
+    make_sandbox: SandboxFactory,
+) -> None:
+    sb = make_sandbox("capsule")
+    with pytest.raises(InvalidFieldValueError) as caught:
+        sb.update({"tags": [{"id": None, "name": ""}]})
+    assert caught.value.field == "tags.0"
+    assert sb.received == []
+
+
 @pytest.mark.parametrize(
     ("body", "path"),
     [

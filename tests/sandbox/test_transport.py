@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._net import free_port, stopped_on_exit
 from unifold.sandbox import (
     INTEGRATIONS,
     SANDBOX_CREDENTIALS,
@@ -178,21 +178,14 @@ async def test_asgi_lifespan_and_chunks() -> None:
     assert json.loads(b"".join(m["body"] for m in sent[1:]))["name"] == "Chunked"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_serve_command() -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "unifold.sandbox", "serve", "planhat", "--port", str(port)]
     process = subprocess.Popen(
         command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    try:
+    with stopped_on_exit(process):
         deadline = time.monotonic() + 20
         response = None
         while time.monotonic() < deadline:
@@ -209,15 +202,6 @@ def test_serve_command() -> None:
                 time.sleep(0.1)
         assert response is not None, process.stdout.read() if process.stdout else ""
         assert response.status_code == 200 and len(response.json()) == 3
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
 
 
 def test_serve_refuses_public_host() -> None:

@@ -4,9 +4,6 @@ server test runs on both stores: a SQLite file and the throwaway PostgreSQL serv
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
+from tests._net import uvicorn_thread
 from unifold._accounts import AccountStore, open_store
 from unifold.generated.crm.registry import INTEGRATIONS as REGISTRY
 from unifold.sandbox import SandboxProvider
@@ -24,13 +21,6 @@ from unifold.server import create_app
 from unifold.server.context import ServerContext
 
 INTEGRATIONS = tuple(REGISTRY)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -52,26 +42,15 @@ class Server:
 
 def start(store: AccountStore, file: Path | None) -> Iterator[Server]:
     app = create_app(store)
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:  # the server is stopped on every path, a failed start included
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the unifold server did not start")
-            time.sleep(0.02)
-        running = Server(f"http://127.0.0.1:{port}", file, app.state.context)
-        for tenant in ("acme", "globex"):
-            token, plaintext = running.context.store.create_token(tenant, "tests")
-            running.tokens[tenant] = plaintext
-            running.token_ids[tenant] = token.id
-        yield running
+    try:  # the store is closed on every path, a failed start included
+        with uvicorn_thread(app, lifespan="on") as origin:
+            running = Server(origin, file, app.state.context)
+            for tenant in ("acme", "globex"):
+                token, plaintext = running.context.store.create_token(tenant, "tests")
+                running.tokens[tenant] = plaintext
+                running.token_ids[tenant] = token.id
+            yield running
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         store.close()
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.server.conftest import free_port
+from tests._net import free_port
 from unifold.cli import main
 from unifold.sandbox import SEED_PROJECT_IDS
 

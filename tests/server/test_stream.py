@@ -9,9 +9,9 @@ from typing import Any
 
 import anyio
 import pytest
-import uvicorn
 
-from tests.server.conftest import Server, free_port
+from tests._net import uvicorn_thread
+from tests.server.conftest import Server
 from unifold.sandbox import SEED_PROJECT_IDS
 
 FIRST = b'{"_id": "64b7f1d2a2b3c4d5e6f71001", "name": "Streamed", '
@@ -45,17 +45,11 @@ class SlowProvider:
 @pytest.fixture(scope="module")
 def provider() -> Iterator[tuple[SlowProvider, str]]:
     app = SlowProvider()
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        assert thread.is_alive()
-        threading.Event().wait(0.02)
-    yield app, f"http://127.0.0.1:{port}"
-    app.gate.set()
-    server.should_exit = True
-    thread.join(timeout=30)
+    with uvicorn_thread(app) as origin:
+        try:
+            yield app, origin
+        finally:
+            app.gate.set()  # a response still waiting must not hold the server's shutdown
 
 
 def test_stream_is_not_buffered(server: Server, provider: tuple[SlowProvider, str]) -> None:

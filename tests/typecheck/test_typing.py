@@ -116,3 +116,55 @@ def test_a_script_outside_the_checkout_resolves_the_editable_install(tmp_path: P
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_wrong_spec_value_in_a_generated_module_is_a_type_error(tmp_path: Path) -> None:
+    """The generated `SPEC` is typed constructor calls, so mypy checks every matrix value the
+    runtime reads: a copy of a generated module passes, the same copy with a string page size
+    and an unknown pagination style fails exactly there."""
+    source = (ROOT / "generated" / "crm" / "planhat.py").read_text()
+    size = re.search(r"max_size=(\d+)", source)
+    style = re.search(r'style="(\w+)"', source)
+    assert size is not None and style is not None
+    bad = source
+    for match, wrong in sorted(
+        [(size, f'max_size="{size[1]}"'), (style, 'style="scroll"')], key=lambda m: -m[0].start()
+    ):
+        bad = bad[: match.start()] + wrong + bad[match.end() :]
+    (tmp_path / "good_spec.py").write_text(source)
+    (tmp_path / "bad_spec.py").write_text(bad)
+    line_of = {
+        "max_size": source.count("\n", 0, size.start()) + 1,
+        "style": source.count("\n", 0, style.start()) + 1,
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+            "--strict",
+            "--show-error-codes",
+            "--no-pretty",
+            "--no-error-summary",
+            "good_spec.py",
+            "bad_spec.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    found = [OUTPUT.match(line) for line in result.stdout.splitlines()]
+    errors = sorted(
+        (m["file"], int(m["line"]), m["message"]) for m in found if m and m["kind"] == "error"
+    )
+    assert [(f, n) for f, n, _ in errors] == sorted(
+        [("bad_spec.py", line_of["max_size"]), ("bad_spec.py", line_of["style"])]
+    ), result.stdout + result.stderr
+    messages = " | ".join(m for _, _, m in errors)
+    assert 'Argument "max_size" to "Pagination" has incompatible type "str"' in messages
+    assert 'Argument "style" to "Pagination" has incompatible type' in messages

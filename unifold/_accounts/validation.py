@@ -81,8 +81,8 @@ def check_account(
             integration=integration,
             accepted=["production", "sandbox"],
         )
-    provider = load(integration).MATRIX["provider"]
-    wanted = sorted(provider["auth"]["credentials"])
+    provider = load(integration).SPEC.provider
+    wanted = sorted(provider.auth.credentials)
     # An OAuth integration also takes a grant (see unifold/_oauth), told by its refresh token.
     oauth = integration in OAUTH_PROVIDERS
     grant = oauth and isinstance(credentials, Mapping) and "refresh_token" in credentials
@@ -114,7 +114,7 @@ def check_account(
         )
     # A bearer token goes into a header as is; Basic credentials are base64-encoded (UTF-8),
     # so there only line breaks and control characters are refused.
-    allowed = _HEADER_SAFE if provider["auth"]["scheme"] == "bearer" or grant else _SINGLE_LINE
+    allowed = _HEADER_SAFE if provider.auth.scheme == "bearer" or grant else _SINGLE_LINE
     for key in wanted:
         value = credentials[key]
         if grant and key == "expires_at" and not (isinstance(value, str) and value.isdigit()):
@@ -139,41 +139,41 @@ def check_account(
     if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
         raise errors.AccountConfigError(
             f"{integration} params must be a mapping of parameter names to strings; it takes "
-            f"{sorted(provider['params'])}",
+            f"{sorted(provider.params)}",
             field="params",
             integration=integration,
-            accepted=sorted(provider["params"]),
+            accepted=sorted(provider.params),
         )
-    unknown = sorted(set(params) - set(provider["params"]))
+    unknown = sorted(set(params) - set(provider.params))
     if unknown:
         # Names and values a caller typed are not echoed: a pasted secret would be.
         raise errors.AccountConfigError(
             f"{integration} does not take {len(unknown)} of the given parameter(s) (names not "
-            f"shown); it takes only {sorted(provider['params'])}",
+            f"shown); it takes only {sorted(provider.params)}",
             field="params",
             integration=integration,
-            accepted=sorted(provider["params"]),
+            accepted=sorted(provider.params),
         )
-    for name, spec in provider["params"].items():
-        value = params.get(name, spec.get("default"))
+    for name, spec in provider.params.items():
+        value = params.get(name, spec.default)
         if value is None and environment == "sandbox":
-            value = spec["example"]
+            value = spec.example
         if value is None:  # refused before any request: a guessed value fails every call
             raise errors.AccountConfigError(
-                f"{integration} accounts need the parameter {name!r}, {spec['description']} "
-                f"(e.g. params={{{name!r}: {spec['example']!r}}})",
+                f"{integration} accounts need the parameter {name!r}, {spec.description} "
+                f"(e.g. params={{{name!r}: {spec.example!r}}})",
                 field=f"params.{name}",
                 integration=integration,
-                accepted=spec["pattern"],
+                accepted=spec.pattern,
             )
-        if not isinstance(value, str) or not re.fullmatch(spec["pattern"], value):
+        if not isinstance(value, str) or not re.fullmatch(spec.pattern, value):
             raise errors.AccountConfigError(
                 f"{integration} parameter {name!r} (the given {type(value).__name__}, not "
-                f"shown) must match {spec['pattern']} "
-                f"({spec['description']}; e.g. {spec['example']!r})",
+                f"shown) must match {spec.pattern} "
+                f"({spec.description}; e.g. {spec.example!r})",
                 field=f"params.{name}",
                 integration=integration,
-                accepted=spec["pattern"],
+                accepted=spec.pattern,
             )
         out[name] = value
     if base_url is not None:

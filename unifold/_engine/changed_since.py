@@ -8,14 +8,17 @@ and mapped); one whose records carry no change time at all cannot answer and say
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from unifold import _errors as errors
 from unifold._engine.connector import Connector
+from unifold._matrix import CHANGE_TIME_FIELD, ChangeTimeFormat, Operation, Request
 
-_FORMATS = {"iso_z": "%Y-%m-%dT%H:%M:%SZ", "space_utc": "%Y-%m-%d %H:%M:%S"}
+_FORMATS: Final[dict[ChangeTimeFormat, str]] = {
+    "iso_z": "%Y-%m-%dT%H:%M:%SZ",
+    "space_utc": "%Y-%m-%d %H:%M:%S",
+}
 
 
 def check(conn: Connector, value: Any, response_format: str) -> datetime | None:
@@ -38,8 +41,8 @@ def check(conn: Connector, value: Any, response_format: str) -> datetime | None:
             integration=conn.name,
             accepted="datetime with tzinfo",
         )
-    spec = conn.resource["operations"]["list"]
-    if "updated_at" not in conn.resource["record"]:
+    spec = conn.resource.operations["list"]
+    if CHANGE_TIME_FIELD not in conn.resource.record or conn.read_changed_at is None:
         raise errors.InvalidParameterError(
             f"{conn.display_name} projects carry no change time and its list has no "
             f"changed-since filter, so updated_after cannot be answered; read everything "
@@ -47,7 +50,7 @@ def check(conn: Connector, value: Any, response_format: str) -> datetime | None:
             field="updated_after",
             integration=conn.name,
         )
-    if not spec.get("changed_since") and response_format in ("raw", "stream"):
+    if spec.changed_since is None and response_format in ("raw", "stream"):
         raise errors.InvalidParameterError(
             f"{conn.display_name} has no changed-since filter, so unifold filters its records "
             f"itself; that needs response_format 'unified' or 'normalized', not "
@@ -59,15 +62,15 @@ def check(conn: Connector, value: Any, response_format: str) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def push_down(spec: Mapping[str, Any], since: datetime) -> tuple[dict[str, str], str | None]:
-    """The provider's filter parameters for `since` and the endpoint that takes them (None: the
-    list path). Rounded down to the second: a superset, made exact by `keep`."""
-    changed = spec.get("changed_since")
-    if not changed:
-        return {}, None
-    params = {changed["param"]: since.strftime(_FORMATS[changed["format"]])}
-    params.update(changed.get("extra") or {})
-    return params, changed.get("path")
+def push_down(spec: Operation, since: datetime) -> tuple[dict[str, str], Request]:
+    """The provider's filter parameters for `since` and the request that takes them. Rounded
+    down to the second: a superset, made exact by `keep`."""
+    changed = spec.changed_since
+    if changed is None:
+        return {}, spec.request
+    params = {changed.param: since.strftime(_FORMATS[changed.format])}
+    params.update(changed.extra)
+    return params, spec.changed_since_request
 
 
 def keep(mapped_updated_at: Any, since: datetime) -> bool:

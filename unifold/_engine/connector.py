@@ -1,7 +1,7 @@
 """One integration, ready to run: its generated module (typed models, the generated read and
-write functions, the matrix) plus its hand-written hooks. Built once per integration, on first
-use. The per-field readers compiled here serve single-field reads (`updated_after` filtering);
-whole records go through the generated `read_project`.
+write functions, its matrix as a typed `SPEC`) plus its hand-written hooks. Built once per
+integration, on first use. Flows read the matrix through typed attributes (`conn.provider`,
+`conn.resource`, `plan.spec`), never by string keys.
 
 Everything here is pure (no I/O), so the sync and async clients share it.
 """
@@ -12,16 +12,13 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from types import ModuleType
 from typing import Any
 
 from pydantic import BaseModel
 
-from unifold._engine import transforms
 from unifold._engine.context import WriteContext
-from unifold._matrix import Matrix
-
-Reader = Callable[[Mapping[str, Any]], Any]
+from unifold._engine.generated import GeneratedIntegration
+from unifold._matrix import CHANGE_TIME_FIELD, Matrix, Operation, Provider, Resource
 
 
 def get_path(record: Any, path: str) -> Any:
@@ -59,92 +56,47 @@ def deep_merge(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
             target[key] = value
 
 
-def _getter(path: str) -> Reader:
-    parts = path.split(".")
-    if len(parts) == 1:
-        key = parts[0]
-        return lambda record: record.get(key)
-    if len(parts) == 2 and not parts[1].isdigit():
-        outer, inner = parts
-
-        def get_nested(record: Mapping[str, Any]) -> Any:
-            child = record.get(outer)
-            return child.get(inner) if isinstance(child, Mapping) else None
-
-        return get_nested
-    return lambda record: get_path(record, path)
-
-
-def _compile_read(spec: Mapping[str, Any], hooks: Any) -> Reader:
-    if spec.get("hook"):
-        return getattr(hooks, spec["hook"])  # type: ignore[no-any-return]
-    if spec.get("each"):
-        items = _getter(spec["each"])
-        item_ref = _compile_ref(spec["ref"], spec.get("ref_transform"))
-
-        def read_each(record: Mapping[str, Any]) -> Any:
-            values = items(record)
-            if not isinstance(values, list):
-                return None
-            return [ref for ref in (item_ref(v) for v in values if isinstance(v, Mapping)) if ref]
-
-        return read_each
-    if spec.get("ref"):
-        return _compile_ref(spec["ref"], spec.get("ref_transform"))
-    getter = _getter(spec["path"])
-    convert = transforms.READ[spec["transform"]] if spec.get("transform") else None
-    enum = spec.get("enum")
-    if enum is not None:
-        # Unknown provider values pass through unchanged: reads are lenient.
-        return lambda record: None if (v := getter(record)) is None else enum.get(str(v), str(v))
-    if convert is not None:
-        return lambda record: convert(getter(record))
-    return getter
-
-
-def _compile_ref(paths: Mapping[str, str], id_transform: str | None) -> Reader:
-    get_id = _getter(paths["id"])
-    get_name = _getter(paths["name"]) if paths.get("name") else None
-    convert = transforms.READ[id_transform] if id_transform else transforms.READ["string"]
-
-    def read_ref(record: Mapping[str, Any]) -> dict[str, Any] | None:
-        ident = get_id(record)
-        if ident is None or ident == "":
-            return None
-        return {"id": convert(ident), "name": get_name(record) if get_name else None}
-
-    return read_ref
+# The generated functions' shapes (hooks are the integration's own `<Name>HooksBase`).
+ReadFunction = Callable[[Mapping[str, Any], Any], dict[str, Any]]
+FieldReadFunction = Callable[[Mapping[str, Any], Any], Any]
+WriteFunction = Callable[[Any, WriteContext, Any], None]
+CheckFunction = Callable[[Any, Any], None]
 
 
 @dataclass(frozen=True)
 class OperationPlan:
     name: str
-    spec: Mapping[str, Any]
+    spec: Operation
     needs: Mapping[str, tuple[str, ...]]  # field -> fetch names
     # The generated write function (`write_project_update`): the caller's fields into the wire
     # body, in matrix order; None for operations without a body.
-    write: Callable[[Any, WriteContext, Any], None] | None = None
+    write: WriteFunction | None = None
+    # The generated check function (`check_project_create`): the matrix's `checks` hooks on the
+    # validated body, before anything is sent; None when the operation declares none.
+    check: CheckFunction | None = None
 
 
 @dataclass(frozen=True)
 class Connector:
     name: str
     display_name: str
-    module: ModuleType
-    matrix: Mapping[str, Any]
-    hooks: Any
-    readers: tuple[tuple[str, Reader], ...]  # per field (a filter reads one field alone)
+    module: GeneratedIntegration
+    spec: Matrix
+    hooks: object  # the integration's hand-written hooks class
     operations: Mapping[str, OperationPlan]
     # The generated read function (`read_project`): the whole record in one plain call.
-    read_record: Callable[[Mapping[str, Any], Any], dict[str, Any]]
+    read_record: ReadFunction
+    # The generated `read_project_updated_at`: a record's change time alone (a list filtered
+    # on `updated_after` reads it before mapping the records it keeps); None when not mapped.
+    read_changed_at: FieldReadFunction | None = None
 
     @property
-    def provider(self) -> Mapping[str, Any]:
-        return self.matrix["provider"]  # type: ignore[no-any-return]
+    def provider(self) -> Provider:
+        return self.spec.provider
 
     @property
-    def resource(self) -> Mapping[str, Any]:
-        return self.matrix["resources"]["projects"]  # type: ignore[no-any-return]
+    def resource(self) -> Resource:
+        return self.spec.resources["projects"]
 
     def model(self, name: str) -> type[BaseModel]:
         return getattr(self.module, name)  # type: ignore[no-any-return]
@@ -169,20 +121,11 @@ class Connector:
         return sorted(names)
 
 
-def _hook_names(spec: Matrix) -> set[str]:
-    names: set[str] = set()
-    for resource in spec.resources.values():
-        names.update(f.hook for f in resource.record.values() if f.hook)
-        for op in resource.operations.values():
-            names.update(f.hook for f in op.fields.values() if f.hook)
-    return names
-
-
 def _check_implemented(integration: str, hooks_module: str, hooks: Any, spec: Matrix) -> None:
     """A hook still marked as a generated skeleton fails here, before any request."""
     todo = sorted(
         name
-        for name in _hook_names(spec)
+        for name in spec.hook_names()
         if getattr(getattr(hooks, name, None), "__unifold_not_implemented__", False)
     )
     if todo:
@@ -196,34 +139,31 @@ def _check_implemented(integration: str, hooks_module: str, hooks: Any, spec: Ma
 
 @cache
 def load_connector(integration: str) -> Connector:
-    from unifold.generated.crm.registry import INTEGRATIONS
+    from unifold.generated.crm.registry import INTEGRATIONS, load
 
     info = INTEGRATIONS[integration]
-    module = importlib.import_module(info.module)
+    module = load(integration)
+    spec = module.SPEC
     hooks_module = importlib.import_module(info.hooks_module)
     hooks = getattr(hooks_module, info.hooks_class)()
-    _check_implemented(integration, info.hooks_module, hooks, module.SPEC)
-    matrix = module.MATRIX
-    resource = matrix["resources"]["projects"]
-    readers = tuple(
-        (field, _compile_read(spec, hooks)) for field, spec in resource["record"].items()
-    )
-    operations = {}
-    for op_name, op in resource["operations"].items():
-        fields = op.get("fields") or {}
-        operations[op_name] = OperationPlan(
+    _check_implemented(integration, info.hooks_module, hooks, spec)
+    operations = {
+        op_name: OperationPlan(
             name=op_name,
             spec=op,
             write=getattr(module, f"write_project_{op_name}", None),
-            needs={f: tuple(fields[f].get("needs") or ()) for f in fields},
+            check=getattr(module, f"check_project_{op_name}", None),
+            needs={field: tuple(w.needs) for field, w in op.fields.items()},
         )
+        for op_name, op in spec.resources["projects"].operations.items()
+    }
     return Connector(
         name=integration,
         display_name=info.display_name,
         module=module,
-        matrix=matrix,
+        spec=spec,
         hooks=hooks,
-        readers=readers,
         operations=operations,
         read_record=module.read_project,
+        read_changed_at=getattr(module, f"read_project_{CHANGE_TIME_FIELD}", None),
     )

@@ -17,6 +17,7 @@ from unifold import _errors as errors
 from unifold._engine.connector import Connector, get_path
 from unifold._engine.flows import read_fetch
 from unifold._engine.http import Flow
+from unifold._matrix import CustomFieldDefinitions
 
 CACHE_TTL_SECONDS = 60.0
 
@@ -51,43 +52,45 @@ def _text(value: Any) -> str | None:
     return None if value is None or isinstance(value, Mapping | list) else str(value)
 
 
-def _definition(spec: Mapping[str, Any], raw: Mapping[str, Any]) -> CustomFieldDefinition | None:
-    name = _text(get_path(raw, spec["name"]))
+def _definition(
+    spec: CustomFieldDefinitions, raw: Mapping[str, Any]
+) -> CustomFieldDefinition | None:
+    name = _text(get_path(raw, spec.name))
     if not name:
         return None
     options: list[str] = []
-    choices = get_path(raw, spec["options"]) if spec.get("options") else None
+    choices = get_path(raw, spec.options) if spec.options else None
     if isinstance(choices, list):
-        inner = spec.get("option_value")
+        inner = spec.option_value
         for choice in choices:
             value = get_path(choice, inner) if inner and isinstance(choice, Mapping) else choice
             if (text := _text(value)) is not None:
                 options.append(text)
-    required = get_path(raw, spec["required"]) if spec.get("required") else None
+    required = get_path(raw, spec.required) if spec.required else None
     return CustomFieldDefinition(
         name=name,
-        type=_text(get_path(raw, spec["type"])),
-        label=_text(get_path(raw, spec["label"])) if spec.get("label") else None,
-        id=_text(get_path(raw, spec["id"])) if spec.get("id") else None,
+        type=_text(get_path(raw, spec.type)),
+        label=_text(get_path(raw, spec.label)) if spec.label else None,
+        id=_text(get_path(raw, spec.id)) if spec.id else None,
         options=options,
         required=required if isinstance(required, bool) else None,
         remote_data=dict(raw),
     )
 
 
-def _wanted(spec: Mapping[str, Any], raw: Mapping[str, Any], name: str) -> bool:
-    prefix = spec.get("name_prefix")
+def _wanted(spec: CustomFieldDefinitions, raw: Mapping[str, Any], name: str) -> bool:
+    prefix = spec.name_prefix
     if prefix and not name.startswith(prefix):
         return False
-    return all(get_path(raw, path) == value for path, value in (spec.get("keep") or {}).items())
+    return all(get_path(raw, path) == value for path, value in spec.keep.items())
 
 
 def definitions_flow(conn: Connector) -> Flow:
     """Read the account's custom field definitions (every page), as `CustomFieldDefinition`s."""
-    spec = conn.resource.get("custom_field_definitions")
-    if not spec:
+    spec = conn.resource.custom_field_definitions
+    if spec is None:
         return []
-    rows = yield from read_fetch(conn, spec["fetch"], None)
+    rows = yield from read_fetch(conn, spec.fetch, None)
     if not isinstance(rows, list):
         raise errors.ProviderError(
             f"{conn.name} answered its custom field definitions without a list",

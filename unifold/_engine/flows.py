@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +24,13 @@ from unifold._engine.connector import Connector, deep_merge, get_path, set_path
 from unifold._engine.context import WriteContext
 from unifold._engine.http import Flow, ProviderRequest, ProviderResponse
 from unifold._idempotency import CreateKey
+from unifold._matrix import (
+    PAGE_NUMBER_STYLES,
+    Concurrency,
+    IdempotencyFind,
+    IdempotencyMarker,
+    Request,
+)
 from unifold._models import RequestModel, ResponseModel
 
 RESPONSE_FORMATS = ("unified", "raw", "normalized", "stream")
@@ -103,10 +109,10 @@ def _check_remote_query(conn: Connector, remote_query: Mapping[str, Any]) -> Non
         cls=errors.InvalidParameterError,
         field="remote_query",
     )
-    requests = [op["request"] for op in conn.resource["operations"].values()]
-    if any(r.get("remote_query_in") == "body" for r in requests):
+    requests = [op.request for op in conn.resource.operations.values()]
+    if any(r.remote_query_in == "body" for r in requests):
         for request in requests:  # before any request, not when the body is built
-            if request.get("remote_query_in") == "body":
+            if request.remote_query_in == "body":
                 _guard_id(conn, request, remote_query, "remote_query")
         return
     stack: list[Any] = [remote_query]
@@ -152,8 +158,8 @@ def exclusions(conn: Connector, value: Any) -> tuple[str, ...]:
 
 def check_id(conn: Connector, resource_id: Any) -> str:
     text = resource_id if isinstance(resource_id, str) else None
-    pattern = conn.provider["id_pattern"]
-    if text is None or not re.fullmatch(pattern, text):
+    if text is None or not conn.provider.id_regex.fullmatch(text):
+        pattern = conn.provider.id_pattern
         raise errors.InvalidIdError(
             f"id {errors.shown(resource_id)} is not a valid {conn.display_name} project id "
             f"(expected to match {pattern})",
@@ -164,15 +170,15 @@ def check_id(conn: Connector, resource_id: Any) -> str:
     return text
 
 
-def _stale(guard: Mapping[str, Any], exc: errors.ProviderError) -> bool:
-    if exc.status_code not in guard.get("stale_statuses", ()):
+def _stale(guard: Concurrency, exc: errors.ProviderError) -> bool:
+    if exc.status_code not in guard.stale_statuses:
         return False
-    marker = guard.get("stale_message")
+    marker = guard.stale_message
     return marker is None or marker.lower() in exc.message.lower()
 
 
-def _check_unchanged(conn: Connector, guard: Mapping[str, Any], before: Any, after: Any) -> None:
-    paths = guard.get("compare") or []
+def _check_unchanged(conn: Connector, guard: Concurrency, before: Any, after: Any) -> None:
+    paths = guard.compare
     if not paths:
         changed = [] if before == after else ["(the record)"]
     else:
@@ -188,7 +194,7 @@ def _check_unchanged(conn: Connector, guard: Mapping[str, Any], before: Any, aft
 
 def build_request(
     conn: Connector,
-    spec: Mapping[str, Any],
+    spec: Request,
     label: str,
     resource_id: str | None = None,
     body: dict[str, Any] | None = None,
@@ -199,44 +205,34 @@ def build_request(
     headers: tuple[tuple[str, str], ...] = (),
     safe: bool = False,
 ) -> ProviderRequest:
-    path = spec["path"]
+    path = spec.path
     if "{id}" in path:
         # Always one encoded path segment: `../parties/1` or `1?x=y` cannot reach elsewhere.
         path = path.replace("{id}", quote(str(resource_id), safe=""))
-    in_body = spec.get("remote_query_in") == "body"
+    in_body = spec.remote_query_in == "body"
     if in_body:
         _guard_id(conn, spec, remote_query, "remote_query")
     if remote_query and not in_body:
         extra_query = [*(extra_query or []), *flatten_query(remote_query)]
-    query = [(k, str(v)) for k, v in (spec.get("query") or {}).items()]
+    query = spec.query_pairs
     if extra_query:
         # The caller's parameters replace the matrix's defaults of the same name (`embed`).
         given = {k for k, _ in extra_query}
-        query = [(k, v) for k, v in query if k not in given] + list(extra_query)
+        query = (*((k, v) for k, v in query if k not in given), *extra_query)
     wire: Any = None
-    if (
-        body is not None
-        or spec.get("id_in_body")
-        or spec.get("body")
-        or spec["method"]
-        in (
-            "POST",
-            "PUT",
-            "PATCH",
-        )
-    ):
-        wire = {spec["envelope"]: body or {}} if spec.get("envelope") else dict(body or {})
-        if spec.get("id_in_body") and resource_id is not None:
-            key = spec["id_in_body"]
-            wire[key] = int(resource_id) if spec.get("id_as") == "integer" else resource_id
-        for key, value in (spec.get("body") or {}).items():
+    if body is not None or spec.id_in_body or spec.body or spec.method in ("POST", "PUT", "PATCH"):
+        wire = {spec.envelope: body or {}} if spec.envelope else dict(body or {})
+        if spec.id_in_body and resource_id is not None:
+            key = spec.id_in_body
+            wire[key] = int(resource_id) if spec.id_as == "integer" else resource_id
+        for key, value in spec.body.items():
             wire.setdefault(key, value)
         if remote_query and in_body:
             # RPC-style APIs take their parameters in the body: passed there, as given.
             deep_merge(wire, remote_query)
     return ProviderRequest(
         label=label,
-        method=spec["method"],
+        method=spec.method,
         path=path,
         query=tuple(query),
         json=wire,
@@ -317,9 +313,9 @@ def finish(
 def _fetch(
     conn: Connector, name: str, resource_id: str, label: str = "", stream: bool = False
 ) -> ProviderRequest:
-    fetch = conn.resource["fetches"][name]
+    fetch = conn.resource.fetches[name]
     return build_request(
-        conn, fetch["request"], label or f"fetch {name}", resource_id, stream=stream, safe=True
+        conn, fetch.request, label or f"fetch {name}", resource_id, stream=stream, safe=True
     )
 
 
@@ -337,37 +333,37 @@ def read_fetch(
     """A fetch's unwrapped answer (its headers into `headers`); a paged fetch (Capsule's field
     definitions) reads every page at the largest size the provider allows and returns the
     items of all of them."""
-    fetch = conn.resource["fetches"][name]
-    pagination = fetch.get("pagination")
+    fetch = conn.resource.fetches[name]
+    pagination = fetch.pagination
     if pagination is None:
         resp = yield _fetch(conn, name, resource_id or "", label)
         if headers is not None:
             headers.update({k.lower(): v for k, v in resp.headers.items()})
-        return unwrap(resp.json(), fetch.get("envelope"))
+        return unwrap(resp.json(), fetch.envelope)
     items: list[Any] = []
-    size = pagination["max_size"]
+    size = pagination.max_size
     for page in range(1, MAX_FETCH_PAGES + 1):
-        params: dict[str, Any] = {pagination["size_param"]: size}
-        if pagination.get("page_param"):
-            params[pagination["page_param"]] = page
+        params: dict[str, Any] = {pagination.size_param: size}
+        if pagination.page_param:
+            params[pagination.page_param] = page
         body: dict[str, Any] | None = None
-        if pagination.get("params_in") == "body":  # RPC-style (Teamleader): paged in the body
+        if pagination.params_in == "body":  # RPC-style (Teamleader): paged in the body
             body = {}
             for key, value in params.items():
                 set_path(body, key, value)
         resp = yield build_request(
             conn,
-            fetch["request"],
+            fetch.request,
             f"fetch {name} page {page}",
             resource_id,
             body=body,
             extra_query=None if body is not None else [(k, str(v)) for k, v in params.items()],
             safe=True,
         )
-        chunk = unwrap(resp.json(), fetch.get("envelope"))
+        chunk = unwrap(resp.json(), fetch.envelope)
         if isinstance(chunk, list):
             items.extend(chunk)
-        if pagination["style"] == "page":
+        if pagination.style == "page":
             if not isinstance(chunk, list) or len(chunk) < size:
                 break
         elif not _has_next_link(resp):
@@ -412,10 +408,10 @@ def _write_steps(steps: list[ProviderRequest], done: list[str] | None = None) ->
     return first, applied
 
 
-def _guard_id(conn: Connector, request: Mapping[str, Any], given: Any, name: str) -> None:
+def _guard_id(conn: Connector, request: Request, given: Any, name: str) -> None:
     """Passthrough data goes as is, except the key that addresses the record: an id in the body
     (Insightly `PROJECT_ID`, Teamleader `id`) must not send the call to another project."""
-    key = request.get("id_in_body")
+    key = request.id_in_body
     # Any case: a case-insensitive binder (Insightly's is .NET) would read `project_id` too.
     if (
         key
@@ -440,7 +436,7 @@ def _write(
     resource_id: str | None,
     options: CallOptions,
     key: CreateKey | None = None,
-    marker: Mapping[str, str] | None = None,
+    marker: IdempotencyMarker | None = None,
 ) -> Flow:
     plan = conn.operations[operation]
     spec = plan.spec
@@ -451,27 +447,28 @@ def _write(
         fetched[name] = yield from read_fetch(conn, name, resource_id, current_headers)
     ctx = WriteContext(conn.name, operation, resource_id, body={}, fetched=fetched)
     conn.write(operation, data, ctx)
-    if key is not None and marker and marker["to"] not in ctx.body:
-        set_path(ctx.body, marker["to"], marker["prefix"] + key.key)  # how a lost create is found
+    if key is not None and marker and marker.to not in ctx.body:
+        set_path(ctx.body, marker.to, marker.prefix + key.key)  # how a lost create is found
     # A write built from a read of the record must not undo an edit made since that read.
-    guard = conn.resource.get("concurrency") if "current" in fetched else None
+    guard = conn.resource.concurrency if "current" in fetched else None
     precondition: tuple[tuple[str, str], ...] = ()
-    if guard and guard["style"] == "etag":
-        tag = current_headers.get(guard["etag_header"].lower())
+    if guard and guard.style == "etag":
+        assert guard.etag_header and guard.precondition_header  # the model's validator
+        tag = current_headers.get(guard.etag_header.lower())
         if tag:
-            precondition = ((guard["precondition_header"], tag),)
+            precondition = ((guard.precondition_header, tag),)
     elif guard:
         assert resource_id is not None
         again = yield from read_fetch(
             conn, "current", resource_id, label="re-read the project before writing"
         )
         _check_unchanged(conn, guard, fetched["current"], again)
-    read_back = spec["response"].get("read_back")
+    read_back = spec.response.read_back
     stream_main = options.response_format == "stream" and not read_back and not ctx.calls
     main = build_request(
         conn,
-        spec["request"],
-        f"{spec['request']['method']} {spec['request']['path']}",
+        spec.request,
+        f"{spec.request.method} {spec.request.path}",
         resource_id,
         body=ctx.body,
         remote_query=options.remote_query,
@@ -491,18 +488,18 @@ def _write(
         if precondition and guard and _stale(guard, exc):
             raise errors.ConflictError(
                 f"{conn.name}: project {resource_id} changed since unifold read it (the "
-                f"provider refused the stale {guard['precondition_header']}); nothing was "
+                f"provider refused the stale {guard.precondition_header}); nothing was "
                 f"written: read it again and retry",
                 integration=conn.name,
             ) from exc
         raise
-    envelope = spec["response"].get("envelope")
+    envelope = spec.response.envelope
     if key is not None and not main.stream:
         try:
             record = unwrap(resp.json(), envelope)
         except errors.ProviderError:
             record = None  # an unusable answer to an accepted create: reported below
-        new = get_path(record, conn.resource["record"]["id"].get("path") or "id")
+        new = get_path(record, conn.resource.record["id"].path or "id")
         if new is not None and new != "":
             key.done(str(new))  # before anything else can fail
     if read_back:
@@ -514,7 +511,7 @@ def _write(
                 raise errors.WriteAppliedError(exc, applied) from exc
         label = "read back the project"
         stream = options.response_format == "stream"
-        envelope = conn.resource["fetches"][read_back].get("envelope")
+        envelope = conn.resource.fetches[read_back].envelope
         if ctx.after:
             # Calls that depend on the stored record (Teamleader: drop the owner the provider
             # added on its own), then the record is read again.
@@ -560,22 +557,21 @@ def _created_id(conn: Connector, resp: ProviderResponse, envelope: str | None) -
 def module_check_flow(conn: Connector, on_ok: Callable[[], None]) -> Flow:
     """Ask the account which API module it uses (Teamleader: projects-v2 or legacy), once,
     before its first project call; a module unifold does not target is refused."""
-    check = conn.provider["module_check"]
+    check = conn.provider.module_check
+    assert check is not None  # asked only for an integration that has one
     try:
-        resp = yield build_request(
-            conn, check["request"], "check the account's API module", safe=True
-        )
+        resp = yield build_request(conn, check.request, "check the account's API module", safe=True)
     except (errors.ProviderNotFoundError, errors.ProviderValidationError):
-        found = check["expected"]  # an account that cannot answer predates the switch: go on
+        found = check.expected  # an account that cannot answer predates the switch: go on
     else:
-        found = get_path(resp.json(), check["path"])
-    if found != check["expected"]:
+        found = get_path(resp.json(), check.path)
+    if found != check.expected:
         raise errors.UnsupportedModuleError(
             f"{conn.name}: this account uses the {found!r} API module; unifold supports "
-            f"{check['expected']!r} only ({check['request']['path']} answered {found!r})",
-            field=check["path"],
+            f"{check.expected!r} only ({check.request.path} answered {found!r})",
+            field=check.path,
             integration=conn.name,
-            accepted=check["expected"],
+            accepted=check.expected,
         )
     on_ok()
 
@@ -605,8 +601,8 @@ def _create(
     what an unclear attempt made (`create.idempotency`)."""
     if key is None:
         return (yield from _write(conn, "create", data, None, options))
-    spec = conn.resource["operations"]["create"].get("idempotency") or {}
-    find = spec.get("find")
+    spec = conn.resource.operations["create"].idempotency
+    find = spec.find if spec is not None else None
     if key.known_id is not None:  # this key already made it
         return (yield from get_flow(conn, key.known_id, options))
     if key.unclear_since is not None:
@@ -622,7 +618,7 @@ def _create(
         if found is not None:
             key.done(found)
             return (yield from get_flow(conn, found, options))
-    marker = spec.get("marker")
+    marker = spec.marker if spec is not None else None
     for attempt in (1, 2):
         try:
             return (yield from _write(conn, "create", data, None, options, key=key, marker=marker))
@@ -654,7 +650,7 @@ CLOCK_SLACK = 60.0
 
 
 def _find_created(
-    conn: Connector, find: Mapping[str, Any], data: RequestModel, key: CreateKey, since: float
+    conn: Connector, find: IdempotencyFind, data: RequestModel, key: CreateKey, since: float
 ) -> Flow:
     """The id of the project an unclear create with this key made, or None."""
     name = str(getattr(data, "name", "") or "")
@@ -664,30 +660,30 @@ def _find_created(
         "name": name,
         "since": datetime.fromtimestamp(start, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    request = find["request"]
-    path = request["path"].format(**{k: quote(v, safe="") for k, v in values.items()})
-    query = tuple((k, str(v).format(**values)) for k, v in (request.get("query") or {}).items())
+    request = find.request
+    path = request.path.format(**{k: quote(v, safe="") for k, v in values.items()})
+    query = tuple((k, v.format(**values)) for k, v in request.query_pairs)
     try:
         resp = yield ProviderRequest(
             "look for the project an unclear create may have made",
-            request["method"],
+            request.method,
             path,
             query,
             safe=True,
         )
     except errors.ProviderNotFoundError:
         return None
-    body = unwrap(resp.json(), find.get("envelope"))
+    body = unwrap(resp.json(), find.envelope)
     for record in body if isinstance(body, list) else [body]:
         if not isinstance(record, Mapping):
             continue
-        if find.get("name") and get_path(record, find["name"]) != name:
+        if find.name and get_path(record, find.name) != name:
             continue
-        if find.get("created"):
-            created = _instant(get_path(record, find["created"]))
+        if find.created:
+            created = _instant(get_path(record, find.created))
             if created is None or created < start:
                 continue
-        found = get_path(record, find["id"])
+        found = get_path(record, find.id)
         if found is not None and found != "":
             return str(found)
     return None
@@ -705,29 +701,29 @@ def _instant(value: Any) -> float | None:
 
 def _guard_remote_data(conn: Connector, operation: str, data: RequestModel) -> None:
     """Checked when the flow is built, so before any request (a module check included)."""
-    request = conn.operations[operation].spec["request"]
+    request = conn.operations[operation].spec.request
     _guard_id(conn, request, getattr(data, "remote_data", None), "remote_data")
 
 
 def get_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:
-    spec = conn.resource["operations"]["get"]
+    spec = conn.resource.operations["get"]
     resp = yield build_request(
         conn,
-        spec["request"],
+        spec.request,
         f"GET project {resource_id}",
         resource_id,
         remote_query=options.remote_query,
         stream=options.response_format == "stream",
         safe=True,
     )
-    return finish(conn, resp, spec["response"].get("envelope"), options)
+    return finish(conn, resp, spec.response.envelope, options)
 
 
 def delete_flow(conn: Connector, resource_id: str, options: CallOptions) -> Flow:
-    spec = conn.resource["operations"]["delete"]
+    spec = conn.resource.operations["delete"]
     resp = yield build_request(
         conn,
-        spec["request"],
+        spec.request,
         f"DELETE project {resource_id}",
         resource_id,
         remote_query=options.remote_query,
@@ -831,8 +827,9 @@ def _has_next_link(resp: ProviderResponse) -> bool:
 def list_flow(
     conn: Connector, options: CallOptions, limit: int | None, next_cursor: str | None
 ) -> Flow:
-    spec = conn.resource["operations"]["list"]
-    pagination = spec["pagination"]
+    spec = conn.resource.operations["list"]
+    pagination = spec.pagination
+    assert pagination is not None  # the matrix schema requires one on `list`
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
         raise errors.InvalidParameterError(
             f"limit must be a positive integer, not {limit!r}",
@@ -840,9 +837,9 @@ def list_flow(
             integration=conn.name,
         )
     state = _decode_cursor(conn, next_cursor)
-    style = pagination["style"]
-    size = min(limit or state.get("size") or pagination["max_size"], pagination["max_size"])
-    if style in ("page", "link_header") and state.get("size") not in (None, size):
+    style = pagination.style
+    size = min(limit or state.get("size") or pagination.max_size, pagination.max_size)
+    if style in PAGE_NUMBER_STYLES and state.get("size") not in (None, size):
         # Page numbers only mean something at the size they were counted in.
         raise errors.InvalidParameterError(
             f"limit {limit} differs from the page size {state['size']} this cursor was made "
@@ -850,22 +847,22 @@ def list_flow(
             field="limit",
             integration=conn.name,
         )
-    params: dict[str, Any] = {pagination["size_param"]: size}
-    if style in ("page", "link_header"):
-        params[pagination["page_param"]] = state.get("page", 1)
+    # The model's validator guarantees each style's parameter names.
+    params: dict[str, Any] = {pagination.size_param: size}
+    if style in PAGE_NUMBER_STYLES:
+        params[str(pagination.page_param)] = state.get("page", 1)
     elif style == "offset":
-        params[pagination["offset_param"]] = state.get("offset", 0)
+        params[str(pagination.offset_param)] = state.get("offset", 0)
     elif state.get("after"):
-        params[pagination["cursor_param"]] = state["after"]
-    request_spec = spec["request"]
+        params[str(pagination.cursor_param)] = state["after"]
+    request_spec = spec.request
     since = options.updated_after = _cursor_since(conn, state, options.updated_after)
     if since is not None:
-        filter_params, filter_path = changed_since.push_down(spec, since)
+        filter_params, filter_request = changed_since.push_down(spec, since)
         params.update(filter_params)
-        if filter_path:
-            request_spec = {**request_spec, "path": filter_path}
+        request_spec = filter_request
     remote = options.remote_query or {}
-    if spec["request"].get("remote_query_in") == "body":
+    if spec.request.remote_query_in == "body":
         given = {str(k) for k in remote}
         controlled = {str(p).split(".")[0] for p in params}
     else:
@@ -881,7 +878,7 @@ def list_flow(
         )
     body: dict[str, Any] | None = None
     query: list[tuple[str, str]] = []
-    if pagination.get("params_in") == "body":
+    if pagination.params_in == "body":
         body = {}
         for key, value in params.items():
             set_path(body, key, value)
@@ -909,15 +906,16 @@ def _list_page(
     state: dict[str, Any],
     size: int,
 ) -> Flow:
-    spec = conn.resource["operations"]["list"]
-    pagination = spec["pagination"]
-    style = pagination["style"]
+    spec = conn.resource.operations["list"]
+    pagination = spec.pagination
+    assert pagination is not None
+    style = pagination.style
     since = options.updated_after
     resp = yield request
     if options.response_format in ("raw", "stream"):
         return resp if options.response_format == "stream" else resp.body()
     payload = resp.json()
-    records = unwrap(payload, spec["response"].get("envelope"))
+    records = unwrap(payload, spec.response.envelope)
     if not isinstance(records, list):
         raise errors.ProviderError(
             f"{conn.name} answered a list call without a list of records",
@@ -927,8 +925,9 @@ def _list_page(
         )
     next_state: dict[str, Any] | None = None
     if style == "cursor":
-        if get_path(payload, pagination["has_more_path"]) and (
-            after := get_path(payload, pagination["next_cursor_path"])
+        assert pagination.has_more_path and pagination.next_cursor_path
+        if get_path(payload, pagination.has_more_path) and (
+            after := get_path(payload, pagination.next_cursor_path)
         ):
             next_state = {"after": after}
     elif style == "link_header":
@@ -941,14 +940,14 @@ def _list_page(
             next_state = {"offset": state.get("offset", 0) + len(records)}
     result: list[Any] = []
     skipped = 0
-    changed_at = dict(conn.readers).get("updated_at") if since is not None else None
+    changed_at = conn.read_changed_at if since is not None else None
     for raw in records:
         if not isinstance(raw, Mapping):
             skipped += 1
             continue
         if changed_at is not None and since is not None:
             # Exact on our side too: the provider's filter may be coarser (seconds) or absent.
-            if not changed_since.keep(changed_at(raw), since):
+            if not changed_since.keep(changed_at(raw, conn.hooks), since):
                 continue
         try:
             record = to_record(conn, raw, options)

@@ -32,6 +32,7 @@ from unifold._engine.limits import (
     SyncGate,
 )
 from unifold._engine.retry import RetryPolicy
+from unifold._matrix import Provider
 from unifold._oauth.session import Auth, StaticAuth
 from unifold._ratelimit import Gate
 
@@ -112,7 +113,7 @@ class Endpoint:
         integration: str,
         base_url: str,
         auth_header: str | Auth,
-        provider: Mapping[str, Any],
+        provider: Provider,
         secrets: tuple[str, ...] = (),
     ):
         self.integration = integration
@@ -169,7 +170,7 @@ class Endpoint:
     def error(self, req: ProviderRequest, resp: ProviderResponse) -> errors.ProviderError:
         body = errors.redact(resp.body(), self.secrets)
         message = None
-        for path in self.provider["errors"]["message_paths"]:
+        for path in self.provider.errors.message_paths:
             found = get_path(body, path) if isinstance(body, Mapping | list) else None
             if isinstance(found, str) and found.strip():
                 message = found.strip()
@@ -177,7 +178,7 @@ class Endpoint:
         if message is None and isinstance(body, str) and body.strip():
             message = body.strip()
         status = resp.status_code
-        meaning = self.provider["errors"].get("meanings", {}).get(str(status))  # JSON keys
+        meaning = self.provider.errors.meanings.get(status)
         text = f"{self.integration} answered {status}" + (f" ({meaning})" if meaning else "")
         text += f" to {req.label}" + (
             f": {errors.provider_text(message, self.secrets)}" if message else ""
@@ -193,7 +194,7 @@ class Endpoint:
         if status == 429:
             return errors.ProviderRateLimitError(text, retry_after=self.retry_after(resp), **kw)
         cls: type[errors.ProviderError] = errors.ProviderError
-        if status in self.provider["errors"]["validation_statuses"]:
+        if status in self.provider.errors.validation_statuses:
             cls = errors.ProviderValidationError
         elif status in (401, 403):
             cls = errors.ProviderAuthError
@@ -208,8 +209,8 @@ class Endpoint:
     def observe(self, pace: Gate, status: int, headers: Mapping[str, str]) -> None:
         """Tell the pacer about an answer and what the provider's rate-limit headers say is
         left: they win over our own count when they say fewer are left."""
-        limits = self.provider["rate_limit"]
-        name = limits.get("remaining")
+        limits = self.provider.rate_limit
+        name = limits.remaining
         remaining = None
         if status == 429:
             remaining = 0
@@ -223,7 +224,7 @@ class Endpoint:
 
     def retry_after(self, resp: ProviderResponse) -> float | None:
         """Seconds to wait, or to report as `retry_after` (see `retry.wait_hint`)."""
-        return retry.wait_hint(resp.headers, self.provider["rate_limit"], resp.status_code)
+        return retry.wait_hint(resp.headers, self.provider.rate_limit, resp.status_code)
 
     def connection_error(self, req: ProviderRequest, exc: Exception) -> errors.ProviderError:
         local = isinstance(exc, httpx.PoolTimeout)

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import httpx
 
 from unifold import _errors as errors
+from unifold._matrix import RateLimit
 
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_MAX_WAIT = 30.0
@@ -84,9 +85,7 @@ def as_timeout(value: Any) -> httpx.Timeout:
     return httpx.Timeout(_seconds("timeout", value, low=0.001))
 
 
-def retry_after(
-    headers: Mapping[str, str], rate_limit: Mapping[str, Any], status: int
-) -> float | None:
+def retry_after(headers: Mapping[str, str], rate_limit: RateLimit, status: int) -> float | None:
     """Seconds the provider asks us to wait: `Retry-After`, or (on 429 only) its rate-limit
     reset header. On a 5xx the reset header says when the window rolls over, not when to
     retry, so it is ignored. None when absent or unreadable."""
@@ -100,11 +99,11 @@ def retry_after(
                 return None
     if status != 429:
         return None
-    reset = rate_limit.get("reset")
+    reset = rate_limit.reset
     if not reset or not (value := headers.get(reset.lower())):
         return None
     try:
-        fmt = rate_limit.get("reset_format")
+        fmt = rate_limit.reset_format
         if fmt == "epoch_seconds":
             return _hint(float(value) - time.time())
         if fmt == "iso_datetime":
@@ -117,9 +116,7 @@ def retry_after(
         return None
 
 
-def wait_hint(
-    headers: Mapping[str, str], rate_limit: Mapping[str, Any], status: int
-) -> float | None:
+def wait_hint(headers: Mapping[str, str], rate_limit: RateLimit, status: int) -> float | None:
     """The wait to decide a retry on and to report as `retry_after`: the provider's own
     (`retry_after`), else, for a 429 with nothing left of a quota that counts a long window and
     says nothing of its reset (Insightly's daily quota), that whole window, an upper bound. The
@@ -130,11 +127,11 @@ def wait_hint(
     return hint
 
 
-def _spent_quota(headers: Mapping[str, str], rate_limit: Mapping[str, Any]) -> float | None:
+def _spent_quota(headers: Mapping[str, str], rate_limit: RateLimit) -> float | None:
     """The window when nothing is left of it; None for a 429 with calls left (a burst limit,
     retried with backoff)."""
-    window = rate_limit.get("remaining_window_seconds")
-    name = rate_limit.get("remaining")
+    window = rate_limit.remaining_window_seconds
+    name = rate_limit.remaining
     if not window or not name or (value := headers.get(name.lower())) is None:
         return None
     try:

@@ -5,7 +5,6 @@ Errors name the field, the integration and what would be accepted.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,22 +92,22 @@ def validate_body(
     except ValidationError as exc:
         raise _convert(conn, operation, model, exc) from None
     _check_references(conn, operation, validated)
-    check = getattr(conn.hooks, "check", None)
+    check = conn.operations[operation].check
     if check is not None:
-        check(operation, validated)  # cross-field rules of the integration, before any I/O
+        check(validated, conn.hooks)  # the matrix's cross-field rules, before any I/O
     return validated, warnings
 
 
 def _check_references(conn: Connector, operation: str, data: RequestModel) -> None:
     """Ids of related records must look like the provider's ids, and arrays the provider caps
     must fit: found here, before a multi-call write could fail half-way."""
-    pattern = re.compile(conn.provider.get("ref_id_pattern") or conn.provider["id_pattern"])
-    support = conn.module.SUPPORT["projects"][operation]["request"]
+    pattern = conn.provider.ref_id_regex
+    fields = conn.operations[operation].spec.fields
     for field in data.__pydantic_fields_set__:
         value = getattr(data, field)
         items = value if isinstance(value, list) else [value]
-        limit = support.get(field, {}).get("max_items")
-        limit = MAX_REFERENCES if limit is None else limit
+        spec = fields.get(field)
+        limit = MAX_REFERENCES if spec is None or spec.max_items is None else spec.max_items
         if isinstance(value, list) and len(value) > limit:
             raise errors.InvalidFieldValueError(
                 f"{field}: at most {limit} item(s), got {len(value)} "
@@ -154,7 +153,8 @@ def _convert(
         )
     top = str(first["loc"][0]) if first["loc"] else ""
     if first["type"] == "literal_error":
-        allowed = conn.module.SUPPORT["projects"][operation]["request"].get(top, {}).get("enum")
+        spec = conn.operations[operation].spec.fields.get(top)
+        allowed = sorted(spec.enum) if spec is not None and spec.enum is not None else None
         return errors.InvalidEnumValueError(
             f"{field}: {first['input']!r} is not accepted by {conn.name} on projects.{operation}; "
             f"accepted values: {', '.join(repr(v) for v in allowed or ())}",

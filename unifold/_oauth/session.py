@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -32,13 +33,19 @@ logger = logging.getLogger("unifold")
 
 OnRefresh = Callable[[IntegratedAccount], None]
 
-_locks: dict[tuple[str, str], threading.Lock] = {}
+# Weak values: a lock lives while a refresh holds it, so a long-running server that sees many
+# accounts does not keep one lock per account it ever refreshed.
+_locks: weakref.WeakValueDictionary[tuple[str, str], threading.Lock] = weakref.WeakValueDictionary()
 _locks_guard = threading.Lock()
 
 
 def _account_lock(store: AccountStore, account_id: str) -> threading.Lock:
+    key = (store.location, account_id)
     with _locks_guard:
-        return _locks.setdefault((store.location, account_id), threading.Lock())
+        lock = _locks.get(key)
+        if lock is None:
+            lock = _locks[key] = threading.Lock()
+        return lock
 
 
 def reauth_error(account: IntegratedAccount) -> errors.ReauthRequiredError:

@@ -8,8 +8,7 @@ from typing import Any
 from unifold._engine.context import WriteContext
 from unifold._engine.types import RefDict
 from unifold._errors import InvalidFieldValueError
-from unifold._models import RequestModel
-from unifold.generated.crm.capsule import CapsuleHooksBase
+from unifold.generated.crm.capsule import CapsuleHooksBase, ProjectCreate, ProjectUpdate
 from unifold.generated.crm.models import ContactRef, OpportunityRef, TagInput
 from unifold.hooks._common import int_id, ref
 
@@ -60,10 +59,8 @@ class CapsuleHooks(CapsuleHooksBase):
         found = ref(opportunity.get("id"), opportunity.get("name"))
         return [found] if found else []
 
-    def check(self, operation: str, data: RequestModel) -> None:
-        """Cross-field rules, checked before anything is sent."""
-        contact = getattr(data, "contact", None)
-        account = getattr(data, "account", None)
+    def check_main_party(self, operation: str, data: ProjectCreate | ProjectUpdate) -> None:
+        contact, account = data.contact, data.account
         if operation == "create" and not contact and account is None:
             raise InvalidFieldValueError(
                 "account: Capsule requires a main party on every project ('party is "
@@ -72,13 +69,6 @@ class CapsuleHooks(CapsuleHooksBase):
                 integration="capsule",
                 accepted="an account or exactly one contact",
             )
-        for index, tag in enumerate(getattr(data, "tags", None) or []):
-            if tag.id is None and not tag.name:  # needs no provider data: refused before the GET
-                raise InvalidFieldValueError(
-                    f"tags.{index}: a tag needs an id or a name (capsule projects.{operation})",
-                    field=f"tags.{index}",
-                    integration="capsule",
-                )
         if contact and account is not None and str(account.id) != str(contact[0].id):
             raise InvalidFieldValueError(
                 "contact: account and contact both set Capsule's single main party; give one "
@@ -86,6 +76,15 @@ class CapsuleHooks(CapsuleHooksBase):
                 field="contact",
                 integration="capsule",
             )
+
+    def check_tags(self, operation: str, data: ProjectUpdate) -> None:
+        for index, tag in enumerate(data.tags or []):
+            if tag.id is None and not tag.name:  # needs no provider data: refused before the GET
+                raise InvalidFieldValueError(
+                    f"tags.{index}: a tag needs an id or a name (capsule projects.{operation})",
+                    field=f"tags.{index}",
+                    integration="capsule",
+                )
 
     def write_contact(self, value: list[ContactRef] | None, ctx: WriteContext) -> None:
         if value:

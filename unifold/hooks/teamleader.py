@@ -13,9 +13,8 @@ from typing import Any
 from unifold._engine.context import ProviderCall, WriteContext
 from unifold._engine.types import RefDict
 from unifold._errors import InvalidFieldValueError
-from unifold._models import RequestModel
 from unifold.generated.crm.models import AccountRef, ContactRef, OpportunityRef, OwnerRef
-from unifold.generated.crm.teamleader import TeamleaderHooksBase
+from unifold.generated.crm.teamleader import ProjectCreate, ProjectUpdate, TeamleaderHooksBase
 from unifold.hooks._common import ids, ref
 
 API = "/projects-v2/projects."
@@ -110,11 +109,10 @@ class TeamleaderHooks(TeamleaderHooksBase):
             label=f"{kind} ",
         )
 
-    def check(self, operation: str, data: RequestModel) -> None:
-        """Cross-field rules, checked before anything is sent."""
+    def check_budget(self, operation: str, data: ProjectCreate | ProjectUpdate) -> None:
         given = data.__pydantic_fields_set__
-        if "amount" in given and getattr(data, "amount", None) is None:
-            if getattr(data, "currency", None) is not None:
+        if "amount" in given and data.amount is None:
+            if data.currency is not None:
                 raise InvalidFieldValueError(
                     "currency: a currency without an amount cannot be stored; amount: null "
                     f"clears the budget (teamleader projects.{operation})",

@@ -29,7 +29,21 @@ from unifold._engine.discovery import ProjectFields
 from unifold._engine.readers import TRANSFORMS, enum_value
 from unifold._engine.types import RefDict
 from unifold._engine.writers import merge_remote_data, put
-from unifold._matrix import Matrix
+from unifold._matrix import (
+    Auth,
+    Credential,
+    Errors,
+    Matrix,
+    Operation,
+    Provider,
+    ProviderParam,
+    RateLimit,
+    ReadField,
+    Request,
+    Resource,
+    Response,
+    WriteField,
+)
 from unifold._models import RequestModel, reject_null
 from unifold._options import (
     ResponseFormat,
@@ -63,7 +77,6 @@ __all__ = [
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
-    "MATRIX",
     "SUPPORT",
 ]
 
@@ -331,66 +344,56 @@ def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: AcmeHook
         merge_remote_data(data.remote_data, ctx)
 
 
-SPEC: Final[Matrix] = Matrix.model_validate(
-    {
-        "integration": "acme",
-        "display_name": "Acme",
-        "hooks_class": "AcmeHooks",
-        "provider": {
-            "docs": "https://acme.invalid/docs",
-            "base_url": "https://{tenant}.acme.invalid/api",
-            "params": {
-                "tenant": {"description": "The tenant", "pattern": "^[a-z]+$", "example": "demo"}
-            },
-            "auth": {
-                "scheme": "bearer",
-                "credentials": {"token": {"description": "API token"}},
-                "token": "token",
-            },
-            "id_pattern": "^[0-9]+$",
-            "rate_limit": {"source": "none documented"},
-            "errors": {"message_paths": ["message"], "source": "{message}"},
+SPEC: Final[Matrix] = Matrix(
+    integration="acme",
+    display_name="Acme",
+    hooks_class="AcmeHooks",
+    provider=Provider(
+        docs="https://acme.invalid/docs",
+        base_url="https://{tenant}.acme.invalid/api",
+        params={
+            "tenant": ProviderParam(description="The tenant", pattern="^[a-z]+$", example="demo")
         },
-        "resources": {
-            "projects": {
-                "record": {
-                    "id": {"path": "id", "transform": "string"},
-                    "name": {"path": "title"},
-                    "status": {"path": "state", "enum": {"OPEN": "open", "DONE": "closed"}},
-                    "owner": {"hook": "read_owner"},
-                },
-                "operations": {
-                    "update": {
-                        "request": {
-                            "method": "PUT",
-                            "path": "/projects/{id}",
-                            "envelope": "project",
-                        },
-                        "response": {
-                            "status": [200],
-                            "envelope": "project",
-                            "fields": ["id", "name", "status", "owner"],
-                        },
-                        "fields": {
-                            "name": {"to": "title", "required": True},
-                            "status": {"to": "state", "enum": {"open": "OPEN", "closed": "DONE"}},
-                            "owner": {
-                                "hook": "write_owner",
-                                "nullable": False,
-                                "not_nullable_reason": "Acme projects keep an owner",
-                            },
-                            "remote_data": {"merge": True},
-                        },
-                    }
-                },
-            }
-        },
-    }
+        auth=Auth(
+            scheme="bearer",
+            credentials={"token": Credential(description="API token")},
+            token="token",
+        ),
+        id_pattern="^[0-9]+$",
+        rate_limit=RateLimit(source="none documented"),
+        errors=Errors(message_paths=["message"], source="{message}"),
+    ),
+    resources={
+        "projects": Resource(
+            record={
+                "id": ReadField(path="id", transform="string"),
+                "name": ReadField(path="title"),
+                "status": ReadField(path="state", enum={"OPEN": "open", "DONE": "closed"}),
+                "owner": ReadField(hook="read_owner"),
+            },
+            operations={
+                "update": Operation(
+                    request=Request(method="PUT", path="/projects/{id}", envelope="project"),
+                    response=Response(
+                        status=[200], envelope="project", fields=["id", "name", "status", "owner"]
+                    ),
+                    fields={
+                        "name": WriteField(to="title", required=True),
+                        "status": WriteField(to="state", enum={"open": "OPEN", "closed": "DONE"}),
+                        "owner": WriteField(
+                            hook="write_owner",
+                            nullable=False,
+                            not_nullable_reason="Acme projects keep an owner",
+                        ),
+                        "remote_data": WriteField(merge=True),
+                    },
+                )
+            },
+        )
+    },
 )
-"""The field-support matrix, typed (`unifold._matrix.Matrix`; only non-default values written)."""
-
-MATRIX: Final[dict[str, Any]] = SPEC.model_dump(mode="json")
-"""The same matrix as data, defaults filled in."""
+"""The field-support matrix as typed constructor calls of `unifold._matrix` (only non-default
+values written; mypy checks each against the schema)."""
 
 SUPPORT: Final[dict[str, Any]] = {
     "projects": {
