@@ -13,12 +13,13 @@ from typing import Any
 from unifold._engine.connector import get_path
 from unifold._engine.transforms import READ
 from unifold._engine.types import RefDict
+from unifold._matrix import ReadTransform
 
 __all__ = ["get2", "get_path", "ref", "ref_in", "refs", "enum_value", "TRANSFORMS"]
 
 # The read transforms by the matrix's name (`transform: datetime`); the generator checks that
 # every name a matrix uses is here.
-TRANSFORMS: Mapping[str, Callable[[Any], Any]] = READ
+TRANSFORMS: Mapping[ReadTransform, Callable[[Any], Any]] = READ
 
 
 # Records come from JSON, so objects are dicts: `isinstance(x, dict)` is a C check, where the

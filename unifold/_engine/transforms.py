@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from unifold._matrix import ReadTransform, WriteTransform
+
 
 def _ref_id(value: Any) -> Any:
     if isinstance(value, BaseModel):
@@ -41,7 +43,7 @@ def _to_date(value: Any) -> str:
     raise TypeError(f"not a date: {value!r}")
 
 
-WRITE: dict[str, Callable[[Any], Any]] = {
+WRITE: dict[WriteTransform, Callable[[Any], Any]] = {
     "string": str,
     "integer": int,
     "number": float,
@@ -134,7 +136,7 @@ def _uri_id(value: Any) -> str | None:
     return str(value).rstrip("/").rsplit("/", 1)[-1]
 
 
-READ: dict[str, Callable[[Any], Any]] = {
+READ: dict[ReadTransform, Callable[[Any], Any]] = {
     # Only a scalar is text: an object or list where an id belongs is no usable value.
     "string": lambda v: str(v) if isinstance(v, str | int | float) else None,
     "number": _read_number,

@@ -12,11 +12,12 @@ from pydantic import BaseModel
 from unifold._engine.connector import set_path
 from unifold._engine.context import WriteContext
 from unifold._engine.transforms import WRITE
+from unifold._matrix import WriteTransform
 
 __all__ = ["TRANSFORMS", "put", "merge_remote_data"]
 
 # The write transforms by the matrix's name (`transform: date`).
-TRANSFORMS: Mapping[str, Callable[[Any], Any]] = WRITE
+TRANSFORMS: Mapping[WriteTransform, Callable[[Any], Any]] = WRITE
 
 
 def put(
@@ -25,7 +26,7 @@ def put(
     value: Any,
     path: str,
     enum: Mapping[str, Any] | None = None,
-    transform: str | None = None,
+    transform: WriteTransform | None = None,
 ) -> None:
     """One unified value at its wire path: `None` clears, enums map, transforms convert (a
     value they cannot convert is a typed error naming the field), nested models are dumped."""
