@@ -133,12 +133,8 @@ _OTHER_PROCESS = textwrap.dedent(
 )
 
 
-def _other_process(store: Path, account_id: str, action: str) -> None:
-    subprocess.run(
-        [sys.executable, "-c", _OTHER_PROCESS, str(store), account_id, action],
-        check=True,
-        timeout=60,
-    )
+def _other_process(script: str, *args: str) -> None:
+    subprocess.run([sys.executable, "-c", script, *args], check=True, timeout=60)
 
 
 def test_another_process_s_new_credentials_and_deletion_are_used(tmp_path: Path) -> None:
@@ -160,10 +156,10 @@ def test_another_process_s_new_credentials_and_deletion_are_used(tmp_path: Path)
 
         update()
         update()
-        _other_process(store, account.id, "tok-2")
+        _other_process(_OTHER_PROCESS, str(store), account.id, "tok-2")
         update()
         assert sent == ["Bearer tok-1", "Bearer tok-1", "Bearer tok-2"]
-        _other_process(store, account.id, "delete")
+        _other_process(_OTHER_PROCESS, str(store), account.id, "delete")
         with pytest.raises(UnknownAccountError):
             update()
         assert uf._core._endpoints == {}  # the deleted account's secrets are gone too
@@ -195,20 +191,15 @@ _REFRESHER = textwrap.dedent(
 def test_a_token_refreshed_by_another_process_is_used_without_a_401(
     tmp_path: Path, served: tuple[SandboxProvider, str]
 ) -> None:
-    box, origin = served
-    store = tmp_path / "a.sqlite3"
+    box, store = served[0], tmp_path / "a.sqlite3"
     with Unifold(store=store) as uf:
-        account = uf.accounts.create(TL, environment="sandbox", base_url=origin)
-        rename(uf, account.id, "warm")
-        before = len(box.received)
-        rename(uf, account.id, "warm again")
+        account = uf.accounts.create(TL, environment="sandbox", base_url=served[1])
+        for name in ("warm", "warm again"):  # the second sends what every update sends
+            before = len(box.received)
+            rename(uf, account.id, name)
         calls_per_update = len(box.received) - before
         box.expire_access_tokens()
-        subprocess.run(
-            [sys.executable, "-c", _REFRESHER, str(store), account.id, PROJECT],
-            check=True,
-            timeout=60,
-        )
+        _other_process(_REFRESHER, str(store), account.id, PROJECT)
         assert grants(box) == 1
         before = len(box.received)
         assert rename(uf, account.id, "here").name == "here"
