@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from unifold._engine.context import WriteContext
-from unifold._engine.types import RefDict
-from unifold._errors import InvalidFieldValueError
+from unifold.extend import InvalidFieldValueError, RefDict, WriteContext, int_id, ref
 from unifold.generated.crm.capsule import CapsuleHooksBase, ProjectCreate, ProjectUpdate
 from unifold.generated.crm.models import ContactRef, OpportunityRef, TagInput
-from unifold.hooks._common import int_id, ref
 
 
 def _party_name(party: Mapping[str, Any]) -> str | None:

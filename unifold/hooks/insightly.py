@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from unifold._engine.context import WriteContext
-from unifold._engine.types import RefDict
+from unifold.extend import RefDict, WriteContext, ref
 from unifold.generated.crm.insightly import InsightlyHooksBase
-from unifold.hooks._common import ref
 
 
 class InsightlyHooks(InsightlyHooksBase):

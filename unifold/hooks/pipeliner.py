@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from unifold._engine.transforms import READ
-from unifold._engine.types import RefDict
+from unifold.extend import READ_TRANSFORMS, RefDict, ref
 from unifold.generated.crm.pipeliner import PipelinerHooksBase
-from unifold.hooks._common import ref
 
-_uri_id = READ["uri_id"]
+_uri_id = READ_TRANSFORMS["uri_id"]
 
 
 class PipelinerHooks(PipelinerHooksBase):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from unifold._engine.context import WriteContext
+from unifold.extend import WriteContext
 from unifold.generated.crm.planhat import PlanhatHooksBase
 
 

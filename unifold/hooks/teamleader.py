@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from unifold._engine.context import ProviderCall, WriteContext
-from unifold._engine.types import RefDict
-from unifold._errors import InvalidFieldValueError
+from unifold.extend import InvalidFieldValueError, ProviderCall, RefDict, WriteContext, ids, ref
 from unifold.generated.crm.models import AccountRef, ContactRef, OpportunityRef, OwnerRef
 from unifold.generated.crm.teamleader import ProjectCreate, ProjectUpdate, TeamleaderHooksBase
-from unifold.hooks._common import ids, ref
 
 API = "/projects-v2/projects."
 # "Currently only EUR is supported" for budgets (Teamleader API Blueprint, projects-v2 update).
