@@ -127,6 +127,9 @@ class _Core:
         self._module_locks: dict[tuple[str, Any], Any] = {}
         self._pacer: Pacer | None = None
         self._create_log: CreateLog | None = None
+        # Per account id, the endpoint built for the very account object the store last served:
+        # the store serves a new object after any change, so a changed account gets a new one.
+        self._endpoints: dict[str, tuple[IntegratedAccount, Endpoint]] = {}
 
     @property
     def pacer(self) -> Pacer:
@@ -185,6 +188,8 @@ class _Core:
     def account(self, account_id: Any, tenant: str | None = None) -> IntegratedAccount:
         account = self._store.get(account_id, tenant) if isinstance(account_id, str) else None
         if account is None:
+            if tenant is None and isinstance(account_id, str):
+                self._endpoints.pop(account_id, None)  # deleted: its secrets go too
             raise errors.UnknownAccountError(
                 f"no integrated account with id {errors.shown(account_id)}; create one with "
                 f"accounts.create(...)"
@@ -192,6 +197,14 @@ class _Core:
         return account
 
     def endpoint(self, conn: Connector, account: IntegratedAccount) -> Endpoint:
+        cached = self._endpoints.get(account.id)
+        if cached is not None and cached[0] is account:
+            return cached[1]
+        endpoint = self._new_endpoint(conn, account)
+        self._endpoints[account.id] = (account, endpoint)
+        return endpoint
+
+    def _new_endpoint(self, conn: Connector, account: IntegratedAccount) -> Endpoint:
         provider = conn.provider
         base = provider.base_url.format(**account.params)
         if account.base_url:

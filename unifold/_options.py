@@ -91,8 +91,12 @@ OPTIONS: dict[str, type[RequestOptions]] = {
 }
 
 
+# A TypedDict's own and inherited keys, per operation.
+_NAMES = {operation: frozenset(options.__annotations__) for operation, options in OPTIONS.items()}
+
+
 def option_names(operation: str) -> frozenset[str]:
-    return frozenset(OPTIONS[operation].__annotations__)  # a TypedDict's own and inherited keys
+    return _NAMES[operation]
 
 
 def check_option_names(resource: str, operation: str, options: Mapping[str, Any]) -> None:

@@ -234,6 +234,13 @@ class SQLiteStore(AccountStore):
             return f"the file is damaged or not a SQLite database ({text})"
         return text
 
+    def _data_version(self) -> int:
+        if self.memory:  # one connection, ours: only our own writes (counted apart) change it
+            return 0
+        # Moves when another connection commits: https://www.sqlite.org/pragma.html#pragma_data_version
+        row = self._db.execute("PRAGMA data_version").fetchone()
+        return int(row[0])
+
     def _describe(self, exc: Exception) -> str | None:
         return self._reason(exc) if isinstance(exc, sqlite3.Error) else None
 

@@ -1,8 +1,10 @@
 """The account store: one interface, two SQL backends (SQLite in `sqlite.py`, PostgreSQL in
 `postgres.py`). Everything above raw SQL execution lives here, so both behave the same.
 
-Nothing is cached: every `get` reads the row, so an account deleted or changed by another
-client or process is seen at once (a primary-key lookup plus one decryption).
+An account is never served stale: a `get` answers from memory only while the backend proves
+that nothing changed since it was read (SQLite: `PRAGMA data_version`, which moves whenever
+another connection or process commits, plus a count of this store's own writes); otherwise,
+and always on PostgreSQL, it reads the row (and decrypts it again only if the row changed).
 """
 
 from __future__ import annotations
@@ -138,6 +140,11 @@ class AccountStore:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._decoded: dict[str, tuple[tuple[Any, ...], IntegratedAccount]] = {}
+        # Accounts served without a read while `_seen` (the backend's data version, this
+        # store's write count) still holds; emptied the moment either moves.
+        self._accounts: dict[str, IntegratedAccount] = {}
+        self._writes = 0
+        self._seen: tuple[Any, int] | None = None
 
     # -- what a backend provides ------------------------------------------------------------
 
@@ -160,6 +167,12 @@ class AccountStore:
     def _describe(self, exc: Exception) -> str | None:
         """A reason for a backend exception, or None when it is not the backend's."""
         raise NotImplementedError
+
+    def _data_version(self) -> Any:
+        """A cheap value that changes whenever another connection or process commits to the
+        store (this store's own writes are counted apart), or None when the backend has no
+        such check: then every `get` reads the row."""
+        return None
 
     def close(self) -> None:
         raise NotImplementedError
@@ -195,8 +208,19 @@ class AccountStore:
             return self._autocommit().execute(sql, params)[0]
 
     def _write(self, action: str, sql: str, params: Sequence[Any] = ()) -> int:
-        with self._guard(action), self._lock, self._tx() as tx:
+        with self._guard(action), self._lock, self._wrote(), self._tx() as tx:
             return tx.execute(sql, params)[1]
+
+    @contextmanager
+    def _wrote(self) -> Iterator[None]:
+        """Around a write of this store's own connections: no account read before it (or
+        during it, uncommitted) is served after it, whether it commits or rolls back."""
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writes += 1
+                self._accounts.clear()
 
     def _prepare_schema(self, migrate_v0: Callable[[Tx], None] | None = None) -> None:
         """Create, migrate or check the schema, then check the key against the store."""
@@ -347,7 +371,7 @@ class AccountStore:
         return (" AND tenant = ?", (tenant,)) if tenant is not None else ("", ())
 
     def add(self, account: IntegratedAccount) -> None:
-        with self._guard(f"add account {account.id}"), self._lock, self._tx() as tx:
+        with self._guard(f"add account {account.id}"), self._lock, self._wrote(), self._tx() as tx:
             placeholders = ", ".join("?" for _ in ACCOUNT_COLUMNS)
             tx.execute(
                 f"INSERT INTO integrated_accounts ({', '.join(ACCOUNT_COLUMNS)}) "
@@ -359,13 +383,26 @@ class AccountStore:
         """The account, or None when there is none (or it belongs to another tenant)."""
         if not isinstance(account_id, str):
             return None
-        where, params = self._scope(tenant)
-        rows = self._read(
-            f"read account {account_id}",
-            f"{_SELECT_ACCOUNT} WHERE id = ?{where}",
-            (account_id, *params),
-        )
-        return self._decode_or_raise(rows[0]) if rows else None
+        with self._guard(f"read account {account_id}"), self._lock:
+            # The version is read before the row: a commit landing in between makes the next
+            # `get` read again, never the other way round.
+            seen = (self._data_version(), self._writes)
+            if seen != self._seen:
+                self._accounts.clear()
+                self._seen = seen
+            elif (cached := self._accounts.get(account_id)) is not None:
+                return cached if tenant is None or cached.tenant == tenant else None
+            where, params = self._scope(tenant)
+            rows = self._autocommit().execute(
+                f"{_SELECT_ACCOUNT} WHERE id = ?{where}", (account_id, *params)
+            )[0]
+            if not rows:
+                self._decoded.pop(account_id, None)
+                return None
+            account = self._decode_or_raise(rows[0])
+            if seen[0] is not None:
+                self._accounts[account_id] = account
+            return account
 
     def list(self, tenant: str | None = None) -> list[IntegratedAccount]:
         """All accounts (of one tenant). An account that cannot be read is skipped with a
@@ -390,8 +427,9 @@ class AccountStore:
         """Write an account's mutable fields (not its id, integration, tenant or creation
         time); False when there is no such account (for this tenant)."""
         where, params = self._scope(tenant)
-        with self._guard(f"update account {account.id}"), self._lock, self._tx() as tx:
-            return self._update(tx, account, where, params) > 0
+        with self._guard(f"update account {account.id}"), self._lock, self._wrote():
+            with self._tx() as tx:
+                return self._update(tx, account, where, params) > 0
 
     def _update(
         self, tx: Tx, account: IntegratedAccount, where: str = "", params: tuple[Any, ...] = ()
@@ -424,7 +462,11 @@ class AccountStore:
         """Hold one account's lock (across threads and processes) while reading and saving it:
         how an OAuth refresh happens exactly once. Keep the block short; it may wait for the
         provider but nothing else."""
-        with self._guard(f"lock account {account_id}"), self._account_lock(account_id) as tx:
+        with (
+            self._guard(f"lock account {account_id}"),
+            self._wrote(),
+            self._account_lock(account_id) as tx,
+        ):
             rows = tx.execute(f"{_SELECT_ACCOUNT} WHERE id = ?", (account_id,))[0]
             account = self._decode_or_raise(rows[0]) if rows else None
 

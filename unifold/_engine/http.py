@@ -500,7 +500,8 @@ class AsyncDriver(_Driver):
             await raw.aclose()
         finally:
             everyone.release()
-            account.release()
+            if account is not None:
+                account.release()
         return self.endpoint.response(req, raw, reader.content())
 
     @telemetry.traced_async

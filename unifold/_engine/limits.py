@@ -70,6 +70,11 @@ class Limits:
     def per_account(self) -> int:
         return min(self.max_concurrency_per_account or self.max_concurrency, self.max_concurrency)
 
+    @property
+    def bounds_accounts(self) -> bool:
+        """Whether an account has a bound of its own (else the client's bounds it already)."""
+        return self.per_account < self.max_concurrency
+
 
 def _positive(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -100,6 +105,9 @@ class SyncGate:
         return sem
 
     def acquire(self, account_id: str) -> None:
+        if not self.limits.bounds_accounts:
+            self._all.acquire()
+            return
         account = self._account(account_id)
         account.acquire()
         try:
@@ -110,7 +118,8 @@ class SyncGate:
 
     def release(self, account_id: str) -> None:
         self._all.release()
-        self._accounts[account_id].release()
+        if self.limits.bounds_accounts:
+            self._accounts[account_id].release()
 
 
 class AsyncGate:
@@ -123,19 +132,26 @@ class AsyncGate:
             asyncio.AbstractEventLoop, tuple[asyncio.Semaphore, dict[str, asyncio.Semaphore]]
         ] = weakref.WeakKeyDictionary()
 
-    def _semaphores(self, account_id: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
+    def _semaphores(self, account_id: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore | None]:
         loop = asyncio.get_running_loop()
         state = self._loops.get(loop)
         if state is None:
             state = self._loops[loop] = (asyncio.Semaphore(self.limits.max_concurrency), {})
         everyone, accounts = state
+        if not self.limits.bounds_accounts:
+            return everyone, None
         account = accounts.get(account_id)
         if account is None:
             account = accounts[account_id] = asyncio.Semaphore(self.limits.per_account)
         return everyone, account
 
-    async def acquire(self, account_id: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore]:
+    async def acquire(self, account_id: str) -> tuple[asyncio.Semaphore, asyncio.Semaphore | None]:
+        """The client's slot and the account's (None when the client's bound is the account's
+        too); the caller releases both."""
         everyone, account = self._semaphores(account_id)
+        if account is None:
+            await everyone.acquire()
+            return everyone, None
         await account.acquire()
         try:
             await everyone.acquire()

@@ -58,7 +58,6 @@ def validate_body(
                 integration=conn.name,
             )
         inputs.check_value(value, key, conn.name, free_form=key in FREE_FORM)
-    supported = sorted(model.model_fields)
     warnings: list[str] = []
     unknown = sorted(k for k in data if k not in model.model_fields)
     if unknown:
@@ -70,6 +69,7 @@ def validate_body(
                 f"for projects.{operation}"
             )
         else:
+            supported = sorted(model.model_fields)
             schema = _schema_fields(operation)
             not_unified = [k for k in unknown if k not in schema]
             detail = (
