@@ -214,17 +214,8 @@ class IntegrationCtx:
     hooks: tuple[HookCtx, ...]
     spec_expression: str  # `Matrix(...)`: typed constructor calls, only non-default values
     spec_classes: tuple[str, ...]  # the `unifold._matrix` classes it calls
-    support_literal: str
     resources: tuple[str, ...]
     operations: tuple[str, ...]
-
-
-def _sorted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
 
 
 class SpecExpression:
@@ -260,11 +251,6 @@ class SpecExpression:
                 continue
             args.append(f"{name}={self._value(value)}")
         return f"{cls.__name__}({', '.join(args)})"
-
-
-def py_literal(value: Any) -> str:
-    """A Python literal, keys sorted (deterministic whatever the input's order)."""
-    return pprint.pformat(_sorted(value), width=100, sort_dicts=False)
 
 
 class _Types:
@@ -479,30 +465,6 @@ def _hooks(matrix: Matrix, schemas: dict[str, Any], types: _Types) -> tuple[Hook
     return tuple(hooks)
 
 
-def support_table(matrix: Matrix) -> dict[str, Any]:
-    """Per resource and operation: request fields (required, nullable, enum) and response fields."""
-    table: dict[str, Any] = {}
-    for res_name, resource in matrix.resources.items():
-        ops: dict[str, Any] = {}
-        for op_name, op in resource.operations.items():
-            ops[op_name] = {
-                "request": {
-                    field: {
-                        "required": spec.required,
-                        "nullable": spec.nullable,
-                        "max_items": spec.max_items,
-                        "enum": sorted(spec.enum) if spec.enum is not None else None,
-                    }
-                    for field, spec in op.fields.items()
-                },
-                "response": sorted(set(op.response.fields) | {"id"})
-                + (["remote_data"] if op_name not in ("delete",) else []),
-                "read_back": op.response.read_back is not None,
-            }
-        table[res_name] = ops
-    return table
-
-
 def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
     matrix = inputs.matrices[name]
     schemas = inputs.schemas
@@ -541,7 +503,6 @@ def integration_context(inputs: Inputs, name: str) -> IntegrationCtx:
         hooks=hooks,
         spec_expression=spec.text,
         spec_classes=tuple(sorted(spec.classes)),
-        support_literal=py_literal(support_table(matrix)),
         resources=tuple(sorted(matrix.resources)),
         operations=tuple(sorted({op for r in matrix.resources.values() for op in r.operations})),
     )

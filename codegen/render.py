@@ -17,8 +17,6 @@ import jinja2
 from codegen.context import (
     IntegrationCtx,
     integration_context,
-    py_literal,
-    support_table,
     unified_context,
 )
 from codegen.inputs import Inputs, resolve, resource_schema_names
@@ -198,12 +196,6 @@ def render_all(inputs: Inputs) -> dict[str, str]:
         ),
         "crm/registry.py": env.get_template("registry.py.jinja").render(
             header=header(all_inputs), integrations=contexts
-        ),
-        "crm/support.py": env.get_template("support.py.jinja").render(
-            header=header(all_inputs),
-            support_literal=py_literal(
-                {name: support_table(m) for name, m in inputs.matrices.items()}
-            ),
         ),
     }
     template = env.get_template("integration.py.jinja")

@@ -70,14 +70,18 @@ def test_response_models_are_lenient() -> None:
     assert record.tags is not None and record.tags[0].id == "5"
 
 
-def test_support_table_is_data() -> None:
-    from unifold.generated.crm.support import SUPPORT
+def test_support_table_is_data_derived_from_the_spec() -> None:
+    from unifold._resource import CrmBase
 
-    update = SUPPORT["capsule"]["projects"]["update"]
+    table = CrmBase.support()
+    update = table["capsule"]["projects"]["update"]
     assert update["request"]["status"]["enum"] == ["closed", "open"]
     assert "owner" not in update["request"]
-    assert SUPPORT["teamleader"]["projects"]["update"]["request"]["name"]["required"] is True
-    assert SUPPORT["teamleader"]["projects"]["update"]["read_back"] is True
+    assert table["teamleader"]["projects"]["update"]["request"]["name"]["required"] is True
+    assert table["teamleader"]["projects"]["update"]["read_back"] is True
+    # Built fresh from SPEC: a caller changing its copy changes nothing for the next one.
+    update["request"].clear()
+    assert CrmBase.support("capsule")["projects"]["update"]["request"]
 
 
 @pytest.mark.parametrize("integration", sorted(REGISTRY))

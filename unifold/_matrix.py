@@ -485,6 +485,31 @@ class Matrix(_Strict):
                     kinds.setdefault(check, set()).add("check")
         return kinds
 
+    def support(self) -> dict[str, Any]:
+        """The field-support table, as public data: per resource and operation, the request
+        fields (required, nullable, max items, enum values), the response fields and whether
+        the answer is read back. Built fresh on each call (callers may keep or change it)."""
+        table: dict[str, Any] = {}
+        for res_name, resource in self.resources.items():
+            table[res_name] = {
+                op_name: {
+                    "request": {
+                        field: {
+                            "required": spec.required,
+                            "nullable": spec.nullable,
+                            "max_items": spec.max_items,
+                            "enum": sorted(spec.enum) if spec.enum is not None else None,
+                        }
+                        for field, spec in op.fields.items()
+                    },
+                    "response": sorted(set(op.response.fields) | {"id"})
+                    + (["remote_data"] if op_name != "delete" else []),
+                    "read_back": op.response.read_back is not None,
+                }
+                for op_name, op in resource.operations.items()
+            }
+        return table
+
     def hook_names(self) -> set[str]:
         """Every hook the matrix names: the methods its hooks class must have."""
         return set(self.hook_kinds())

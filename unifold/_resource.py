@@ -206,14 +206,15 @@ class CrmBase:
         """The field-support table, as data: per integration, resource and operation, the
         request fields (required, nullable, enum values, max items) and the response fields.
         A meta endpoint in Python; no account needed."""
-        from unifold.generated.crm.support import SUPPORT
+        from unifold.generated.crm.registry import INTEGRATIONS, load
 
         if integration is None:
-            return SUPPORT
-        if integration not in SUPPORT:
+            return {name: load(name).SPEC.support() for name in INTEGRATIONS}
+        if integration not in INTEGRATIONS:
             raise errors.UnifoldValidationError(
-                f"unknown integration {integration!r}; available: {', '.join(sorted(SUPPORT))}",
+                f"unknown integration {integration!r}; available: "
+                f"{', '.join(sorted(INTEGRATIONS))}",
                 field="integration",
-                accepted=sorted(SUPPORT),
+                accepted=sorted(INTEGRATIONS),
             )
-        return SUPPORT[integration]
+        return load(integration).SPEC.support()

@@ -18,7 +18,6 @@ from unifold._engine.transforms import READ
 from unifold._engine.types import RefDict
 from unifold._errors import InvalidFieldValueError
 from unifold._matrix import ReadTransform
-from unifold._models import RequestModel
 from unifold.hooks._common import ids, int_id, ref
 
 __all__ = [
@@ -26,7 +25,6 @@ __all__ = [
     "ProviderCall",
     "READ_TRANSFORMS",
     "RefDict",
-    "RequestModel",
     "WriteContext",
     "ids",
     "int_id",

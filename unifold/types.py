@@ -1,21 +1,18 @@
-"""Public types: what the resource methods return and take, and the API hook authors use.
+"""Public types: what the resource methods return and take.
 
     from unifold.types import Project, Page, NormalizedRecord
 
 `Project` is the unified record every integration's `Project`
 (`unifold.generated.crm.<integration>.Project`) subclasses, so one annotation serves any
-integration. Hooks (`unifold/hooks/<integration>.py`) build on `WriteContext`, `ProviderCall` and
-`RefDict`.
+integration. What hook authors build on is `unifold.extend`.
 """
 
 from __future__ import annotations
 
 from typing import Any, TypeAlias, TypedDict
 
-from unifold._engine.context import ProviderCall, WriteContext, not_implemented
 from unifold._engine.flows import Page
 from unifold._engine.formats import NormalizedRecord
-from unifold._engine.types import RefDict
 from unifold._models import RequestModel, ResponseModel
 from unifold._options import (
     CreateOptions,
@@ -52,10 +49,6 @@ __all__ = [
     "DeleteOptions",
     "RequestModel",
     "ResponseModel",
-    "WriteContext",
-    "ProviderCall",
-    "RefDict",
-    "not_implemented",
 ]
 
 RawBody: TypeAlias = dict[str, Any] | list[Any] | str | int | float | bool | None

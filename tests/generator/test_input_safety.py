@@ -194,7 +194,7 @@ def test_the_generator_reports_the_hooks_the_runtime_refuses(tmp_path: Path) -> 
 
     hooks = tmp_path / "acme.py"
     hooks.write_text(
-        "from unifold.types import not_implemented\n"
+        "from unifold.extend import not_implemented\n"
         "class AcmeHooks:\n"
         "    @not_implemented\n"
         "    def read_owner(self, record):\n"

@@ -8,7 +8,7 @@ import pytest
 
 from tests.integration.conftest import INTEGRATIONS, Sandbox
 from unifold import UnknownAccountError
-from unifold.generated.crm.support import SUPPORT
+from unifold.generated.crm.registry import load
 
 # name -> (type, options, required) as each sandbox account describes its project fields.
 EXPECTED = {
@@ -49,7 +49,7 @@ def test_fields_lists_supported_fields_and_the_accounts_custom_fields(
     box: Sandbox = make_sandbox(integration)
     fields = box.client.crm.projects.fields(integrated_account_id=box.account.id)
     assert fields.integration == integration
-    assert fields.operations == SUPPORT[integration]["projects"]
+    assert fields.operations == load(integration).SPEC.support()["projects"]
     assert set(fields.operations["update"]["request"]) >= {"name"}
     described = {f.name: (f.type, f.options, f.required) for f in fields.custom_fields}
     assert described == EXPECTED.get(integration, {})  # none: the matrix reads no definitions

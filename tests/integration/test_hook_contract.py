@@ -8,8 +8,8 @@ import pytest
 
 from unifold import HookNotImplementedError
 from unifold._engine import connector
+from unifold.extend import WriteContext, not_implemented
 from unifold.hooks import planhat as planhat_hooks
-from unifold.types import WriteContext, not_implemented
 
 from .conftest import SandboxFactory
 

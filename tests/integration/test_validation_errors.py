@@ -24,7 +24,7 @@ from .conftest import INTEGRATIONS, PROJECT, RAW_NAME_KEY, SandboxFactory, needs
 
 def supported_update_fields(integration: str) -> list[str]:
     module = importlib.import_module(f"unifold.generated.crm.{integration}")
-    return sorted(module.SUPPORT["projects"]["update"]["request"])
+    return sorted(module.SPEC.support()["projects"]["update"]["request"])
 
 
 UNSUPPORTED = [

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from tests.server.conftest import INTEGRATIONS, Server, new_account
-from unifold.generated.crm.support import SUPPORT
+from unifold.generated.crm.registry import load
 
 
 @pytest.mark.parametrize("integration", INTEGRATIONS)
@@ -18,7 +18,8 @@ def test_meta_lists_fields_and_custom_fields(acme: httpx.Client, integration: st
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["method"] == "update" and body["integration"] == integration
-    assert body["request_body_fields"] == SUPPORT[integration]["projects"]["update"]["request"]
+    support = load(integration).SPEC.support()
+    assert body["request_body_fields"] == support["projects"]["update"]["request"]
     names = [f["name"] for f in body["custom_fields"]]
     assert names and all(isinstance(f["type"], str) for f in body["custom_fields"])
 

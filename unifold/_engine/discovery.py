@@ -124,11 +124,9 @@ class FieldsCache:
             return entry[1]
 
     def put(self, account_id: str, conn: Connector, found: list[CustomFieldDefinition]) -> Any:
-        from unifold.generated.crm.support import SUPPORT
-
         result = ProjectFields(
             integration=conn.name,
-            operations=SUPPORT[conn.name]["projects"],
+            operations=conn.spec.support()["projects"],
             custom_fields=found,
             fetched_at=datetime.now(UTC),
         )

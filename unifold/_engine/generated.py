@@ -25,10 +25,5 @@ class GeneratedIntegration(Protocol):
         """The matrix, as typed constructor calls."""
         ...
 
-    @property
-    def SUPPORT(self) -> dict[str, Any]:
-        """Per resource and operation: request fields and response fields (public data)."""
-        ...
-
     # `hooks` is the integration's own `<Name>HooksBase`, which this protocol cannot name.
     def read_project(self, record: Mapping[str, Any], hooks: Any) -> dict[str, Any]: ...

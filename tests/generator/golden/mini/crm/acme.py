@@ -77,7 +77,6 @@ __all__ = [
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
-    "SUPPORT",
 ]
 
 INTEGRATION: Final = "acme"
@@ -394,29 +393,3 @@ SPEC: Final[Matrix] = Matrix(
 )
 """The field-support matrix as typed constructor calls of `unifold._matrix` (only non-default
 values written; mypy checks each against the schema)."""
-
-SUPPORT: Final[dict[str, Any]] = {
-    "projects": {
-        "update": {
-            "read_back": False,
-            "request": {
-                "name": {"enum": None, "max_items": None, "nullable": True, "required": True},
-                "owner": {"enum": None, "max_items": None, "nullable": False, "required": False},
-                "remote_data": {
-                    "enum": None,
-                    "max_items": None,
-                    "nullable": True,
-                    "required": False,
-                },
-                "status": {
-                    "enum": ["closed", "open"],
-                    "max_items": None,
-                    "nullable": True,
-                    "required": False,
-                },
-            },
-            "response": ["id", "name", "owner", "status", "remote_data"],
-        }
-    }
-}
-"""Per resource and operation: request fields (required, nullable, enum) and response fields."""
