@@ -25,11 +25,9 @@ def test_threads_keep_an_account_s_own_bound_under_the_client_s() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         gauge.enter()
-        try:
-            time.sleep(0.005)
-            return httpx.Response(200, json=RECORD)
-        finally:
-            gauge.leave()
+        time.sleep(0.005)
+        gauge.leave()
+        return httpx.Response(200, json=RECORD)
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
     with Unifold(
