@@ -122,14 +122,21 @@ class Endpoint:
         self.auth = StaticAuth(auth_header) if isinstance(auth_header, str) else auth_header
         self.provider = provider
         self._secrets = tuple(secrets)
+        self._sorted: tuple[str, tuple[str, ...]] | None = None  # (for this header, secrets)
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """The account's credentials in every form sent, the current (maybe refreshed) token
         too; longest first, so a Basic blob is replaced whole before any part of it."""
-        current = self.auth.header().partition(" ")[2]
+        header = self.auth.header()
+        known = self._sorted
+        if known is not None and known[0] == header:
+            return known[1]
+        current = header.partition(" ")[2]
         found = {s for s in (*self._secrets, current) if s}
-        return tuple(sorted(found, key=len, reverse=True))
+        secrets = tuple(sorted(found, key=len, reverse=True))
+        self._sorted = (header, secrets)
+        return secrets
 
     def __repr__(self) -> str:
         return f"Endpoint({self.integration!r}, {self.base_url!r})"
@@ -345,15 +352,13 @@ class _Driver:
         self.account_id = account_id
         self.pace = pace  # the account's request budget (proactive rate limiting)
 
-    def _after_answer(
-        self, req: ProviderRequest, resp: ProviderResponse, attempt: int
-    ) -> tuple[float | None, errors.ProviderError]:
-        """(seconds to wait before trying again or None, the error if not)."""
-        error = self.endpoint.error(req, resp)
+    def _after_answer(self, req: ProviderRequest, resp: ProviderResponse, attempt: int) -> float:
+        """Seconds to wait before trying again; the error (built only now) if not."""
         hint = self.endpoint.retry_after(resp)
-        return retry.after_status(
-            resp.status_code, hint, attempt, self.policy, req.idempotent
-        ), error
+        wait = retry.after_status(resp.status_code, hint, attempt, self.policy, req.idempotent)
+        if wait is None:
+            raise self.endpoint.error(req, resp)
+        return wait
 
     def _after_failure(
         self, req: ProviderRequest, request: httpx.Request, exc: httpx.RequestError, attempt: int
@@ -439,10 +444,7 @@ class SyncDriver(_Driver):
                 renewed = self.endpoint.auth.renew(request.headers.get("authorization"))
                 if renewed:
                     continue
-            wait, error = self._after_answer(req, resp, attempt)
-            if wait is None:
-                raise error
-            time.sleep(wait)
+            time.sleep(self._after_answer(req, resp, attempt))
             attempt += 1
 
     def run(self, flow: Flow) -> Any:
@@ -528,10 +530,7 @@ class AsyncDriver(_Driver):
                 renewed = await self.endpoint.auth.arenew(request.headers.get("authorization"))
                 if renewed:
                     continue
-            wait, error = self._after_answer(req, resp, attempt)
-            if wait is None:
-                raise error
-            await asyncio.sleep(wait)
+            await asyncio.sleep(self._after_answer(req, resp, attempt))
             attempt += 1
 
     async def run(self, flow: Flow) -> Any:
