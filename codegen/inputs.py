@@ -52,9 +52,6 @@ class Inputs:
     def schemas(self) -> dict[str, Any]:
         return dict(self.spec["components"]["schemas"])
 
-    def input_files(self) -> list[Path]:
-        return [self.spec_path, *(self.matrix_paths[name] for name in self.matrices)]
-
 
 def _rel(path: Path, root: Path) -> str:
     try:
@@ -305,9 +302,6 @@ def _cross_check(
                             f"'{field}' to be mapped in {base}.record",
                         )
                     )
-            if op.fields and op_name not in REQUEST_OPERATIONS:
-                errors.append(InputError(file, f"{op_path}.fields", "fields only on create/update"))
-                continue
             if op_name not in REQUEST_OPERATIONS:
                 continue
             body_schema_name = names[op_name]
@@ -415,6 +409,17 @@ def load_inputs(root: Path, spec_dir: Path | None = None, hooks_dir: Path | None
                         f"{_rel(hooks_dir / f'{name}.py', root)}",
                     )
                 )
+            for method in sorted(found - matrix.hook_names()):
+                if method == "check" or method.startswith("check_"):
+                    errors.append(
+                        InputError(
+                            file,
+                            "resources.projects.operations.<operation>.checks",
+                            f"`{method}` of {matrix.hooks_class} listed under an operation's "
+                            f"`checks:` (only listed checks run; rename it with a leading "
+                            f"underscore if it is a helper)",
+                        )
+                    )
         todo = find_unimplemented(hooks_dir / f"{name}.py", matrix.hooks_class)
         if todo & matrix.hook_names():
             unimplemented[name] = sorted(todo & matrix.hook_names())

@@ -93,11 +93,16 @@ def test_generated_change_time_reader_reads_as_read_project(integration: str) ->
     from unifold._engine.connector import load_connector
 
     conn = load_connector(integration)
+    _, records = seed_records(integration)
+    odd = [
+        {key: odd_value for key in records[0]}
+        for odd_value in (None, 7, "x", [], {}, True, 1.5, [{}], {"id": {}})
+    ]
+    for raw in odd:  # reads are lenient: an odd provider value never breaks a read
+        assert set(conn.read(raw)) == set(conn.resource.record)
     assert ("updated_at" in conn.resource.record) == (conn.read_changed_at is not None)
     if conn.read_changed_at is None:
         pytest.skip(f"{integration} records carry no updated_at")
-    _, records = seed_records(integration)
-    odd = [{key: odd_value for key in records[0]} for odd_value in (None, 7, "x", [], {})]
     assert any(conn.read(raw)["updated_at"] for raw in records)
     for raw in [*records, *odd]:
         assert conn.read_changed_at(raw, conn.hooks) == conn.read(raw)["updated_at"]
@@ -180,3 +185,32 @@ def test_generated_writers_run_in_matrix_order(integration: str) -> None:
         expected = [f for f in op.fields if f != "remote_data"]
         expected += ["remote_data"] if "remote_data" in op.fields else []
         assert written == expected, op_name
+
+
+def test_a_generated_function_the_matrix_implies_must_be_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The runtime finds the generated write and check functions by name: a stale module that
+    lacks one is refused when the integration loads, not silently run without it."""
+    from unifold._engine import connector
+    from unifold.generated.crm import capsule
+
+    monkeypatch.delattr(capsule, "check_project_update")
+    connector.load_connector.cache_clear()
+    try:
+        with pytest.raises(TypeError, match="check_project_update.*make generate"):
+            connector.load_connector("capsule")
+    finally:
+        connector.load_connector.cache_clear()
+
+
+def test_a_request_body_built_from_the_spec_is_the_callers_copy() -> None:
+    from unifold._engine.connector import load_connector
+    from unifold._engine.flows import build_request
+
+    conn = load_connector("teamleader")
+    spec = conn.resource.fetches["field_definitions"].request
+    sent = build_request(conn, spec, "definitions")
+    sent.json["filter"]["context"] = "changed by a hook"
+    assert spec.body == {"filter": {"context": "project"}}
+    assert build_request(conn, spec, "definitions").json["filter"] == {"context": "project"}

@@ -19,7 +19,9 @@ HOOK_FILES = sorted(
 def _unifold_imports(source: str) -> list[str]:
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("unifold"):
+        if isinstance(node, ast.ImportFrom) and node.level:  # `from .._engine import ...`
+            found.append("." * node.level + (node.module or ""))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("unifold"):
             found.append(node.module)
         elif isinstance(node, ast.Import):
             found.extend(a.name for a in node.names if a.name.startswith("unifold"))

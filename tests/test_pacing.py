@@ -144,7 +144,8 @@ def test_two_processes_sharing_a_store_share_the_budget(
         subprocess.Popen([sys.executable, "-c", CHILD, str(store), acct.id, pid, "200"], env=env)
         for _ in range(2)
     ]
-    assert [child.wait(120) for child in children] == [0, 0]
+    with stopped_on_exit(*children):
+        assert [child.wait(120) for child in children] == [0, 0]
     # 400 gets and 2 module checks from two processes: each alone would send its 201 within
     # a window; they stay under 200 per window only by sharing the count.
     assert _rate_limited(served_teamleader) == 0

@@ -279,6 +279,17 @@ class _Core:
     def in_process(self, account: IntegratedAccount) -> bool:
         return account.environment == "sandbox" and not account.base_url
 
+    def usable_account(
+        self, integrated_account_id: Any, integration: str | None, resource: str
+    ) -> tuple[IntegratedAccount, Connector]:
+        """The account a call may use, and its connector: it exists, is not `needs_reauth`
+        (fail fast: no request, no refresh attempt) and belongs to `integration` when set."""
+        account = self.account(integrated_account_id)
+        if account.status == "needs_reauth":
+            raise reauth_error(account)
+        self.check_integration(account, integration, resource)
+        return account, load_connector(account.integration)
+
     def check_integration(
         self, account: IntegratedAccount, integration: str | None, resource: str
     ) -> None:
@@ -309,11 +320,7 @@ class _Core:
         call's keyword options (`unifold._options`); `integration` is set by a per-integration
         client, whose account must belong to it."""
         check_option_names(resource, operation, options)
-        account = self.account(integrated_account_id)
-        if account.status == "needs_reauth":  # fail fast: no request, no refresh attempt
-            raise reauth_error(account)
-        self.check_integration(account, integration, resource)
-        conn = load_connector(account.integration)
+        account, conn = self.usable_account(integrated_account_id, integration, resource)
         if operation not in conn.operations:
             raise errors.UnifoldValidationError(
                 f"{account.integration} does not support {resource}.{operation}; it supports "
@@ -422,8 +429,6 @@ class Accounts:
                 )
             held.save(updated_account(current, credentials, params))
         assert held.account is not None
-        # New params may point at another space/pod with other custom fields.
-        self._core.fields_cache.forget(account_id)
         return held.account
 
     def authorization_url(

@@ -357,7 +357,10 @@ class Operation(_Strict):
         names one (`changed_since.path`), else the list's."""
         if self.changed_since is None or self.changed_since.path is None:
             return self.request
-        return self.request.model_copy(update={"path": self.changed_since.path})
+        # Validated anew (not `model_copy`, which would carry over cached derived values).
+        return Request.model_validate(
+            {**self.request.model_dump(exclude_defaults=True), "path": self.changed_since.path}
+        )
 
 
 class Fetch(_Strict):
@@ -442,6 +445,8 @@ class Resource(_Strict):
         if unknown:
             raise ValueError(f"unknown operations {unknown}; expected some of {list(OPERATIONS)}")
         for name, op in value.items():
+            if op.fields and name not in REQUEST_OPERATIONS:
+                raise ValueError(f"{name}.fields: only create and update take request fields")
             if op.checks and name not in REQUEST_OPERATIONS:
                 raise ValueError(
                     f"{name}.checks: only operations with a body ({', '.join(REQUEST_OPERATIONS)})"

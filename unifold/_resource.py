@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from unifold import _errors as errors
 from unifold._engine import telemetry
-from unifold._engine.connector import Connector, load_connector
+from unifold._engine.connector import Connector
 from unifold._engine.discovery import ProjectFields, definitions_flow
 from unifold._engine.http import Flow, ProviderResponse
-from unifold._oauth.session import reauth_error
 from unifold._streams import AsyncProviderStream, ProviderStream
 
 if TYPE_CHECKING:
@@ -73,13 +72,9 @@ class _Resource:
     def _fields_plan(
         self, integrated_account_id: str, refresh: bool
     ) -> tuple[IntegratedAccount, Connector, ProjectFields | None]:
-        account = self._client._core.account(integrated_account_id)
-        if account.status == "needs_reauth":  # as every other call: no request, no cached answer
-            raise reauth_error(account)
-        self._client._core.check_integration(account, self.INTEGRATION, self.RESOURCE)
-        conn = load_connector(account.integration)
-        cache = self._client._core.fields_cache
-        return account, conn, None if refresh else cache.get(account.id)
+        core = self._client._core
+        account, conn = core.usable_account(integrated_account_id, self.INTEGRATION, self.RESOURCE)
+        return account, conn, None if refresh else core.fields_cache.get(account)
 
 
 class SyncResource(_Resource):
@@ -112,7 +107,7 @@ class SyncResource(_Resource):
             return cached
         with telemetry.operation(account.integration, f"{self.RESOURCE}.fields"):
             found = self._client._runner(account, conn).run(definitions_flow(conn))
-        fields: ProjectFields = self._client._core.fields_cache.put(account.id, conn, found)
+        fields: ProjectFields = self._client._core.fields_cache.put(account, conn, found)
         return fields
 
     def _iter(
@@ -170,7 +165,7 @@ class AsyncResource(_Resource):
             return cached
         with telemetry.operation(account.integration, f"{self.RESOURCE}.fields"):
             found = await self._client._runner(account, conn).run(definitions_flow(conn))
-        fields: ProjectFields = self._client._core.fields_cache.put(account.id, conn, found)
+        fields: ProjectFields = self._client._core.fields_cache.put(account, conn, found)
         return fields
 
     def _iter(

@@ -27,14 +27,18 @@ def spec_call(source: str) -> ast.Call:
     call = found[0]
     assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name), ast.dump(call)
     assert call.func.id == "Matrix" and not call.args
+    functions = {id(n.func) for n in ast.walk(call) if isinstance(n, ast.Call)}
     for node in ast.walk(call):
+        if isinstance(node, ast.Name):  # a name only as the class called, never as a value
+            assert id(node) in functions, ast.unparse(node)
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name), ast.unparse(node)
             assert isinstance(getattr(unifold._matrix, node.func.id, None), type), node.func.id
             assert not node.args and all(k.arg for k in node.keywords), ast.unparse(node)
         else:
             allowed = (ast.Constant, ast.Dict, ast.List, ast.keyword, ast.Name, ast.Load)
-            assert isinstance(node, allowed) or isinstance(node, ast.UnaryOp), ast.unparse(node)
+            negative = (ast.UnaryOp, ast.USub)  # a negative number is -(constant)
+            assert isinstance(node, allowed + negative), ast.dump(node)
     return call
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from codegen.cli import main
 from tests.generator.test_inputs import ROOT, _edit, _errors
 
@@ -61,4 +59,13 @@ def test_one_hook_is_one_kind(mini: Path) -> None:
     _edit(matrix, lambda d: _update(d, checks=["write_owner"]))
     (err,) = _errors(mini / "openapi", mini / "hooks")
     assert "write_owner" in err and "more than one kind" in err
-    assert yaml.safe_load(matrix.read_text())  # the fixture edit itself was valid YAML
+
+
+def test_a_check_method_the_matrix_does_not_list_is_an_error(mini: Path) -> None:
+    # The runtime calls only listed checks: an unlisted one would never run, silently.
+    hooks = mini / "hooks/acme.py"
+    hooks.write_text(
+        hooks.read_text() + "\n    def check_budget(self, operation, data):\n        pass\n"
+    )
+    (err,) = _errors(mini / "openapi", mini / "hooks")
+    assert "`check_budget` of AcmeHooks" in err and "checks:" in err

@@ -137,6 +137,24 @@ def _check_implemented(integration: str, hooks_module: str, hooks: Any, spec: Ma
         )
 
 
+def _check_generated(module: str, spec: Matrix, operations: Mapping[str, OperationPlan]) -> None:
+    """The generated functions are found by name: one missing (a stale module, a renamed
+    record) would silently send no body or skip a rule, so it fails here, before any request."""
+    missing = [
+        f"{kind}_project_{name}"
+        for name, plan in operations.items()
+        for kind, wanted, found in (
+            ("write", bool(plan.spec.fields), plan.write),
+            ("check", bool(plan.spec.checks), plan.check),
+        )
+        if wanted != (found is not None)
+    ]
+    if missing:
+        raise TypeError(
+            f"{module} does not match its matrix ({', '.join(missing)}); run make generate"
+        )
+
+
 @cache
 def load_connector(integration: str) -> Connector:
     from unifold.generated.crm.registry import INTEGRATIONS, load
@@ -157,6 +175,7 @@ def load_connector(integration: str) -> Connector:
         )
         for op_name, op in spec.resources["projects"].operations.items()
     }
+    _check_generated(info.module, spec, operations)
     return Connector(
         name=integration,
         display_name=info.display_name,

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from unifold import _errors as errors
+from unifold._accounts import IntegratedAccount
 from unifold._engine.connector import Connector, get_path
 from unifold._engine.flows import read_fetch
 from unifold._engine.http import Flow
@@ -106,24 +107,36 @@ def definitions_flow(conn: Connector) -> Flow:
     return found
 
 
+def _version(account: IntegratedAccount) -> tuple[Any, ...]:
+    # Every save of an account (an update here or in another client or process, an OAuth
+    # refresh) sets updated_at; params and base URL say which provider account it reaches.
+    return (account.updated_at, account.base_url, tuple(sorted(account.params.items())))
+
+
 class FieldsCache:
     """`fields()` results per account for `ttl` seconds (custom fields change rarely, and a
-    mapping UI asks often)."""
+    mapping UI asks often). An entry serves only the very version of the account it was read
+    with: one saved since (by anyone sharing the store) reads the fields again."""
 
     def __init__(self, ttl: float = CACHE_TTL_SECONDS) -> None:
         self.ttl = ttl
-        self._entries: dict[str, tuple[float, ProjectFields]] = {}
+        self._entries: dict[str, tuple[float, tuple[Any, ...], ProjectFields]] = {}
         self._lock = threading.Lock()
 
-    def get(self, account_id: str) -> ProjectFields | None:
+    def get(self, account: IntegratedAccount) -> ProjectFields | None:
         with self._lock:
-            entry = self._entries.get(account_id)
-            if entry is None or time.monotonic() - entry[0] > self.ttl:
-                self._entries.pop(account_id, None)
+            entry = self._entries.get(account.id)
+            if entry is None:
                 return None
-            return entry[1]
+            stored_at, version, fields = entry
+            if time.monotonic() - stored_at > self.ttl or version != _version(account):
+                del self._entries[account.id]
+                return None
+            return fields
 
-    def put(self, account_id: str, conn: Connector, found: list[CustomFieldDefinition]) -> Any:
+    def put(
+        self, account: IntegratedAccount, conn: Connector, found: list[CustomFieldDefinition]
+    ) -> ProjectFields:
         result = ProjectFields(
             integration=conn.name,
             operations=conn.spec.support()["projects"],
@@ -131,7 +144,7 @@ class FieldsCache:
             fetched_at=datetime.now(UTC),
         )
         with self._lock:
-            self._entries[account_id] = (time.monotonic(), result)
+            self._entries[account.id] = (time.monotonic(), _version(account), result)
         return result
 
     def forget(self, account_id: str) -> None:

@@ -9,6 +9,7 @@ reads and before any write.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -226,7 +227,8 @@ def build_request(
             key = spec.id_in_body
             wire[key] = int(resource_id) if spec.id_as == "integer" else resource_id
         for key, value in spec.body.items():
-            wire.setdefault(key, value)
+            # A copy: the spec is shared by every call, and a request's body is the caller's.
+            wire.setdefault(key, copy.deepcopy(value) if isinstance(value, dict) else value)
         if remote_query and in_body:
             # RPC-style APIs take their parameters in the body: passed there, as given.
             deep_merge(wire, remote_query)
