@@ -3,9 +3,10 @@
 The budgets are provider facts from the matrices (`provider.rate_limit.budgets`: Teamleader
 200/min, Planhat 200/min, Insightly 10/s, Capsule 4,000/h), overridable per account. Slots
 are counted by pyrate-limiter buckets, one per account, in a SQLite file next to the account
-store (with a file lock), so every thread, task and process using that store shares them; a
-`:memory:` store counts in memory, per client. The provider's own headers still win: an
-answer that says nothing is left holds every caller of that account until its reset.
+store (each take under SQLite's write lock), so every thread, task and process using that
+store shares them; a `:memory:` store counts in memory, per client. The provider's own
+headers still win: an answer that says nothing is left holds every caller of that account
+until its reset.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ PAD_SHARE, PAD_MIN, PAD_MAX = 0.05, 0.2, 3.0
 SPREAD = 10  # a short window's budget is released in tenths (see `Budget.rates`)
 SPREAD_UP_TO = 10.0  # seconds: longer windows dwarf the time a provider takes to answer
 LEAK_EVERY = 64  # successful acquires between clean-ups of expired slots
+BUSY_TIMEOUT_MS = 30_000  # how long a process waits for another one's take (each is ~0.1 ms)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,43 @@ def _check(account_id: str, budgets: Iterable[Any]) -> tuple[Budget, ...]:
     return tuple(out)
 
 
+class _WriteLock:
+    """What a SQLite bucket holds around each check-and-take: SQLite's own write lock
+    (`BEGIN IMMEDIATE`), which every process sharing the file waits for, so no two count the
+    same free slot; plus a thread lock, as this process's threads share the connection. (A
+    `filelock` lock file did the same job at about three times the cost per request.) The
+    bucket commits what it takes; anything else is rolled back when the lock is let go."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._thread = threading.RLock()
+        self._depth = 0
+
+    def __enter__(self) -> _WriteLock:
+        self._thread.acquire()
+        self._depth += 1
+        if self._depth == 1:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._depth -= 1
+                self._thread.release()
+                raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._depth -= 1
+            if self._depth == 0:
+                try:
+                    if self._conn.in_transaction:
+                        self._conn.rollback()
+                except sqlite3.ProgrammingError:  # the bucket closed its connection inside
+                    pass
+        finally:
+            self._thread.release()
+
+
 class _State:
     """Where slots, holds and overrides live: memory, or one SQLite file shared by processes."""
 
@@ -106,9 +145,10 @@ class _State:
         if self.path is None:
             return InMemoryBucket(rates)
         table = "slots_" + hashlib.sha256(key.encode()).hexdigest()[:24]
-        return SQLiteBucket.init_from_file(
-            rates, table=table, db_path=str(self.path), use_file_lock=True
-        )
+        made = SQLiteBucket.init_from_file(rates, table=table, db_path=str(self.path))
+        made.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        made.conn.execute("PRAGMA synchronous = NORMAL")  # slots need no power-loss durability
+        return SQLiteBucket(rates, made.conn, table, lock=_WriteLock(made.conn))
 
     def hold(self, key: str) -> float:
         """Epoch seconds until which the provider said nothing is left (0 = no hold)."""
