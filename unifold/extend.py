@@ -6,6 +6,10 @@ read hooks return unified values (`RefDict` for a reference), write hooks put a 
 `ctx.body` or add provider calls with `ctx.call(...)`, and check hooks raise
 `InvalidFieldValueError` naming the field. `make generate` writes a skeleton whose methods are
 marked `@not_implemented` until you implement them.
+
+Provider records and bodies are parsed JSON, so their objects are dicts: test them with
+`isinstance(x, dict)` (a C check), not the `Mapping` ABC (a Python-level call each time, a
+measurable part of a read).
 """
 
 from __future__ import annotations

@@ -143,6 +143,8 @@ def _check_remote_query(conn: Connector, remote_query: Mapping[str, Any]) -> Non
 
 def exclusions(conn: Connector, value: Any) -> tuple[str, ...]:
     """`exclude_fields` as a tuple of names: a string is one name, else an iterable of them."""
+    if value == ():  # the default, on every call
+        return ()
     if isinstance(value, str):
         return (value,)
     iterable = isinstance(value, Iterable) and not isinstance(value, bytes | Mapping)

@@ -27,8 +27,8 @@ class CapsuleHooks(CapsuleHooksBase):
         return {
             str(f["definition"]["name"]): f.get("value")
             for f in fields
-            if isinstance(f, Mapping)
-            and isinstance(f.get("definition"), Mapping)
+            if isinstance(f, dict)
+            and isinstance(f.get("definition"), dict)
             and f["definition"].get("name")
         }
 
@@ -36,13 +36,13 @@ class CapsuleHooks(CapsuleHooksBase):
     # person as the contact (Capsule v2 Project model: "party ... the main contact").
     def read_account(self, record: Mapping[str, Any]) -> RefDict | None:
         party = record.get("party")
-        if not isinstance(party, Mapping) or party.get("type") == "person":
+        if not isinstance(party, dict) or party.get("type") == "person":
             return None
         return ref(party.get("id"), _party_name(party))
 
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         party = record.get("party")
-        if not isinstance(party, Mapping):
+        if not isinstance(party, dict):
             return None
         if party.get("type") != "person":
             return []
@@ -51,7 +51,7 @@ class CapsuleHooks(CapsuleHooksBase):
 
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         opportunity = record.get("opportunity")
-        if not isinstance(opportunity, Mapping):
+        if not isinstance(opportunity, dict):
             return []
         found = ref(opportunity.get("id"), opportunity.get("name"))
         return [found] if found else []
@@ -90,7 +90,7 @@ class CapsuleHooks(CapsuleHooksBase):
         if ctx.given.get("account") is not None:
             return  # the account becomes the main party: no person remains
         party = (ctx.fetched.get("current") or {}).get("party")
-        if isinstance(party, Mapping) and party.get("type") == "person":
+        if isinstance(party, dict) and party.get("type") == "person":
             ctx.invalid(
                 "contact",
                 "the project's main party is this contact and Capsule requires one ('party is "
@@ -107,7 +107,7 @@ class CapsuleHooks(CapsuleHooksBase):
     def write_tags(self, value: list[TagInput] | None, ctx: WriteContext) -> None:
         # Tags change only through the project PUT: add by name, remove with
         # {"id": N, "_delete": true}; removing an unattached tag is a 422 (Capsule Tag docs).
-        current = [t for t in ctx.current.get("tags") or [] if isinstance(t, Mapping)]
+        current = [t for t in ctx.current.get("tags") or [] if isinstance(t, dict)]
         by_id = {str(t.get("id")): t for t in current}
         by_name = {str(t.get("name", "")).casefold(): t for t in current}
         keep: set[str] = set()
@@ -137,15 +137,13 @@ class CapsuleHooks(CapsuleHooksBase):
     def write_custom_fields(self, value: dict[str, Any] | None, ctx: WriteContext) -> None:
         if not value:
             return  # update refuses null (NOT_NULLABLE); on create it sets nothing
-        definitions = [
-            d for d in ctx.fetched.get("field_definitions") or [] if isinstance(d, Mapping)
-        ]
+        definitions = [d for d in ctx.fetched.get("field_definitions") or [] if isinstance(d, dict)]
         by_name = {str(d.get("name")): d for d in definitions}
         by_folded = {name.casefold(): d for name, d in by_name.items()}
         current = {
             str((f.get("definition") or {}).get("id")): f
             for f in ctx.current.get("fields") or []
-            if isinstance(f, Mapping)
+            if isinstance(f, dict)
         }
         rows: list[dict[str, Any]] = []
         for name, field_value in value.items():
@@ -173,11 +171,11 @@ class CapsuleHooks(CapsuleHooksBase):
             return
         merged = dict(value)
         kase = merged.get("kase")
-        if isinstance(kase, Mapping) and "owner" in kase and "team" not in kase:
+        if isinstance(kase, dict) and "owner" in kase and "team" not in kase:
             # An owner sent without a team makes Capsule clear the team (live-verified by the
             # third-party soil-dev/capsulemcp wire traces): send the current team along.
             team = ctx.current.get("team")
             kase = dict(kase)
-            kase["team"] = {"id": team["id"]} if isinstance(team, Mapping) else None
+            kase["team"] = {"id": team["id"]} if isinstance(team, dict) else None
             merged["kase"] = kase
         ctx.remote_data = merged

@@ -18,7 +18,7 @@ class InsightlyHooks(InsightlyHooksBase):
         return {
             str(f["FIELD_NAME"]): f.get("FIELD_VALUE")
             for f in fields
-            if isinstance(f, Mapping) and f.get("FIELD_NAME")
+            if isinstance(f, dict) and f.get("FIELD_NAME")
         }
 
     def read_opportunity(self, record: Mapping[str, Any]) -> list[RefDict] | None:
@@ -36,7 +36,7 @@ class InsightlyHooks(InsightlyHooksBase):
         merged: dict[str, Any] = {
             str(f.get("FIELD_NAME")): f.get("FIELD_VALUE")
             for f in current.get("CUSTOMFIELDS") or []
-            if isinstance(f, Mapping) and f.get("FIELD_NAME")
+            if isinstance(f, dict) and f.get("FIELD_NAME")
         }
         merged.update(value)
         ctx.body["CUSTOMFIELDS"] = [

@@ -23,7 +23,7 @@ class PipelinerHooks(PipelinerHooksBase):
     def read_contact(self, record: Mapping[str, Any]) -> list[RefDict] | None:
         # primary_contact is a relation URI (.../entities/Contacts/<uuid>) unless expanded.
         value = record.get("primary_contact")
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             found = ref(value.get("id"), value.get("full_name") or value.get("name"))
         else:
             found = ref(_uri_id(value))

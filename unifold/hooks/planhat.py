@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from unifold.extend import WriteContext
@@ -16,6 +15,6 @@ class PlanhatHooks(PlanhatHooksBase):
         # `custom` is keyed by the field's display name. Planhat does not document whether a PUT
         # merges it or replaces it, so on update the whole object is sent.
         current = (ctx.fetched.get("current") or {}).get("custom")
-        merged = dict(current) if isinstance(current, Mapping) else {}
+        merged = dict(current) if isinstance(current, dict) else {}
         merged.update(value)
         ctx.body["custom"] = merged

@@ -22,7 +22,7 @@ DEFAULT_CURRENCY = "EUR"
 def _items(record: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     """The objects of a provider list; a value of another shape reads as empty (lenient)."""
     values = record.get(key)
-    return [v for v in values if isinstance(v, Mapping)] if isinstance(values, list) else []
+    return [v for v in values if isinstance(v, dict)] if isinstance(values, list) else []
 
 
 def _customers(record: Mapping[str, Any], kind: str) -> list[str]:
@@ -36,14 +36,14 @@ VALUE_FIELD = {"time_and_materials": "external_budget", "fixed_price": "fixed_pr
 def _value_money(record: Mapping[str, Any]) -> Mapping[str, Any]:
     target = VALUE_FIELD.get(str(record.get("billing_method") or "time_and_materials"))
     money = record.get(target) if target else None
-    return money if isinstance(money, Mapping) else {}
+    return money if isinstance(money, dict) else {}
 
 
 def _given_billing(ctx: WriteContext) -> str | None:
     """The billing method this very write sets through remote_data (a string on create, an
     object {value, update_strategy} on update)."""
     given = (ctx.given.get("remote_data") or {}).get("billing_method")
-    if isinstance(given, Mapping):
+    if isinstance(given, dict):
         given = given.get("value")
     return str(given) if given else None
 
@@ -164,8 +164,8 @@ class TeamleaderHooks(TeamleaderHooksBase):
         if ctx.operation == "create" and not _given_billing(ctx):
             ctx.body["billing_method"] = method  # explicit: the account default is undocumented
         current = ctx.fetched.get("current") or {}
-        money = current.get(target) if isinstance(current, Mapping) else None
-        money = money if isinstance(money, Mapping) else {}
+        money = current.get(target) if isinstance(current, dict) else None
+        money = money if isinstance(money, dict) else {}
         amount = ctx.given.get("amount", money.get("amount"))
         currency = ctx.given.get("currency", money.get("currency"))
         if "amount" in ctx.given and amount is None:
