@@ -94,6 +94,7 @@ class SyncGate:
         self._all = threading.BoundedSemaphore(limits.max_concurrency)
         self._accounts: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
+        self._own_bounds = limits.bounds_accounts
 
     def _account(self, account_id: str) -> threading.BoundedSemaphore:
         sem = self._accounts.get(account_id)
@@ -105,7 +106,7 @@ class SyncGate:
         return sem
 
     def acquire(self, account_id: str) -> None:
-        if not self.limits.bounds_accounts:
+        if not self._own_bounds:
             self._all.acquire()
             return
         account = self._account(account_id)
@@ -118,7 +119,7 @@ class SyncGate:
 
     def release(self, account_id: str) -> None:
         self._all.release()
-        if self.limits.bounds_accounts:
+        if self._own_bounds:
             self._accounts[account_id].release()
 
 
