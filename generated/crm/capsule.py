@@ -28,6 +28,7 @@ from pydantic import AwareDatetime, ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
+from unifold._engine.generated import CheckFunction, WriteFunction
 from unifold._engine.readers import TRANSFORMS, enum_value, ref, ref_in, refs
 from unifold._engine.types import RefDict
 from unifold._engine.writers import merge_remote_data, put
@@ -111,6 +112,8 @@ __all__ = [
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
+    "WRITERS",
+    "CHECKS",
 ]
 
 INTEGRATION: Final = "capsule"
@@ -1041,6 +1044,18 @@ def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: CapsuleH
     if "remote_data" in given:
         hooks.merge_remote_data(data.remote_data, ctx)
 
+
+WRITERS: Final[dict[str, WriteFunction]] = {
+    "create": write_project_create,
+    "update": write_project_update,
+}
+"""Per operation with a body, its write function (what the runtime calls)."""
+
+CHECKS: Final[dict[str, CheckFunction]] = {
+    "create": check_project_create,
+    "update": check_project_update,
+}
+"""Per operation that names `checks`, its check function."""
 
 SPEC: Final[Matrix] = Matrix(
     integration="capsule",

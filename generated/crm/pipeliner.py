@@ -28,6 +28,7 @@ from pydantic import AwareDatetime, ValidationInfo, field_validator
 
 from unifold._engine.context import WriteContext
 from unifold._engine.discovery import ProjectFields
+from unifold._engine.generated import CheckFunction, WriteFunction
 from unifold._engine.readers import TRANSFORMS, enum_value, ref
 from unifold._engine.types import RefDict
 from unifold._engine.writers import merge_remote_data, put
@@ -93,6 +94,8 @@ __all__ = [
     "INTEGRATION",
     "DISPLAY_NAME",
     "SPEC",
+    "WRITERS",
+    "CHECKS",
 ]
 
 INTEGRATION: Final = "pipeliner"
@@ -923,6 +926,15 @@ def write_project_update(data: ProjectUpdate, ctx: WriteContext, hooks: Pipeline
     if "remote_data" in given:
         merge_remote_data(data.remote_data, ctx)
 
+
+WRITERS: Final[dict[str, WriteFunction]] = {
+    "create": write_project_create,
+    "update": write_project_update,
+}
+"""Per operation with a body, its write function (what the runtime calls)."""
+
+CHECKS: Final[dict[str, CheckFunction]] = {}
+"""Per operation that names `checks`, its check function."""
 
 SPEC: Final[Matrix] = Matrix(
     integration="pipeliner",

@@ -9,7 +9,7 @@ Everything here is pure (no I/O), so the sync and async clients share it.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -17,7 +17,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from unifold._engine.context import WriteContext
-from unifold._engine.generated import GeneratedIntegration
+from unifold._engine.generated import (
+    CheckFunction,
+    FieldReadFunction,
+    GeneratedIntegration,
+    ReadFunction,
+    WriteFunction,
+)
 from unifold._matrix import CHANGE_TIME_FIELD, Matrix, Operation, Provider, Resource
 
 
@@ -57,10 +63,6 @@ def deep_merge(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
 
 
 # The generated functions' shapes (hooks are the integration's own `<Name>HooksBase`).
-ReadFunction = Callable[[Mapping[str, Any], Any], dict[str, Any]]
-FieldReadFunction = Callable[[Mapping[str, Any], Any], Any]
-WriteFunction = Callable[[Any, WriteContext, Any], None]
-CheckFunction = Callable[[Any, Any], None]
 
 
 @dataclass(frozen=True)
@@ -137,9 +139,15 @@ def _check_implemented(integration: str, hooks_module: str, hooks: Any, spec: Ma
         )
 
 
-def _check_generated(module: str, spec: Matrix, operations: Mapping[str, OperationPlan]) -> None:
-    """The generated functions are found by name: one missing (a stale module, a renamed
-    record) would silently send no body or skip a rule, so it fails here, before any request."""
+def _check_generated(
+    module: str,
+    spec: Matrix,
+    operations: Mapping[str, OperationPlan],
+    read_changed_at: FieldReadFunction | None,
+) -> None:
+    """The generated tables must match the matrix: a stale module without a write or check
+    function would silently send no body or skip a rule, so that fails here, before any
+    request (mypy checks each function's type against `GeneratedIntegration`)."""
     missing = [
         f"{kind}_project_{name}"
         for name, plan in operations.items()
@@ -149,6 +157,8 @@ def _check_generated(module: str, spec: Matrix, operations: Mapping[str, Operati
         )
         if wanted != (found is not None)
     ]
+    if (CHANGE_TIME_FIELD in spec.resources["projects"].record) != (read_changed_at is not None):
+        missing.append(f"read_project_{CHANGE_TIME_FIELD}")
     if missing:
         raise TypeError(
             f"{module} does not match its matrix ({', '.join(missing)}); run make generate"
@@ -169,13 +179,14 @@ def load_connector(integration: str) -> Connector:
         op_name: OperationPlan(
             name=op_name,
             spec=op,
-            write=getattr(module, f"write_project_{op_name}", None),
-            check=getattr(module, f"check_project_{op_name}", None),
+            write=module.WRITERS.get(op_name),
+            check=module.CHECKS.get(op_name),
             needs={field: tuple(w.needs) for field, w in op.fields.items()},
         )
         for op_name, op in spec.resources["projects"].operations.items()
     }
-    _check_generated(info.module, spec, operations)
+    read_changed_at = getattr(module, f"read_project_{CHANGE_TIME_FIELD}", None)
+    _check_generated(info.module, spec, operations, read_changed_at)
     return Connector(
         name=integration,
         display_name=info.display_name,
@@ -184,5 +195,5 @@ def load_connector(integration: str) -> Connector:
         hooks=hooks,
         operations=operations,
         read_record=module.read_project,
-        read_changed_at=getattr(module, f"read_project_{CHANGE_TIME_FIELD}", None),
+        read_changed_at=read_changed_at,
     )
