@@ -12,6 +12,7 @@ until its reset.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import sqlite3
@@ -81,6 +82,12 @@ def _check(account_id: str, budgets: Iterable[Any]) -> tuple[Budget, ...]:
             )
         out.append(Budget(limit, float(per)))
     return tuple(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(text: str) -> tuple[Budget, ...]:
+    """Stored budgets from their JSON text (read on every request, parsed once per text)."""
+    return tuple(Budget(*b) for b in json.loads(text))
 
 
 class _WriteLock:
@@ -176,7 +183,7 @@ class _State:
             row = self._db.execute(
                 "SELECT budgets FROM overrides WHERE account = ?", (account_id,)
             ).fetchone()
-        return tuple(Budget(*b) for b in json.loads(row[0])) if row else None
+        return _parsed(row[0]) if row else None
 
     def set_override(self, account_id: str, budgets: tuple[Budget, ...] | None) -> None:
         if self._db is None:
