@@ -29,6 +29,7 @@ from unifold._accounts import (
     new_account,
     open_store,
 )
+from unifold._accounts.store import MEMORY_ACCOUNTS
 from unifold._accounts.validation import updated_account
 from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
@@ -201,8 +202,15 @@ class _Core:
         if cached is not None and cached[0] is account:
             return cached[1]
         endpoint = self._new_endpoint(conn, account)
+        if len(self._endpoints) >= MEMORY_ACCOUNTS:  # a server sees many accounts
+            self._endpoints.clear()
         self._endpoints[account.id] = (account, endpoint)
         return endpoint
+
+    def forget(self, account_id: str) -> None:
+        """Drop what this client keeps for an account (its endpoint holds its secrets)."""
+        self._endpoints.pop(account_id, None)
+        self.fields_cache.forget(account_id)
 
     def _new_endpoint(self, conn: Connector, account: IntegratedAccount) -> Endpoint:
         provider = conn.provider
@@ -510,7 +518,7 @@ class Accounts:
             raise errors.UnknownAccountError(
                 f"no integrated account with id {errors.shown(account_id)}"
             )
-        self._core.fields_cache.forget(account_id)
+        self._core.forget(account_id)
 
     def sandbox(self, account_id: str) -> SandboxProvider:
         """The emulator behind an in-process sandbox account: its state and the requests it

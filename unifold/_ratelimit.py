@@ -12,13 +12,15 @@ until its reset.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -147,6 +149,21 @@ class _State:
                     "CREATE TABLE IF NOT EXISTS overrides (account TEXT PRIMARY KEY, budgets TEXT)"
                 )
 
+    @contextmanager
+    def store_errors(self, action: str) -> Iterator[None]:
+        """SQLite's own errors (a take that waited longer than the busy timeout, a damaged
+        file) as a typed `StoreError` naming the pacing file."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                text = f"another process held it for more than {BUSY_TIMEOUT_MS // 1000} s ({text})"
+            raise errors.StoreError(
+                f"cannot {action} in the request-pacing store {self.path}: {text}",
+                location=str(self.path),
+            ) from exc
+
     def bucket(self, key: str, budgets: tuple[Budget, ...]) -> AbstractBucket:
         rates = sorted((r for b in budgets for r in b.rates()), key=lambda r: r.interval)
         if self.path is None:
@@ -229,30 +246,38 @@ class Pacer:
     def set(self, account_id: str, budgets: Sequence[Any] | None) -> None:
         """Override an account's budgets ([(limit, seconds), ...]); None restores the
         provider's documented ones. Shared by everything using the same store."""
-        self._state.set_override(
-            account_id, None if budgets is None else _check(account_id, budgets)
-        )
+        checked = None if budgets is None else _check(account_id, budgets)
+        with self._state.store_errors("set the budgets"):
+            self._state.set_override(account_id, checked)
 
     def budgets(self, account_id: str, documented: tuple[Budget, ...]) -> tuple[Budget, ...]:
         override = self._state.override(account_id)
         return documented if override is None else override
 
     def gate(self, key: str, account_id: str, documented: tuple[Budget, ...]) -> Gate | None:
-        budgets = self.budgets(account_id, documented)
+        with self._state.store_errors("read the budgets"):
+            budgets = self.budgets(account_id, documented)
         if not budgets:
             return None
         with self._lock:
             bucket = self._buckets.get((key, budgets))
             if bucket is None:
-                bucket = self._buckets[(key, budgets)] = _Bucket(self._state.bucket(key, budgets))
+                with self._state.store_errors("open a budget"):
+                    made = _Bucket(self._state.bucket(key, budgets))
+                bucket = self._buckets[(key, budgets)] = made
         return Gate(key, bucket, self._state)
 
     def close(self) -> None:
         with self._lock:
-            for bucket in self._buckets.values():
-                bucket.bucket.close()
+            buckets = list(self._buckets.values())
             self._buckets.clear()
-        self._state.close()
+        try:
+            for bucket in buckets:
+                # Each on its own: one that cannot close (busy) leaves the others closing.
+                with contextlib.suppress(sqlite3.Error):
+                    bucket.bucket.close()
+        finally:
+            self._state.close()
 
 
 class _Bucket:
@@ -299,7 +324,8 @@ class Gate:
 
     def _held(self, max_wait: float, integration: str) -> float:
         """Seconds the provider's own headers still hold this account (0 = none)."""
-        left = self._state.hold(self.key) - time.time()
+        with self._state.store_errors("read the provider's hold"):
+            left = self._state.hold(self.key) - time.time()
         if left <= 0:
             return 0.0
         if left > max_wait:
@@ -312,11 +338,15 @@ class Gate:
             )
         return left
 
+    def _take(self) -> float:
+        with self._state.store_errors("take a request slot"):
+            return self._bucket.try_take(self.key)
+
     def wait(self, max_wait: float, integration: str) -> None:
         while True:
             while (held := self._held(max_wait, integration)) > 0:
                 time.sleep(held)
-            delay = self._bucket.try_take(self.key)
+            delay = self._take()
             if delay == 0:
                 break
             time.sleep(delay)
@@ -327,7 +357,7 @@ class Gate:
             while True:
                 while (held := self._held(max_wait, integration)) > 0:
                     await asyncio.sleep(held)
-                delay = self._bucket.try_take(self.key)
+                delay = self._take()
                 if delay == 0:
                     break
                 await asyncio.sleep(delay)
@@ -341,4 +371,5 @@ class Gate:
             return
         seconds = reset_in()
         if seconds is not None and seconds > 0:
-            self._state.set_hold(self.key, time.time() + seconds)
+            with self._state.store_errors("keep the provider's hold"):
+                self._state.set_hold(self.key, time.time() + seconds)

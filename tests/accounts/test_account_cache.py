@@ -23,6 +23,7 @@ from unifold._errors import ReauthRequiredError, UnknownAccountError
 from unifold.sandbox import SandboxProvider
 
 BASE = "http://127.0.0.1:9/api"
+SEED_CAPSULE = "12"  # a seed project of the Capsule sandbox
 RECORD = {"_id": "64b7f1d2a2b3c4d5e6f71001", "name": "P", "companyId": "64b7f0c1a2b3c4d5e6f70001"}
 
 
@@ -208,3 +209,64 @@ def test_a_token_refreshed_by_another_process_is_used_without_a_401(
         assert grants(box) == 1
         stored = uf.accounts.get(account.id).credentials
         assert stored["access_token"] != account.credentials["access_token"]
+
+
+def test_a_reader_during_a_locked_save_never_gets_the_account_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An OAuth refresh saves under `locked()`; on `:memory:` (one connection, so no data
+    version moves) a reader in another thread that comes in while the save is being finished
+    must wait and see the saved account. (On a file, a read before the commit may rightly see
+    the old one; the commit then moves the data version.)"""
+    import threading
+    from contextlib import contextmanager
+
+    store = open_store(":memory:")
+    account = _account()
+    store.add(account)
+    store.get(account.id)  # served from memory from now on
+    finishing, go_on = threading.Event(), threading.Event()
+    count_write = store._wrote
+
+    @contextmanager
+    def slow_count() -> Iterator[None]:
+        try:
+            yield
+        finally:
+            finishing.set()
+            go_on.wait(5)
+            with count_write():
+                pass
+
+    monkeypatch.setattr(store, "_wrote", slow_count)
+
+    def refresh() -> None:
+        with store.locked(account.id) as held:
+            held.save(_with_token(account, "tok-2"))
+
+    saver = threading.Thread(target=refresh)
+    saver.start()
+    assert finishing.wait(5)
+    seen: list[IntegratedAccount | None] = []
+    reader = threading.Thread(target=lambda: seen.append(store.get(account.id)))
+    reader.start()
+    reader.join(0.3)  # let it read now if it can
+    go_on.set()
+    saver.join(5)
+    reader.join(5)
+    store.close()
+    assert seen and seen[0] is not None
+    assert seen[0].credentials["token"] == "tok-2"
+
+
+def test_no_decrypted_account_outlives_its_delete_or_the_store(tmp_path: Path) -> None:
+    with Unifold(store=tmp_path / "a.sqlite3") as uf:
+        account = uf.accounts.create("capsule", environment="sandbox")
+        uf.crm.projects.get(SEED_CAPSULE, integrated_account_id=account.id)
+        assert account.id in uf._core._endpoints  # its endpoint holds the token
+        uf.accounts.delete(account.id)
+        assert account.id not in uf._core._endpoints
+        other = uf.accounts.create("capsule", environment="sandbox")
+        uf.accounts.get(other.id)
+        store = uf._core._store
+    assert store._accounts == {} and store._decoded == {}  # closed with the client

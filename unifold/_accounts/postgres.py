@@ -125,3 +125,4 @@ class PostgresStore(AccountStore):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        self._forget_accounts()

@@ -247,3 +247,4 @@ class SQLiteStore(AccountStore):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        self._forget_accounts()

@@ -98,6 +98,10 @@ V0_TO_V1 = (
 )
 
 
+# At most this many decrypted accounts are kept in memory (a server sees many).
+MEMORY_ACCOUNTS = 1024
+
+
 class Tx(Protocol):
     """One open transaction (or autocommit connection) of a backend."""
 
@@ -176,6 +180,12 @@ class AccountStore:
 
     def close(self) -> None:
         raise NotImplementedError
+
+    def _forget_accounts(self) -> None:
+        """Drop every decrypted account this store keeps (on close: no secret outlives it)."""
+        with self._lock:
+            self._accounts.clear()
+            self._decoded.clear()
 
     # -- shared machinery -------------------------------------------------------------------
 
@@ -361,7 +371,7 @@ class AccountStore:
                 location=self.location,
                 account_id=str(row[0]),
             ) from None
-        if len(self._decoded) >= 1024:
+        if len(self._decoded) >= MEMORY_ACCOUNTS:
             self._decoded.clear()
         self._decoded[row[0]] = (row, account)
         return account
@@ -401,6 +411,8 @@ class AccountStore:
                 return None
             account = self._decode_or_raise(rows[0])
             if seen[0] is not None:
+                if len(self._accounts) >= MEMORY_ACCOUNTS:
+                    self._accounts.clear()
                 self._accounts[account_id] = account
             return account
 
@@ -462,10 +474,13 @@ class AccountStore:
         """Hold one account's lock (across threads and processes) while reading and saving it:
         how an OAuth refresh happens exactly once. Keep the block short; it may wait for the
         provider but nothing else."""
+        # `_wrote` inside the account lock: on `:memory:` that lock is the store's, and a
+        # reader slipping in between the commit and the write count would be served the
+        # account as it was before this save.
         with (
             self._guard(f"lock account {account_id}"),
-            self._wrote(),
             self._account_lock(account_id) as tx,
+            self._wrote(),
         ):
             rows = tx.execute(f"{_SELECT_ACCOUNT} WHERE id = ?", (account_id,))[0]
             account = self._decode_or_raise(rows[0]) if rows else None

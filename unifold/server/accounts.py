@@ -122,8 +122,12 @@ async def update_account(request: Request) -> Response:
 async def delete_account(request: Request) -> Response:
     context = _context(request)
     account = await context.visible_account(request.state.tenant, request.path_params["id"])
-    if not await run_in_threadpool(context.store.delete, account.id, request.state.tenant):
-        raise unknown_account(account.id)  # deleted meanwhile
+    try:  # through the client, which then drops what it keeps for the account
+        await run_in_threadpool(
+            context.client.accounts.delete, account.id, tenant=request.state.tenant
+        )
+    except errors.UnknownAccountError:
+        raise unknown_account(account.id) from None  # deleted meanwhile
     return JSONResponse({"id": account.id})
 
 
