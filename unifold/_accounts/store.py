@@ -35,6 +35,7 @@ from unifold._accounts.validation import check_tenant
 logger = logging.getLogger("unifold")
 
 SCHEMA_VERSION = 1
+CACHED_ACCOUNTS = 1024  # decoded accounts kept in memory (a server may hold many more)
 DEFAULT_SQLITE_PATH = "~/.unifold/accounts.sqlite3"
 DATABASE_URL_ENV = "UNIFOLD_DATABASE_URL"
 SQLITE_PATH_ENV = "UNIFOLD_STORE"
@@ -361,7 +362,7 @@ class AccountStore:
                 location=self.location,
                 account_id=str(row[0]),
             ) from None
-        if len(self._decoded) >= 1024:
+        if len(self._decoded) >= CACHED_ACCOUNTS:
             self._decoded.clear()
         self._decoded[row[0]] = (row, account)
         return account
@@ -401,6 +402,8 @@ class AccountStore:
                 return None
             account = self._decode_or_raise(rows[0])
             if seen[0] is not None:
+                if len(self._accounts) >= CACHED_ACCOUNTS:
+                    self._accounts.clear()
                 self._accounts[account_id] = account
             return account
 
