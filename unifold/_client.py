@@ -29,7 +29,7 @@ from unifold._accounts import (
     new_account,
     open_store,
 )
-from unifold._accounts.store import MEMORY_ACCOUNTS
+from unifold._accounts.store import CACHED_ACCOUNTS
 from unifold._accounts.validation import updated_account
 from unifold._engine import changed_since
 from unifold._engine.connector import Connector, load_connector
@@ -202,7 +202,7 @@ class _Core:
         if cached is not None and cached[0] is account:
             return cached[1]
         endpoint = self._new_endpoint(conn, account)
-        if len(self._endpoints) >= MEMORY_ACCOUNTS:  # a server sees many accounts
+        if len(self._endpoints) >= CACHED_ACCOUNTS:
             self._endpoints.clear()
         self._endpoints[account.id] = (account, endpoint)
         return endpoint

@@ -270,3 +270,17 @@ def test_no_decrypted_account_outlives_its_delete_or_the_store(tmp_path: Path) -
         uf.accounts.get(other.id)
         store = uf._core._store
     assert store._accounts == {} and store._decoded == {}  # closed with the client
+
+
+def test_the_caches_stay_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("unifold._accounts.store.CACHED_ACCOUNTS", 3)
+    monkeypatch.setattr("unifold._client.CACHED_ACCOUNTS", 3)
+    http = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=RECORD)))
+    with Unifold(store=tmp_path / "a.sqlite3", http_client=http) as uf:
+        ids = [
+            uf.accounts.create("planhat", {"token": f"t{n}"}, base_url=BASE).id for n in range(8)
+        ]
+        for account_id in ids * 2:
+            got = uf.crm.projects.get(RECORD["_id"], integrated_account_id=account_id)
+            assert got.id == RECORD["_id"]
+            assert len(uf._core._store._accounts) <= 3 and len(uf._core._endpoints) <= 3

@@ -35,6 +35,7 @@ from unifold._accounts.validation import check_tenant
 logger = logging.getLogger("unifold")
 
 SCHEMA_VERSION = 1
+CACHED_ACCOUNTS = 1024  # decoded accounts kept in memory (a server may hold many more)
 DEFAULT_SQLITE_PATH = "~/.unifold/accounts.sqlite3"
 DATABASE_URL_ENV = "UNIFOLD_DATABASE_URL"
 SQLITE_PATH_ENV = "UNIFOLD_STORE"
@@ -96,10 +97,6 @@ V0_TO_V1 = (
     "ALTER TABLE integrated_accounts ADD COLUMN auth_failure_reason TEXT",
     *SCHEMA_V1[1:],
 )
-
-
-# At most this many decrypted accounts are kept in memory (a server sees many).
-MEMORY_ACCOUNTS = 1024
 
 
 class Tx(Protocol):
@@ -371,7 +368,7 @@ class AccountStore:
                 location=self.location,
                 account_id=str(row[0]),
             ) from None
-        if len(self._decoded) >= MEMORY_ACCOUNTS:
+        if len(self._decoded) >= CACHED_ACCOUNTS:
             self._decoded.clear()
         self._decoded[row[0]] = (row, account)
         return account
@@ -411,7 +408,7 @@ class AccountStore:
                 return None
             account = self._decode_or_raise(rows[0])
             if seen[0] is not None:
-                if len(self._accounts) >= MEMORY_ACCOUNTS:
+                if len(self._accounts) >= CACHED_ACCOUNTS:
                     self._accounts.clear()
                 self._accounts[account_id] = account
             return account
