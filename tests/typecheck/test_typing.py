@@ -24,24 +24,8 @@ OUTPUT = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<kind>error|note): (?P<
 @cache
 def mypy_output() -> dict[tuple[str, int], list[tuple[str, str]]]:
     """(snippet, line) -> [(kind, message)] from one mypy run over every snippet."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(ROOT / "pyproject.toml"),
-            "--strict",
-            "--show-error-codes",
-            "--no-pretty",
-            "--no-error-summary",
-            *sorted(str(p.relative_to(ROOT)) for p in SNIPPETS.glob("*.py")),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    snippets = sorted(str(p.relative_to(ROOT)) for p in SNIPPETS.glob("*.py"))
+    result = _mypy(ROOT, "--show-error-codes", "--no-pretty", *snippets)
     found: dict[tuple[str, int], list[tuple[str, str]]] = {}
     for line in result.stdout.splitlines():
         match = OUTPUT.match(line)
@@ -87,6 +71,23 @@ def test_no_unexpected_errors() -> None:
     assert unexpected == []
 
 
+def _mypy(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """mypy --strict with the project's config and cache, run from `cwd` (outside the tree)."""
+    config = [
+        "--config-file",
+        str(ROOT / "pyproject.toml"),
+        "--cache-dir",
+        str(ROOT / ".mypy_cache"),
+    ]
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", *config, "--strict", "--no-error-summary", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
 def test_a_script_outside_the_checkout_resolves_the_editable_install(tmp_path: Path) -> None:
     """From another folder, only the install can provide `unifold`: mypy must find it and
     `unifold.generated.*` (an import hook would leave it `import-not-found`)."""
@@ -97,24 +98,7 @@ def test_a_script_outside_the_checkout_resolves_the_editable_install(tmp_path: P
         "def f(uf: Unifold, acct: str) -> capsule.Project:\n"
         "    return uf.crm.capsule.projects.get('1', integrated_account_id=acct)\n"
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(ROOT / "pyproject.toml"),
-            "--cache-dir",
-            str(ROOT / ".mypy_cache"),
-            "--strict",
-            "--no-error-summary",
-            str(script),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _mypy(tmp_path, str(script))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -137,27 +121,7 @@ def test_a_wrong_spec_value_in_a_generated_module_is_a_type_error(tmp_path: Path
         "max_size": source.count("\n", 0, size.start()) + 1,
         "style": source.count("\n", 0, style.start()) + 1,
     }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(ROOT / "pyproject.toml"),
-            "--cache-dir",
-            str(ROOT / ".mypy_cache"),
-            "--strict",
-            "--show-error-codes",
-            "--no-pretty",
-            "--no-error-summary",
-            "good_spec.py",
-            "bad_spec.py",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _mypy(tmp_path, "--show-error-codes", "--no-pretty", "good_spec.py", "bad_spec.py")
     found = [OUTPUT.match(line) for line in result.stdout.splitlines()]
     errors = sorted(
         (m["file"], int(m["line"]), m["message"]) for m in found if m and m["kind"] == "error"
