@@ -214,3 +214,11 @@ def test_a_request_body_built_from_the_spec_is_the_callers_copy() -> None:
     sent.json["filter"]["context"] = "changed by a hook"
     assert spec.body == {"filter": {"context": "project"}}
     assert build_request(conn, spec, "definitions").json["filter"] == {"context": "project"}
+
+
+def test_the_support_table_lists_names_in_sorted_order() -> None:
+    from unifold._resource import CrmBase
+
+    capsule = CrmBase.support("capsule")["projects"]
+    assert list(capsule) == sorted(capsule)
+    assert list(capsule["update"]["request"]) == sorted(capsule["update"]["request"])

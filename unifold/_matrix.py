@@ -493,7 +493,8 @@ class Matrix(_Strict):
     def support(self) -> dict[str, Any]:
         """The field-support table, as public data: per resource and operation, the request
         fields (required, nullable, max items, enum values), the response fields and whether
-        the answer is read back. Built fresh on each call (callers may keep or change it)."""
+        the answer is read back; names sorted, whatever the matrix's order. Built fresh on each
+        call (callers may keep or change it)."""
         table: dict[str, Any] = {}
         for res_name, resource in self.resources.items():
             table[res_name] = {
@@ -505,13 +506,13 @@ class Matrix(_Strict):
                             "max_items": spec.max_items,
                             "enum": sorted(spec.enum) if spec.enum is not None else None,
                         }
-                        for field, spec in op.fields.items()
+                        for field, spec in sorted(op.fields.items())
                     },
                     "response": sorted(set(op.response.fields) | {"id"})
                     + (["remote_data"] if op_name != "delete" else []),
                     "read_back": op.response.read_back is not None,
                 }
-                for op_name, op in resource.operations.items()
+                for op_name, op in sorted(resource.operations.items())
             }
         return table
 
