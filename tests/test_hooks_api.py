@@ -50,3 +50,13 @@ def test_the_generated_skeleton_imports_only_the_public_surface() -> None:
 
 def test_everything_extend_promises_is_there() -> None:
     assert all(getattr(unifold.extend, name, None) is not None for name in unifold.extend.__all__)
+
+
+def test_the_hook_names_once_in_unifold_types_still_resolve_with_a_warning() -> None:
+    import unifold.types
+
+    with pytest.warns(DeprecationWarning, match="unifold.extend.WriteContext"):
+        from unifold.types import WriteContext
+    assert WriteContext is unifold.extend.WriteContext
+    with pytest.raises(AttributeError):
+        unifold.types.NoSuchName  # noqa: B018

@@ -59,3 +59,23 @@ class DeletedRecord(TypedDict):
     """What `delete` returns (unified and normalized formats): the id that was deleted."""
 
     id: str
+
+
+# The hook API lived here briefly; it is `unifold.extend` now. The old names still resolve,
+# with a warning, so a hooks module written against them keeps importing.
+_MOVED_TO_EXTEND = frozenset({"WriteContext", "ProviderCall", "RefDict", "not_implemented"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_EXTEND:
+        import warnings
+
+        import unifold.extend
+
+        warnings.warn(
+            f"unifold.types.{name} moved to unifold.extend.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(unifold.extend, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
