@@ -9,6 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from tests._planhat_stub import BASE, PID, RECORD
 from unifold import (
     AsyncUnifold,
     ProviderAuthError,
@@ -17,10 +18,6 @@ from unifold import (
     ProviderServerError,
     Unifold,
 )
-
-BASE = "http://127.0.0.1:9/api"
-RECORD = {"_id": "64b7f1d2a2b3c4d5e6f71001", "name": "P", "companyId": "64b7f0c1a2b3c4d5e6f70001"}
-PID = RECORD["_id"]
 
 
 def client(handler: Callable[[httpx.Request], httpx.Response]) -> tuple[Unifold, str]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from tests._planhat_stub import BASE, PID, RECORD
 from unifold import (
     AsyncUnifold,
     InvalidParameterError,
@@ -21,9 +22,6 @@ from unifold import (
     Unifold,
 )
 
-BASE = "http://127.0.0.1:9/api"
-RECORD = {"_id": "64b7f1d2a2b3c4d5e6f71001", "name": "P", "companyId": "64b7f0c1a2b3c4d5e6f70001"}
-PID = RECORD["_id"]
 TL_ID = "a0000000-7e57-4d1e-9a1b-000000000001"
 Handler = Callable[[httpx.Request], httpx.Response]
 

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests._planhat_stub import BASE, RECORD
 from tests.accounts.test_oauth import PROJECT, TL, grants, rename
 from tests.accounts.test_oauth import served as served  # noqa: F401  (the fixture)
 from unifold import Unifold
@@ -22,9 +23,7 @@ from unifold._accounts import AccountStore, Credentials, IntegratedAccount, new_
 from unifold._errors import ReauthRequiredError, UnknownAccountError
 from unifold.sandbox import SandboxProvider
 
-BASE = "http://127.0.0.1:9/api"
 SEED_CAPSULE = "12"  # a seed project of the Capsule sandbox
-RECORD = {"_id": "64b7f1d2a2b3c4d5e6f71001", "name": "P", "companyId": "64b7f0c1a2b3c4d5e6f70001"}
 
 
 def _account(token: str = "tok-1") -> IntegratedAccount:
