@@ -417,49 +417,46 @@ def _record_model(
 
 
 def _hooks(matrix: Matrix, schemas: dict[str, Any], types: _Types) -> tuple[HookCtx, ...]:
-    found: dict[str, dict[str, Any]] = {}
+    """Each hook the matrix names, of the one kind `Matrix.hook_kinds` gives it, with the
+    annotations and uses gathered from every place that names it."""
+    annotations: dict[str, list[str]] = {}
+    used: dict[str, list[str]] = {}
+    needs: dict[str, set[str]] = {}
+
+    def note(hook: str, annotation: str, where: str) -> None:
+        annotations.setdefault(hook, []).append(annotation)
+        used.setdefault(hook, []).append(where)
+
     for res_name, resource in matrix.resources.items():
         names = resource_schema_names(res_name)
         record_props = resolve(schemas, schemas[names["record"]])["properties"]
         for field, rspec in resource.record.items():
             if rspec.hook:
-                entry = found.setdefault(
-                    rspec.hook, {"kind": "read", "types": [], "used": [], "needs": []}
-                )
-                entry["types"].append(types.response(record_props[field]))
-                entry["used"].append(f"{res_name}.record.{field}")
+                note(rspec.hook, types.response(record_props[field]), f"{res_name}.record.{field}")
         for op_name, op in resource.operations.items():
             if op_name not in REQUEST_OPERATIONS:
                 continue
             props = resolve(schemas, schemas[names[op_name]])["properties"]
             for field, wspec in op.fields.items():
-                if not wspec.hook:
-                    continue
-                entry = found.setdefault(
-                    wspec.hook, {"kind": "write", "types": [], "used": [], "needs": []}
-                )
-                enum = list(wspec.enum) if wspec.enum is not None else None
-                entry["types"].append(types.request(props[field], enum))
-                entry["used"].append(f"{res_name}.{op_name}.{field}")
-                entry["needs"].extend(wspec.needs)
+                if wspec.hook:
+                    enum = list(wspec.enum) if wspec.enum is not None else None
+                    where = f"{res_name}.{op_name}.{field}"
+                    note(wspec.hook, types.request(props[field], enum), where)
+                    needs.setdefault(wspec.hook, set()).update(wspec.needs)
             for check in op.checks:
-                entry = found.setdefault(
-                    check, {"kind": "check", "types": [], "used": [], "needs": []}
-                )
-                entry["types"].append(names[op_name])
-                entry["used"].append(f"{res_name}.{op_name}")
+                note(check, names[op_name], f"{res_name}.{op_name}")
+    kinds = matrix.hook_kinds()  # one kind each: the schema refuses a name of two
     hooks = []
-    for name in sorted(found):
-        entry = found[name]
-        unique_types = list(dict.fromkeys(entry["types"]))
+    for name in sorted(annotations):
+        (kind,) = kinds[name]
+        annotation = " | ".join(dict.fromkeys(annotations[name]))
         hooks.append(
             HookCtx(
                 name=name,
-                kind=entry["kind"],
-                value_annotation=" | ".join(unique_types)
-                + ("" if entry["kind"] == "check" else " | None"),
-                used_by=tuple(entry["used"]),
-                needs=tuple(sorted(set(entry["needs"]))),
+                kind=kind,
+                value_annotation=annotation + ("" if kind == "check" else " | None"),
+                used_by=tuple(used[name]),
+                needs=tuple(sorted(needs.get(name, ()))),
             )
         )
     return tuple(hooks)
